@@ -18,6 +18,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from policy.errors import CalendarError, NaiveDatetimeError
@@ -106,7 +107,7 @@ class BusinessCalendar:
             by_day[w.weekday].append((w.start, w.end))
         for day, spans in by_day.items():
             spans.sort()
-            for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+            for (_, end), (start, _) in pairwise(spans):
                 if start < end:
                     raise CalendarError(f"calendar {name!r}: overlapping windows on weekday {day}")
         self._windows_by_day: Mapping[int, list[tuple[int, int]]] = by_day

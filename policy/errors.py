@@ -15,7 +15,7 @@ class PolicyError(Exception):
 
 
 class PackError(PolicyError):
-    """A policy pack cannot be loaded; the message names the file, the key path and what was expected."""
+    """A pack cannot be loaded; the message names the file, the key path and what was expected."""
 
 
 class CalendarError(PolicyError):

@@ -43,7 +43,7 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-# ---- durations and targets -------------------------------------------------------------------
+# ---- durations and targets
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(m|min|h|bd|bw)\s*$")
 
@@ -125,7 +125,7 @@ class TargetRow(_Model):
         return value if isinstance(value, TargetTime) else None
 
 
-# ---- calendars ------------------------------------------------------------------------------
+# ---- calendars
 
 _HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 
@@ -162,7 +162,7 @@ class CalendarClosure(_Model):
 
 
 class CalendarSpec(_Model):
-    """Coverage hours as the policy states them; zone and holidays may come from the subscription."""
+    """Coverage hours as the policy states them; zone and holidays may be the subscription's."""
 
     description: str
     clause: str
@@ -220,7 +220,7 @@ def _zone_or_error(name: str) -> ZoneInfo:
         raise ValueError(f"{name!r} is not an IANA time zone (e.g. 'America/New_York')") from exc
 
 
-# ---- case types, priorities, impact questions --------------------------------------------------
+# ---- case types, priorities, impact questions ----------------------------------------------------
 
 
 class CaseTypeSpec(_Model):
@@ -357,7 +357,7 @@ CaseRule = Annotated[
 ]
 
 
-# ---- escalation, suspension, retention, hypercare ---------------------------------------------
+# ---- escalation, suspension, retention, hypercare ------------------------------------------------
 
 
 class EscalationLevel(_Model):
@@ -430,7 +430,7 @@ class QueryHours(_Model):
     clause: str
 
 
-# ---- the pack ------------------------------------------------------------------------------------
+# ---- the pack
 
 
 class Pack(_Model):
@@ -478,9 +478,9 @@ class Pack(_Model):
         if len(set(ranks)) != len(ranks):
             problems.append("priorities: two priorities share a rank")
         need("priority", prios, self.default_priority, "default_priority")
-        for name, ct in self.case_types.items():
-            need("priority", prios, ct.fixed_priority, f"case_types.{name}.fixed_priority")
-            need("case type", types, ct.becomes, f"case_types.{name}.becomes")
+        for name, type_spec in self.case_types.items():
+            need("priority", prios, type_spec.fixed_priority, f"case_types.{name}.fixed_priority")
+            need("case type", types, type_spec.becomes, f"case_types.{name}.becomes")
         for pname, plan in self.plans.items():
             need("calendar", cals, plan.calendar, f"plans.{pname}.calendar")
             for i, row in enumerate(plan.targets):
@@ -503,21 +503,22 @@ class Pack(_Model):
                         )
         if self.impact.questions and not any(not r.when for r in self.impact.rules):
             problems.append("impact.rules: end with a rule without `when` (the default)")
-        for fname, field in self.intake.items():
-            for ct in field.case_types or ():
-                need("case type", types, ct, f"intake.{fname}.case_types")
-        for i, rule in enumerate(self.rules):
+        for fname, intake_field in self.intake.items():
+            for type_name in intake_field.case_types or ():
+                need("case type", types, type_name, f"intake.{fname}.case_types")
+        for i, case_rule in enumerate(self.rules):
             where = f"rules[{i}]"
-            for p in rule.when.plan or ():
-                need("plan", set(self.plans), p, where + ".when.plan")
-            for ct in rule.when.case_type or ():
-                need("case type", types, ct, where + ".when.case_type")
-            for pr in rule.when.priority or ():
-                need("priority", prios, pr, where + ".when.priority")
-            if isinstance(rule, ReclassifyRule):
-                need("priority", prios, rule.to, where + ".to")
-            if isinstance(rule, NotCoveredRule):
-                need("case type", types, rule.alternative_case_type, where + ".alternative_case_type")
+            for plan_name in case_rule.when.plan or ():
+                need("plan", set(self.plans), plan_name, where + ".when.plan")
+            for type_name in case_rule.when.case_type or ():
+                need("case type", types, type_name, where + ".when.case_type")
+            for prio in case_rule.when.priority or ():
+                need("priority", prios, prio, where + ".when.priority")
+            if isinstance(case_rule, ReclassifyRule):
+                need("priority", prios, case_rule.to, where + ".to")
+            if isinstance(case_rule, NotCoveredRule):
+                need("case type", types, case_rule.alternative_case_type,
+                     where + ".alternative_case_type")
         levels = set(self.escalation.levels)
         for lname, level in self.escalation.levels.items():
             for p in level.plans or ():
@@ -624,7 +625,7 @@ def _zone_or_raise(zone: str) -> ZoneInfo:
         raise CaseFactsError(str(exc)) from exc
 
 
-# ---- loading -----------------------------------------------------------------------------------
+# ---- loading
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

@@ -121,7 +121,7 @@ class SlaStatus:
     notes: tuple[Note, ...] = field(default=())
 
 
-# ---- assessment ---------------------------------------------------------------------------------
+# ---- assessment
 
 
 def _matches(when: Condition, plan: str, facts: CaseFacts) -> bool:
@@ -242,7 +242,7 @@ def _target_row(rows: Sequence[TargetRow], facts: CaseFacts) -> TargetRow | None
     return None
 
 
-# ---- the fold -----------------------------------------------------------------------------------
+# ---- the fold
 
 
 def sla_status(
@@ -259,7 +259,7 @@ def sla_status(
         require_aware(event.at, f"event {event.kind!r} at")
     opened = next((e for e in history if e.kind == "opened"), None)
     if opened is None or opened.facts is None:
-        raise CaseFactsError("a case's history must start with an `opened` event carrying its facts")
+        raise CaseFactsError("a case's history must start with an `opened` event and its facts")
     facts = opened.facts
     for event in history:
         if event.kind == "reclassified" and event.at <= now:
@@ -389,8 +389,10 @@ def _clock(
             due = calendar.add_business_time(seg_start, left)
             break
         consumed += piece
-    if paused_by and stopped_at is None:
-        due = None
+    if paused_by and stopped_at is None and segments:
+        paused_at = segments[-1][1]
+        if due is None or paused_at is None or due > paused_at:
+            due = None  # not run out before the pause: no due until the clock runs again
     used = sum(
         (calendar.business_time_between(s, e if e is not None else now)
          for s, e in segments if s <= now),
@@ -399,10 +401,12 @@ def _clock(
     first_start = segments[0][0] if segments else start
     explanation = _explain(label, target, duration, first_start, calendar, tz, due, segments)
     if stopped_at is not None:
-        state: ClockState = "met" if used <= duration else "breached"
+        # Judged against the due instant the customer was told, not business time alone:
+        # acknowledging at Monday's opening misses a Friday 17:00 due.
+        state: ClockState = "met" if due is not None and stopped_at <= due else "breached"
         return status(state, started_at=start, due=due, stopped_at=stopped_at,
                       remaining=duration - used, explanation=explanation)
-    if paused_by:
+    if paused_by and due is None:
         why = "the SLA is suspended" if "suspended" in paused_by else "waiting on the customer"
         return status("suspended" if "suspended" in paused_by else "paused", started_at=start,
                       remaining=duration - used,
@@ -441,7 +445,7 @@ def _status_updates(
     return every, calendar.add_business_time(anchor, every)
 
 
-# ---- explanations -------------------------------------------------------------------------------
+# ---- explanations
 
 
 def format_duration(value: timedelta) -> str:

@@ -1,0 +1,418 @@
+"""`frontdoor`: the command line (the composition root for operators and scripts).
+
+Every command prints JSON or an aligned table; bad arguments print one line naming the
+argument and exit 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, NoReturn
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from policy.errors import PolicyError
+from policy.pack import Pack, available_packs, load_pack, load_pack_file
+from policy.scope import decide_scope
+from policy.sla import CaseEvent, CaseFacts, SlaStatus, Subscription, sla_status
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A command-line argument is wrong; the message names it."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+# ---- argument helpers
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise argparse.ArgumentTypeError(
+            f"{name!r} is not an IANA time zone (e.g. America/New_York)"
+        ) from None
+
+
+def _instant(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 instant (e.g. 2026-11-20T16:30:00-05:00)"
+        ) from None
+
+
+def _answers(pairs: Sequence[str] | None, arg: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        if not sep or not key or not value:
+            raise UsageError(f"argument {arg}: {pair!r} is not KEY=VALUE")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _aware(value: datetime | None, tz: ZoneInfo | None, arg: str) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    if tz is None:
+        raise UsageError(f"argument {arg}: {value.isoformat()} has no offset; add one or give --tz")
+    return value.replace(tzinfo=tz)
+
+
+def _pack(name: str) -> Pack:
+    try:
+        return load_pack(name)
+    except PolicyError as exc:
+        raise UsageError(f"argument --policy: {exc}") from None
+
+
+# ---- sla
+
+
+def _derive_priority(pack: Pack, answers: dict[str, str]) -> tuple[str, str]:
+    for key, value in answers.items():
+        question = pack.impact.questions.get(key)
+        if question is None:
+            known = ", ".join(pack.impact.questions) or "none"
+            raise UsageError(f"argument --severity-from: no impact question {key!r} ({known})")
+        if question.option(value) is None:
+            options = ", ".join(o.id for o in question.options)
+            raise UsageError(f"argument --severity-from: {key}={value!r}; answers: {options}")
+    for rule in pack.impact.rules:
+        if all(answers.get(q) in accepted for q, accepted in rule.when.items()):
+            return rule.priority, rule.because
+    raise UsageError("argument --severity-from: the answers decide no priority")
+
+
+def cmd_sla(args: argparse.Namespace) -> dict[str, Any]:
+    pack = _pack(args.policy)
+    tz: ZoneInfo | None = args.tz
+    opened = _aware(args.opened, tz, "--opened")
+    acknowledged = _aware(args.acknowledged, tz, "--acknowledged")
+    now = _aware(args.now, tz, "--now")
+    assert opened is not None
+    if acknowledged is not None and acknowledged < opened:
+        raise UsageError("argument --acknowledged: is before --opened")
+    priority = args.priority
+    derived_note = None
+    answers = _answers(args.severity_from, "--severity-from")
+    if answers:
+        derived, because = _derive_priority(pack, answers)
+        derived_note = f"Priority from the impact answers: {because}"
+        priority = priority or derived
+    facts = CaseFacts(
+        case_type=args.type,
+        priority=priority,
+        environment=args.environment,
+        managed=args.managed,
+        hypercare=args.hypercare,
+    )
+    events = [CaseEvent("opened", opened, facts=facts)]
+    if acknowledged is not None:
+        events.append(CaseEvent("acknowledged", acknowledged))
+    at = now or max(e.at for e in events)
+    subscription = Subscription(
+        plan=args.plan,
+        timezone=tz.key if tz else None,
+        holiday_country=args.holiday_country,
+    )
+    try:
+        status = sla_status(pack, subscription, events, at, display_tz=tz)
+    except PolicyError as exc:
+        raise UsageError(_argument_for(str(exc)) + str(exc)) from None
+    return _sla_json(pack, status, tz, derived_note)
+
+
+def _argument_for(message: str) -> str:
+    lowered = message.lower()
+    for word, arg in (("plan", "--plan"), ("case type", "--type"), ("environment",
+                      "--environment"), ("priority", "--priority"), ("severity", "--priority"),
+                      ("time zone", "--tz"), ("holiday", "--holiday-country")):
+        if word in lowered:
+            return f"argument {arg}: "
+    return ""
+
+
+def _sla_json(
+    pack: Pack, status: SlaStatus, tz: ZoneInfo | None, derived_note: str | None
+) -> dict[str, Any]:
+    a = status.assessment
+
+    def iso(value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        return (value.astimezone(tz) if tz else value).isoformat()
+
+    clocks = {
+        name: {
+            "target": c.target.text if c.target else None,
+            "state": c.state,
+            "due": iso(c.due),
+            "remaining_minutes": (
+                round(c.remaining.total_seconds() / 60) if c.remaining is not None else None
+            ),
+            "explanation": c.explanation,
+        }
+        for name, c in status.clocks.items()
+    }
+    notes = [f"{n.text} [{n.clause}]" for n in status.notes]
+    if derived_note:
+        notes.insert(0, derived_note)
+    for name in ("workaround", "resolution"):
+        clock = status.clocks.get(name)
+        if clock is not None and clock.state == "not_started":
+            notes.append(f"{clock.explanation} Pass --acknowledged to see its due.")
+    every = status.status_update_every
+    return {
+        "policy": pack.id,
+        "policy_version": pack.policy_version,
+        "plan": a.plan,
+        "case_type": a.case_type,
+        "covered": a.covered,
+        "priority": a.priority,
+        "requested_priority": a.requested_priority,
+        "alternative_case_type": a.alternative_case_type,
+        "response_due": clocks.get("response", {}).get("due"),
+        "workaround_due": clocks.get("workaround", {}).get("due"),
+        "resolution_due": clocks.get("resolution", {}).get("due"),
+        "status_update_every": round(every.total_seconds() / 60) if every else None,
+        "coverage": pack.calendars[a.calendar].description if a.calendar else None,
+        "clocks": clocks,
+        "notes": notes,
+    }
+
+
+# ---- scope
+
+
+def cmd_scope(args: argparse.Namespace) -> dict[str, Any]:
+    pack = _pack(args.policy)
+    text = " ".join(args.text).strip()
+    if not text:
+        raise UsageError("argument text: say what the request is about")
+    answers = _answers(args.answer, "--answer")
+    case_type = None
+    if args.type:
+        try:
+            case_type = pack.case_type(args.type)
+        except PolicyError as exc:
+            raise UsageError(f"argument --type: {exc}") from None
+    decision = decide_scope(pack.scope, text, answers, case_type=case_type)
+    out: dict[str, Any] = {
+        "policy": pack.id,
+        "decision": decision.decision,
+        "rule": decision.rule,
+        "clause": decision.clause,
+        "explanation": decision.explanation,
+        "confident": decision.confident,
+        "matched": list(decision.matched),
+        "alternative": decision.alternative,
+        "question": None,
+    }
+    if decision.question is not None:
+        out["question"] = {
+            "id": decision.question.id,
+            "text": decision.question.text,
+            "options": [{"id": o.id, "label": o.label} for o in decision.question.options],
+        }
+    return out
+
+
+# ---- policy show / check
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for n, row in enumerate(rows):
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        if n == 0:
+            lines.append("  ".join("─" * w for w in widths))
+    return "\n".join(lines)
+
+
+def render_pack(pack: Pack) -> str:
+    """The plan tables as a person reads them."""
+    out = [f"{pack.name} — pack {pack.id!r}, policy version {pack.policy_version}",
+           f"source: {pack.source}", ""]
+    for pname, plan in pack.plans.items():
+        cal = pack.calendars[plan.calendar]
+        extra = []
+        if plan.query_hours:
+            extra.append(f"query hours {plan.query_hours} per term")
+        if plan.uptime:
+            extra.append(f"uptime {plan.uptime}")
+        out.append(f"Plan {plan.label} ({pname}) — {cal.description}"
+                   + (f"; {'; '.join(extra)}" if extra else ""))
+        rows = [["case type", pack.priority_word.lower(), "response", "workaround", "resolution",
+                 "status updates", "notes"]]
+        for row in plan.targets:
+            notes = []
+            if row.environments:
+                notes.append(" / ".join(row.environments) + " only")
+            if row.calendar:
+                notes.append(pack.calendars[row.calendar].description.split(",")[0])
+            if row.note:
+                notes.append(row.note)
+            rows.append([
+                pack.case_types[row.case_type].label,
+                pack.priorities[row.priority].label if row.priority else "—",
+                *[(t.text if t else "—") for t in (row.response, row.workaround, row.resolution,
+                                                   row.status_update)],
+                "; ".join(notes),
+            ])
+        out += [_table(rows), ""]
+    out.append("Rules the policy forces:")
+    for rule in pack.rules:
+        out.append(f"  • {rule.explanation} [{rule.clause}]")
+    if not pack.rules:
+        out.append("  (none)")
+    out += ["", "Case types:"]
+    for ct in pack.case_types.values():
+        who = ", ".join(ct.filed_by)
+        extra = " Managed Deployments only." if ct.managed_only else ""
+        out.append(f"  • {ct.label}: {ct.description} (filed by: {who}).{extra}")
+    if pack.scope.rules:
+        out += ["", "Scope:"]
+        for rid, rule in pack.scope.rules.items():
+            out.append(f"  • {rule.decision:<11} {rid}: {rule.summary} [{rule.clause}]")
+    return "\n".join(out)
+
+
+def cmd_policy(args: argparse.Namespace) -> str:
+    if args.policy_command == "show":
+        return render_pack(_pack(args.pack))
+    try:
+        pack = load_pack_file(args.file)
+    except PolicyError as exc:
+        raise _CheckFailed(str(exc)) from None
+    return (f"ok: {args.file} is pack {pack.id!r} version {pack.policy_version}: "
+            f"{len(pack.plans)} plans, {len(pack.case_types)} case types, "
+            f"{len(pack.priorities)} {pack.priority_word.lower()} levels, "
+            f"{len(pack.scope.rules)} scope rules")
+
+
+class _CheckFailed(Exception):
+    pass
+
+
+# ---- demo
+
+
+def cmd_demo(_: argparse.Namespace) -> str:
+    """What the run command shows until the server exists: the policy engine on the four packs."""
+    examples = [
+        ("konneqt", "enterprise", "incident", "P1", "2026-11-20T16:30:00-05:00", None,
+         "America/New_York"),
+        ("qscim", "standard", "incident", "P2", "2026-11-25T15:00:00-05:00", None,
+         "America/New_York"),
+        ("connectsoft", "premium", "incident", "critical", "2026-11-28T02:00:00+00:00", None,
+         "Europe/London"),
+        ("dk-saas", None, "incident", "high", "2026-12-23T15:00:00+01:00", None,
+         "Europe/Copenhagen"),
+    ]
+    lines = ["Frontdoor policy engine — the four shipped packs", ""]
+    for pack_id, plan, ctype, prio, opened, _, zone in examples:
+        ns = argparse.Namespace(
+            policy=pack_id, plan=plan, type=ctype, priority=prio, opened=_instant(opened),
+            acknowledged=None, now=None, environment=None, managed=False, hypercare=False,
+            tz=ZoneInfo(zone), holiday_country=None, severity_from=None,
+        )
+        result = cmd_sla(ns)
+        lines.append(f"$ frontdoor sla --policy {pack_id}"
+                     + (f" --plan {plan}" if plan else "")
+                     + f" --type {ctype} --priority {prio} --opened {opened} --tz {zone}")
+        lines.append(f"  response due {result['response_due']}")
+        lines.append(f"  {result['clocks']['response']['explanation']}")
+        lines.append("")
+    scope_examples = [("qscim", "we need a bespoke connector built for our HR system"),
+                      ("dk-saas", "an admin deleted some locations by mistake, please restore")]
+    for pack_id, text in scope_examples:
+        ns = argparse.Namespace(policy=pack_id, text=[text], answer=None, type=None)
+        result = cmd_scope(ns)
+        lines.append(f'$ frontdoor scope --policy {pack_id} "{text}"')
+        lines.append(f"  {result['decision']} — {result['clause']}: {result['explanation']}")
+        lines.append("")
+    lines.append("Try: frontdoor policy show konneqt | frontdoor sla --help | "
+                 "frontdoor scope --help")
+    return "\n".join(lines)
+
+
+# ---- parser and entry point
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="frontdoor", description="Frontdoor: a support front door in chat.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    sla = sub.add_parser("sla", help="compute a case's SLA dues from its policy")
+    sla.add_argument("--policy", required=True, help=f"pack: {', '.join(available_packs())}")
+    sla.add_argument("--plan", help="plan (may be omitted where the pack has one plan)")
+    sla.add_argument("--type", required=True,
+                     help="case type: incident, query, security-report, service-request …")
+    sla.add_argument("--priority", help="priority or severity (P1, Critical, 1, Highest …)")
+    sla.add_argument("--severity-from", nargs="+", metavar="QUESTION=ANSWER",
+                     help="derive the priority from impact answers (e.g. users-affected=all)")
+    sla.add_argument("--opened", required=True, type=_instant, help="ISO 8601 report instant")
+    sla.add_argument("--acknowledged", type=_instant, help="ISO 8601 acknowledgement instant")
+    sla.add_argument("--now", type=_instant, help="evaluate clock states at this instant")
+    sla.add_argument("--environment", choices=["production", "pre-production"])
+    sla.add_argument("--managed", action="store_true", help="the deployment is a Managed one")
+    sla.add_argument("--hypercare", action="store_true", help="the customer is in hypercare")
+    sla.add_argument("--tz", type=_zone, help="the subscription's IANA time zone")
+    sla.add_argument("--holiday-country", help="the subscription's holiday country (ISO code)")
+
+    scope = sub.add_parser("scope", help="is a request in scope, consulting or not covered?")
+    scope.add_argument("--policy", required=True)
+    scope.add_argument("--type", help="case type the request would be filed as")
+    scope.add_argument("--answer", action="append", metavar="QUESTION=ANSWER",
+                       help="an answer to one of the pack's scope questions")
+    scope.add_argument("text", nargs="+", help="the customer's words")
+
+    policy = sub.add_parser("policy", help="show or check policy packs")
+    psub = policy.add_subparsers(dest="policy_command", required=True, parser_class=_Parser)
+    show = psub.add_parser("show", help="print a pack's plan tables")
+    show.add_argument("pack")
+    check = psub.add_parser("check", help="validate a pack file")
+    check.add_argument("file")
+
+    sub.add_parser("demo", help="show the policy engine on the shipped packs")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handlers = {"sla": cmd_sla, "scope": cmd_scope, "policy": cmd_policy, "demo": cmd_demo}
+    try:
+        result = handlers[args.command](args)
+    except UsageError as exc:
+        print(f"frontdoor {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except _CheckFailed as exc:
+        print(f"frontdoor policy check: invalid pack\n{exc}", file=sys.stderr)
+        return 1
+    except PolicyError as exc:
+        print(f"frontdoor {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if isinstance(result, str):
+        print(result)
+    else:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""Dependency direction: adapters → bot → policy (shared/docs/architecture.md, "The shape")."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _imports(package: str) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for path in (ROOT / package).rglob("*.py"):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module.split(".")[0])
+            elif isinstance(node, ast.ImportFrom) and node.level > 0:
+                names.add(package)
+        found[str(path.relative_to(ROOT))] = names
+    return found
+
+
+def test_policy_imports_nothing_of_ours() -> None:
+    """policy/ is the bottom layer: it may not import bot or adapters."""
+    offenders = {f: n & {"bot", "adapters"} for f, n in _imports("policy").items()}
+    assert not {f: n for f, n in offenders.items() if n}
+
+
+@pytest.mark.parametrize("forbidden", ["adapters", "slack_bolt", "slack_sdk", "botbuilder"])
+def test_bot_never_imports_adapters_or_platform_sdks(forbidden: str) -> None:
+    """bot/ is channel-neutral: no adapters, no slack_bolt, no botbuilder."""
+    offenders = [f for f, names in _imports("bot").items() if forbidden in names]
+    assert offenders == []
+
+
+def test_policy_does_no_network_or_process_io() -> None:
+    """policy/ reads its pack files and nothing else: no sockets, HTTP, subprocesses, clocks."""
+    banned = {"socket", "subprocess", "aiohttp", "redis", "requests", "urllib", "http", "sqlite3"}
+    offenders = {f: n & banned for f, n in _imports("policy").items()}
+    assert not {f: n for f, n in offenders.items() if n}
+    for path in (ROOT / "policy").rglob("*.py"):
+        source = path.read_text()
+        assert "datetime.now(" not in source and "time.time(" not in source, path
+
+
+def test_the_walker_sees_real_imports() -> None:
+    """Guard against a walker that finds nothing: policy.sla does import policy.pack."""
+    assert "policy" in _imports("policy")["policy/sla.py"]
