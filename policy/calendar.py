@@ -17,17 +17,21 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from policy.errors import CalendarError, NaiveDatetimeError
 
 MINUTES_PER_DAY = 24 * 60
+_SECOND = timedelta(seconds=1)
 _YEAR_MIN = 1971
 _YEAR_MAX = 9998
 # How many consecutive years without any business time we accept before calling a calendar empty.
 _EMPTY_YEARS_LIMIT = 3
+
+# tzinfo types whose utcoffset() is never None: checking the type is cheaper than asking.
+_FIXED_TZ_TYPES = (ZoneInfo, timezone)
 
 ClosedDates = Callable[[int], Iterable[date]]
 """For a year, the local dates on which the calendar is closed all day."""
@@ -260,7 +264,8 @@ class BusinessCalendar:
 
         Returned in the calendar's zone. A zero duration returns `start` itself.
         """
-        if start.tzinfo is None:
+        tz = start.tzinfo
+        if tz is None or (type(tz) not in _FIXED_TZ_TYPES and start.utcoffset() is None):
             require_aware(start, "start")
         seconds = duration.total_seconds()
         if seconds <= 0:
@@ -273,9 +278,10 @@ class BusinessCalendar:
 
     def business_time_between(self, start: datetime, end: datetime) -> timedelta:
         """Coverage time in [start, end); negative when `end` is before `start`."""
-        if start.tzinfo is None:
+        tz_a, tz_b = start.tzinfo, end.tzinfo
+        if tz_a is None or (type(tz_a) not in _FIXED_TZ_TYPES and start.utcoffset() is None):
             require_aware(start, "start")
-        if end.tzinfo is None:
+        if tz_b is None or (type(tz_b) not in _FIXED_TZ_TYPES and end.utcoffset() is None):
             require_aware(end, "end")
         ts_a = start.timestamp()
         ts_b = end.timestamp()
@@ -289,7 +295,7 @@ class BusinessCalendar:
         a = 0.0 if i < 0 else cum_start[i] + (min(ts_a, ends[i]) - starts[i])
         j = bisect_right(starts, ts_b) - 1
         b = 0.0 if j < 0 else cum_start[j] + (min(ts_b, ends[j]) - starts[j])
-        return timedelta(seconds=b - a)
+        return _SECOND * (b - a)
 
     def is_open(self, instant: datetime) -> bool:
         """Whether `instant` lies inside coverage (windows are half-open)."""
@@ -314,14 +320,21 @@ class BusinessCalendar:
         return datetime.fromtimestamp(self._starts[i + 1], self.tz)
 
     def current_window_close(self, instant: datetime) -> datetime | None:
-        """When the window containing `instant` closes, or None outside coverage."""
+        """When the window containing `instant` closes; None outside coverage, and None when
+        coverage never closes (24/7, or windows touching without a break for years)."""
         require_aware(instant)
+        if self.always_open:
+            return None
         ts = instant.timestamp()
         if ts < self._lo or ts >= self._hi:
             self._cover(ts)
         i = bisect_right(self._starts, ts) - 1
-        if i >= 0 and ts < self._ends[i]:
-            return datetime.fromtimestamp(self._ends[i], self.tz)
+        if i < 0 or ts >= self._ends[i]:
+            return None
+        for _ in range(_EMPTY_YEARS_LIMIT):
+            if self._ends[i] < self._hi:
+                return datetime.fromtimestamp(self._ends[i], self.tz)
+            self._append_year()  # the window runs to the end of what is built: look further
         return None
 
     def business_windows(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
