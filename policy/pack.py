@@ -424,6 +424,14 @@ class Hypercare(_Model):
     clause: str
 
 
+class ConsultingSpec(_Model):
+    """How the policy sells work outside standard support."""
+
+    description: str
+    needs_prior_approval: bool = False
+    clause: str
+
+
 class QueryHours(_Model):
     counts: str
     exempt: str
@@ -456,6 +464,7 @@ class Pack(_Model):
     retention: dict[str, Retention] = Field(default_factory=dict)
     hypercare: Hypercare | None = None
     query_hours: QueryHours | None = None
+    consulting: ConsultingSpec | None = None
     scope: ScopeSection = Field(default_factory=ScopeSection)
 
     @field_validator("default_timezone")

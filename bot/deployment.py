@@ -1,0 +1,240 @@
+"""The deployment file: who the vendor, its engineers, customers and partners are, and where.
+
+TOML, validated by pydantic with `extra="forbid"`; an error names the key. The directory built
+from it answers "who is this platform user, and what may they see?".
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import date, datetime
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bot.errors import ConfigError
+from bot.messages import Person, Role
+from policy.errors import PolicyError
+from policy.pack import Pack, load_pack
+
+_ID = r"^[a-z0-9][a-z0-9_-]*$"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Channels(_Model):
+    """The vendor's own channels on one platform."""
+
+    engineers: str
+    escalations: str | None = None
+    war_room: str | None = None
+
+
+class PlatformIds(_Model):
+    slack: str | None = None
+    teams: str | None = None
+
+
+class UserEntry(PlatformIds):
+    id: str = Field(pattern=_ID)
+    name: str
+
+
+class CustomerUser(UserEntry):
+    role: Literal["customer_user", "customer_admin"] = "customer_user"
+
+
+class Deployment(_Model):
+    name: str
+    environment: Literal["production", "pre-production"]
+    managed: bool = False
+    go_live: date | None = None
+    hypercare_end: date | None = None
+
+    def in_hypercare(self, on: date) -> bool:
+        if self.go_live is None or self.hypercare_end is None:
+            return False
+        return self.go_live <= on <= self.hypercare_end
+
+
+class Customer(_Model):
+    name: str
+    short: str = Field(pattern=r"^[A-Z][A-Z0-9]{1,9}$", description="case id prefix, e.g. ACME")
+    pack: str
+    plan: str
+    timezone: str
+    holiday_country: str | None = None
+    partner: str | None = None
+    deployments: tuple[Deployment, ...] = ()
+    slack_channels: tuple[str, ...] = ()
+    teams_tenant: str | None = None
+    teams_conversations: tuple[str, ...] = ()
+    users: tuple[CustomerUser, ...] = ()
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. America/New_York)") from None
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def deployment(self, name: str) -> Deployment | None:
+        return next((d for d in self.deployments if d.name == name), None)
+
+
+class Partner(_Model):
+    name: str
+    slack_team: str | None = None
+    slack_channels: tuple[str, ...] = ()
+    teams_tenant: str | None = None
+    teams_conversations: tuple[str, ...] = ()
+    users: tuple[UserEntry, ...] = ()
+
+
+class Vendor(_Model):
+    name: str
+    timezone: str = "UTC"
+    channels: dict[Literal["slack", "teams", "web"], Channels] = Field(default_factory=dict)
+
+
+class DeploymentFile(_Model):
+    vendor: Vendor
+    engineers: tuple[UserEntry, ...] = ()
+    admins: tuple[UserEntry, ...] = ()
+    customers: dict[str, Customer] = Field(default_factory=dict)
+    partners: dict[str, Partner] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _references(self) -> DeploymentFile:
+        problems: list[str] = []
+        seen: dict[str, str] = {}
+        shorts: dict[str, str] = {}
+
+        def person(pid: str, where: str) -> None:
+            if pid in seen:
+                problems.append(f"{where}: user id {pid!r} is already used at {seen[pid]}")
+            seen[pid] = where
+
+        for i, eng in enumerate(self.engineers):
+            person(eng.id, f"engineers[{i}]")
+        for i, adm in enumerate(self.admins):
+            person(adm.id, f"admins[{i}]")
+        for cid, customer in self.customers.items():
+            if not re.match(_ID, cid):
+                problems.append(f"customers.{cid}: ids are lower-case letters, digits, - and _")
+            if customer.short in shorts:
+                problems.append(f"customers.{cid}.short: {customer.short!r} is already "
+                                f"customers.{shorts[customer.short]}'s case prefix")
+            shorts[customer.short] = cid
+            if customer.partner is not None and customer.partner not in self.partners:
+                problems.append(f"customers.{cid}.partner: no partner {customer.partner!r}")
+            try:
+                pack = load_pack(customer.pack)
+                pack.plan(customer.plan)
+            except PolicyError as exc:
+                problems.append(f"customers.{cid}: {exc}")
+            for i, user in enumerate(customer.users):
+                person(user.id, f"customers.{cid}.users[{i}]")
+        for pid, partner in self.partners.items():
+            for i, puser in enumerate(partner.users):
+                person(puser.id, f"partners.{pid}.users[{i}]")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+def load_deployment(path: str | Path) -> DeploymentFile:
+    """Read and validate the deployment file; errors name the file and the key."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: deployment file not found (set FRONTDOOR_CONFIG)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return DeploymentFile.model_validate(raw)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors(include_url=False):
+            loc = ".".join(str(p) for p in err["loc"])
+            lines.append(f"{path.name}: key '{loc or '(top level)'}': "
+                         f"{err['msg'].removeprefix('Value error, ')}")
+        raise ConfigError("\n".join(lines)) from None
+
+
+class Directory:
+    """Who is who: platform user → Person, and what each organisation has."""
+
+    def __init__(self, deployment: DeploymentFile) -> None:
+        self.deployment = deployment
+        self._people: dict[str, Person] = {}
+        self._by_platform: dict[tuple[str, str], str] = {}
+        served: dict[str, list[str]] = {}
+        for cid, customer in deployment.customers.items():
+            if customer.partner:
+                served.setdefault(customer.partner, []).append(cid)
+        entries: list[tuple[UserEntry, Role, str | None, str | None]] = []
+        entries += [(e, "engineer", None, None) for e in deployment.engineers]
+        entries += [(a, "admin", None, None) for a in deployment.admins]
+        for cid, customer in deployment.customers.items():
+            entries += [(u, u.role, cid, None) for u in customer.users]
+        for pid, partner in deployment.partners.items():
+            entries += [(u, "partner", None, pid) for u in partner.users]
+        for entry, role, cid, pid in entries:
+            self._people[entry.id] = Person(
+                id=entry.id, name=entry.name, role=role, customer_id=cid, partner_id=pid,
+                served_customers=tuple(served.get(pid, ())) if pid else (),
+            )
+            for platform in ("slack", "teams"):
+                platform_id = getattr(entry, platform)
+                if platform_id:
+                    self._by_platform[(platform, platform_id)] = entry.id
+
+    def person(self, person_id: str) -> Person | None:
+        return self._people.get(person_id)
+
+    def by_platform(self, platform: str, platform_user_id: str) -> Person | None:
+        if platform == "web":
+            return self._people.get(platform_user_id)
+        pid = self._by_platform.get((platform, platform_user_id))
+        return self._people.get(pid) if pid else None
+
+    def people(self) -> list[Person]:
+        return list(self._people.values())
+
+    def customer(self, customer_id: str) -> Customer:
+        try:
+            return self.deployment.customers[customer_id]
+        except KeyError:
+            raise ConfigError(f"no customer {customer_id!r} in the deployment file") from None
+
+    def pack_of(self, customer_id: str) -> Pack:
+        return load_pack(self.customer(customer_id).pack)
+
+    def name_of(self, person_id: str) -> str:
+        person = self._people.get(person_id)
+        return person.name if person else person_id
+
+    def engineers(self) -> list[Person]:
+        return [p for p in self._people.values() if p.role in ("engineer", "admin")]
+
+    def hypercare(self, customer_id: str, deployment: str | None, at: datetime) -> bool:
+        customer = self.customer(customer_id)
+        on = at.astimezone(customer.tz).date()
+        if deployment:
+            dep = customer.deployment(deployment)
+            return bool(dep and dep.in_hypercare(on))
+        return any(d.in_hypercare(on) for d in customer.deployments)

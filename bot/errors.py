@@ -1,0 +1,40 @@
+"""The bot layer's exceptions: one root, messages a customer or an operator can act on.
+
+FrontdoorError
+├── ConfigError          the deployment file or settings are wrong (names the key)
+├── StoreError           the store failed (unreachable, corrupt record)
+│   └── StaleWriteError  someone else wrote first: reload and retry, never drop
+├── NotAllowedError      the person's role doesn't allow the action (audited)
+├── CaseNotFoundError    no such case, or not one this person may see
+└── InvalidTransitionError  the case's status doesn't allow the action
+"""
+
+from __future__ import annotations
+
+
+class FrontdoorError(Exception):
+    """Root of every error raised by `bot`."""
+
+
+class ConfigError(FrontdoorError):
+    """The deployment file or the settings are wrong; the message names the key."""
+
+
+class StoreError(FrontdoorError):
+    """The store could not do what was asked."""
+
+
+class StaleWriteError(StoreError):
+    """An optimistic-concurrency write lost: the record changed since it was read."""
+
+
+class NotAllowedError(FrontdoorError):
+    """The person's role does not allow this action."""
+
+
+class CaseNotFoundError(FrontdoorError):
+    """No such case, or not one this person may see (the two are not told apart)."""
+
+
+class InvalidTransitionError(FrontdoorError):
+    """The case's current status does not allow this action."""

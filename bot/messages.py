@@ -1,0 +1,141 @@
+"""Channel-neutral messages: what a person said (`Inbound`) and what we say back (`Reply`).
+
+Adapters translate platform payloads into `Inbound` and render `Reply` natively (Block Kit,
+Adaptive Cards, HTML, terminal text). The handler never sees a Slack or Teams type. Every
+rich reply carries `text`, a complete plain-text fallback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+Role = Literal["customer_user", "customer_admin", "partner", "engineer", "admin"]
+CUSTOMER_ROLES: frozenset[str] = frozenset({"customer_user", "customer_admin"})
+VENDOR_ROLES: frozenset[str] = frozenset({"engineer", "admin"})
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Who is speaking, as the deployment file maps them."""
+
+    id: str
+    name: str
+    role: Role
+    customer_id: str | None = None  # the organisation of a customer user or admin
+    partner_id: str | None = None
+    served_customers: tuple[str, ...] = ()  # a partner's customers
+
+    @property
+    def is_vendor(self) -> bool:
+        return self.role in VENDOR_ROLES
+
+    def may_see_customer(self, customer_id: str) -> bool:
+        if self.is_vendor:
+            return True
+        if self.role == "partner":
+            return customer_id in self.served_customers
+        return customer_id == self.customer_id
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a message was said: platform, conversation and thread."""
+
+    platform: str
+    conversation: str
+    thread: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One thing a person did: typed text, picked a choice, or submitted a form."""
+
+    person: Person
+    place: Place
+    at: datetime
+    text: str | None = None
+    choice: str | None = None
+    form: dict[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    id: str
+    label: str
+    explanation: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FormField:
+    id: str
+    label: str
+    kind: Literal["choice", "text", "long_text"] = "text"
+    choices: tuple[Choice, ...] = ()
+    required: bool = True
+    hint: str = ""
+    value: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    id: str
+    title: str
+    fields: tuple[FormField, ...]
+    submit_label: str = "Submit"
+
+
+@dataclass(frozen=True, slots=True)
+class ClockLine:
+    """One SLA clock on a case card, already in the reader's time zone."""
+
+    label: str
+    state: str
+    due: str | None
+    remaining: str | None
+    explanation: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaseCard:
+    case_id: str
+    title: str
+    customer: str
+    case_type: str
+    priority: str | None
+    environment: str | None
+    status: str
+    assignee: str | None
+    clocks: tuple[ClockLine, ...] = ()
+    facts: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What we say. `text` alone must make sense; the rest is for platforms that can show it."""
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+    form: Form | None = None
+    actions: tuple[Choice, ...] = ()  # buttons that act on a case (ids post back as choices)
+    card: CaseCard | None = None
+    private: bool = False  # only the person who asked should see it (ephemeral)
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A message for other people than the speaker: the engineers, the customer's thread …"""
+
+    case_id: str
+    audience: Literal["customer", "engineers", "escalations", "war_room", "partner"]
+    reply: Reply
+    kind: str = "update"
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What handling one inbound produced: replies to the speaker, notices to others."""
+
+    replies: list[Reply] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)

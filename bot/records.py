@@ -1,0 +1,119 @@
+"""What the store keeps: cases, their append-only history, audit entries, conversations.
+
+Pydantic models because they cross the process boundary (JSON in SQLite or Redis); the
+conversation handler works on them directly. Timestamps are aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CaseStatus = Literal[
+    "new",
+    "acknowledged",
+    "in_progress",
+    "waiting_on_customer",
+    "workaround_provided",
+    "resolved",
+    "closed",
+]
+OPEN_STATUSES: frozenset[str] = frozenset(
+    {"new", "acknowledged", "in_progress", "waiting_on_customer", "workaround_provided"}
+)
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChannelRef(_Record):
+    """Where a message lives: platform, conversation (channel/chat), and thread if any."""
+
+    platform: str
+    conversation: str
+    thread: str | None = None
+
+
+class ScopeVerdict(_Record):
+    decision: Literal["in_scope", "consulting", "not_covered"]
+    rule: str | None = None
+    clause: str | None = None
+    explanation: str = ""
+
+
+class CaseRecord(_Record):
+    """A support case as stored. `version` increases on every write (optimistic concurrency)."""
+
+    id: str  # short, readable, per customer: ACME-42
+    customer_id: str
+    number: int
+    pack: str
+    plan: str
+    case_type: str
+    priority: str | None = None
+    requested_priority: str | None = None
+    priority_source: Literal["derived", "customer", "engineer", "policy", "fixed"] = "derived"
+    priority_reason: str | None = None
+    environment: str | None = None
+    deployment: str | None = None
+    managed: bool = False
+    hypercare: bool = False
+    title: str
+    description: str = ""
+    details: dict[str, str] = Field(default_factory=dict)
+    status: CaseStatus = "new"
+    assignee: str | None = None
+    reporter: str
+    reporter_name: str = ""
+    partner_id: str | None = None
+    origin: ChannelRef | None = None
+    scope: ScopeVerdict | None = None
+    consulting_approved_by: str | None = None
+    billable: bool = False
+    query_minutes: int = 0
+    escalation_level: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    version: int = 0
+
+
+class CaseEventRecord(_Record):
+    """One entry of a case's append-only history; the SLA clock folds over these."""
+
+    case_id: str
+    seq: int = 0  # set by the store: 1, 2, 3 … per case
+    kind: str  # policy.sla event kinds plus bot-level ones (assigned, note, escalated …)
+    at: datetime
+    actor: str
+    actor_name: str = ""
+    from_status: CaseStatus | None = None
+    to_status: CaseStatus | None = None
+    reason: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class AuditRecord(_Record):
+    """Who tried what, and whether it was allowed. Refusals are audited too."""
+
+    at: datetime
+    actor: str
+    role: str
+    action: str
+    allowed: bool
+    case_id: str | None = None
+    customer_id: str | None = None
+    detail: str = ""
+
+
+class AuthorisedUser(_Record):
+    """A user a customer admin added (Konneqt: the administrator adds or removes users)."""
+
+    customer_id: str
+    user_id: str
+    name: str
+    role: Literal["customer_user", "customer_admin"] = "customer_user"
+    added_by: str
+    added_at: datetime

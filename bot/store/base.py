@@ -1,0 +1,75 @@
+"""The one store protocol every backend implements (SQLite embedded, Redis for many workers).
+
+Writes that can race take the version the caller read and fail with `StaleWriteError` if
+the record moved on; callers reload, re-apply and retry (bot.cases does), so no update is
+ever silently lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from bot.records import AuditRecord, AuthorisedUser, CaseEventRecord, CaseRecord
+
+
+class Store(Protocol):
+    async def open(self) -> None:
+        """Connect and create what is missing (tables, scripts). Idempotent."""
+
+    async def close(self) -> None: ...
+
+    # -- conversations (intake state per person and place) ---------------------------------
+
+    async def load_conversation(self, key: str) -> tuple[dict[str, Any] | None, int]:
+        """The saved state and its version; (None, 0) when there is none."""
+
+    async def save_conversation(
+        self, key: str, state: dict[str, Any] | None, expected_version: int
+    ) -> int:
+        """Write (or with None, delete) the state if its version is still `expected_version`;
+        returns the new version. Raises StaleWriteError otherwise."""
+
+    # -- cases --------------------------------------------------------------------------------
+
+    async def next_case_number(self, customer_id: str) -> int:
+        """1, 2, 3 … per customer, atomically, never reused."""
+
+    async def create_case(self, case: CaseRecord, events: Iterable[CaseEventRecord]) -> CaseRecord:
+        """Store a new case (version becomes 1) with its first events. Raises StoreError if
+        the id exists."""
+
+    async def get_case(self, case_id: str) -> CaseRecord | None: ...
+
+    async def update_case(
+        self, case: CaseRecord, expected_version: int, events: Iterable[CaseEventRecord]
+    ) -> CaseRecord:
+        """Replace the case and append events atomically if the stored version is still
+        `expected_version`; returns the case with its new version. Raises StaleWriteError."""
+
+    async def case_events(self, case_id: str) -> list[CaseEventRecord]:
+        """The case's history in order (seq 1, 2, …)."""
+
+    async def list_cases(
+        self, customer_ids: Iterable[str] | None = None, open_only: bool = True
+    ) -> list[CaseRecord]:
+        """Cases of these customers (all customers when None), newest first."""
+
+    # -- audit, once-only keys, authorised users -------------------------------------------------
+
+    async def append_audit(self, entry: AuditRecord) -> None: ...
+
+    async def audit_entries(
+        self, case_id: str | None = None, limit: int = 100
+    ) -> list[AuditRecord]:
+        """Newest first; only the case's entries when case_id is given."""
+
+    async def claim_once(self, key: str, ttl_seconds: int) -> bool:
+        """True the first time a key is claimed within its TTL (de-duplicating retried
+        deliveries across workers), False after."""
+
+    async def put_authorised_user(self, user: AuthorisedUser) -> None: ...
+
+    async def remove_authorised_user(self, customer_id: str, user_id: str) -> bool: ...
+
+    async def authorised_users(self, customer_id: str) -> list[AuthorisedUser]: ...
