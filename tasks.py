@@ -54,7 +54,7 @@ def ensure_environment() -> None:
 
 def run(args: list[str]) -> int:
     ensure_environment()
-    command = args or ["demo"]
+    command = args or ["serve"]
     return subprocess.call([str(BIN / "frontdoor"), *command], cwd=ROOT)
 
 

@@ -7,6 +7,7 @@ argument and exit 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -281,13 +282,14 @@ def render_pack(pack: Pack) -> str:
         out.append("  (none)")
     out += ["", "Case types:"]
     for ct in pack.case_types.values():
-        who = ", ".join(ct.filed_by)
-        extra = " Managed Deployments only." if ct.managed_only else ""
-        out.append(f"  • {ct.label}: {ct.description} (filed by: {who}).{extra}")
+        filers = ", ".join(ct.filed_by)
+        managed = " Managed Deployments only." if ct.managed_only else ""
+        out.append(f"  • {ct.label}: {ct.description} (filed by: {filers}).{managed}")
     if pack.scope.rules:
         out += ["", "Scope:"]
-        for rid, rule in pack.scope.rules.items():
-            out.append(f"  • {rule.decision:<11} {rid}: {rule.summary} [{rule.clause}]")
+        for rid, scope_rule in pack.scope.rules.items():
+            out.append(f"  • {scope_rule.decision:<11} {rid}: {scope_rule.summary} "
+                       f"[{scope_rule.clause}]")
     return "\n".join(out)
 
 
@@ -311,7 +313,7 @@ class _CheckFailed(Exception):
 # ---- demo
 
 
-def cmd_demo(_: argparse.Namespace) -> str:
+def cmd_demo(args: argparse.Namespace) -> str:
     """What the run command shows until the server exists: the policy engine on the four packs."""
     examples = [
         ("konneqt", "enterprise", "incident", "P1", "2026-11-20T16:30:00-05:00", None,
@@ -324,7 +326,7 @@ def cmd_demo(_: argparse.Namespace) -> str:
          "Europe/Copenhagen"),
     ]
     lines = ["Frontdoor policy engine — the four shipped packs", ""]
-    for pack_id, plan, ctype, prio, opened, _, zone in examples:
+    for pack_id, plan, ctype, prio, opened, _ack, zone in examples:
         ns = argparse.Namespace(
             policy=pack_id, plan=plan, type=ctype, priority=prio, opened=_instant(opened),
             acknowledged=None, now=None, environment=None, managed=False, hypercare=False,
@@ -348,6 +350,46 @@ def cmd_demo(_: argparse.Namespace) -> str:
     lines.append("Try: frontdoor policy show konneqt | frontdoor sla --help | "
                  "frontdoor scope --help")
     return "\n".join(lines)
+
+
+# ---- serve and chat
+
+
+def cmd_serve(args: argparse.Namespace) -> str:
+    """Run the web process (web chat, Slack and Teams front doors, health, metrics)."""
+    from aiohttp import web
+
+    from adapters.logs import configure_logging
+    from adapters.server import create_app
+    from adapters.settings import Settings
+    from bot.errors import ConfigError
+
+    settings = Settings()
+    if args.port is not None:
+        settings = settings.model_copy(update={"port": args.port})
+    configure_logging(settings.log_level)
+    try:
+        app = create_app(settings)
+    except ConfigError as exc:
+        raise UsageError(f"FRONTDOOR_CONFIG: {exc}") from None
+    store = "Redis" if settings.redis_url else f"SQLite at {settings.frontdoor_db}"
+    print(f"Frontdoor on http://{args.host}:{settings.port}/ — web chat "
+          f"{'on' if settings.frontdoor_web_chat else 'off'}, {store}, deployment file "
+          f"{settings.frontdoor_config}. Ctrl-C stops it.", flush=True)
+    web.run_app(app, host=args.host, port=settings.port, print=None,
+                access_log=None, handle_signals=True)
+    return ""
+
+
+def cmd_chat(args: argparse.Namespace) -> str:
+    """The same conversation in a terminal (reads lines, prints replies as text)."""
+    import asyncio
+
+    from adapters.terminal import run_terminal_chat
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_terminal_chat(args.as_user))
+    return ""
 
 
 # ---- parser and entry point
@@ -389,13 +431,23 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file")
 
     sub.add_parser("demo", help="show the policy engine on the shipped packs")
+
+    serve = sub.add_parser("serve", help="run the web process (web chat, Slack, Teams)")
+    serve.add_argument("--port", type=int, help="port (default: $PORT or 8080)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
+
+    chat = sub.add_parser("chat", help="talk to the front door in this terminal")
+    chat.add_argument("--as", dest="as_user", required=True, metavar="USER_ID",
+                      help="a person's id from the deployment file")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"sla": cmd_sla, "scope": cmd_scope, "policy": cmd_policy, "demo": cmd_demo}
+    handlers = {"sla": cmd_sla, "scope": cmd_scope, "policy": cmd_policy, "demo": cmd_demo,
+                "serve": cmd_serve, "chat": cmd_chat}
     try:
         result = handlers[args.command](args)
     except UsageError as exc:
@@ -408,7 +460,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"frontdoor {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if isinstance(result, str):
-        print(result)
+        if result:
+            print(result)
     else:
         print(json.dumps(result, indent=2, ensure_ascii=False))
     return 0

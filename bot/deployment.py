@@ -82,7 +82,7 @@ class Customer(_Model):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not an IANA time zone (e.g. America/New_York)") from None
+            raise ValueError(f"{value!r} is not an IANA time zone, e.g. America/New_York") from None
         return value
 
     @property
@@ -191,11 +191,11 @@ class Directory:
         entries += [(a, "admin", None, None) for a in deployment.admins]
         for cid, customer in deployment.customers.items():
             entries += [(u, u.role, cid, None) for u in customer.users]
-        for pid, partner in deployment.partners.items():
-            entries += [(u, "partner", None, pid) for u in partner.users]
-        for entry, role, cid, pid in entries:
+        for partner_id, partner in deployment.partners.items():
+            entries += [(u, "partner", None, partner_id) for u in partner.users]
+        for entry, role, org, pid in entries:
             self._people[entry.id] = Person(
-                id=entry.id, name=entry.name, role=role, customer_id=cid, partner_id=pid,
+                id=entry.id, name=entry.name, role=role, customer_id=org, partner_id=pid,
                 served_customers=tuple(served.get(pid, ())) if pid else (),
             )
             for platform in ("slack", "teams"):

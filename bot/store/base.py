@@ -19,7 +19,7 @@ class Store(Protocol):
 
     async def close(self) -> None: ...
 
-    # -- conversations (intake state per person and place) ---------------------------------
+    # -- conversations (intake state per person and place) ----------------------------------------
 
     async def load_conversation(self, key: str) -> tuple[dict[str, Any] | None, int]:
         """The saved state and its version; (None, 0) when there is none."""
@@ -30,7 +30,7 @@ class Store(Protocol):
         """Write (or with None, delete) the state if its version is still `expected_version`;
         returns the new version. Raises StaleWriteError otherwise."""
 
-    # -- cases --------------------------------------------------------------------------------
+    # -- cases ------------------------------------------------------------------------------------
 
     async def next_case_number(self, customer_id: str) -> int:
         """1, 2, 3 … per customer, atomically, never reused."""

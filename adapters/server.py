@@ -1,0 +1,95 @@
+"""The aiohttp application: the composition root of the web process.
+
+One app serves the local web chat (`/`, `/chat/*`), `GET /healthz` and `GET /metrics`; the
+Slack (`POST /slack/events`) and Teams (`POST /api/messages`) front doors mount here too.
+Resources (the store) open and close with the app (`cleanup_ctx`).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+
+from adapters.settings import Settings
+from adapters.web.routes import HANDLER, add_routes
+from bot.deployment import Directory, load_deployment
+from bot.errors import StoreError
+from bot.handler import Handler, HandlerSettings
+from bot.store import open_store
+from bot.store.base import Store
+
+log = logging.getLogger(__name__)
+SETTINGS = web.AppKey("settings", Settings)
+STORE = web.AppKey("store", Store)
+REQUESTS = Counter("frontdoor_http_requests_total", "HTTP requests", ["route", "status"])
+
+Handler_ = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def errors_as_json(request: web.Request, handler: Handler_) -> web.StreamResponse:
+    """Never a stack trace to the caller: our errors become clear JSON, bugs a reference."""
+    route = request.match_info.route.resource.canonical if request.match_info.route.resource \
+        else "unmatched"
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        REQUESTS.labels(route, str(exc.status)).inc()
+        if exc.status >= 400 and exc.content_type != "application/json":
+            return web.json_response({"error": exc.reason}, status=exc.status)
+        raise
+    except StoreError as exc:
+        REQUESTS.labels(route, "503").inc()
+        log.error("store unavailable", extra={"route": route, "detail": str(exc)})
+        return web.json_response({"error": "the case store is unavailable; try again"},
+                                 status=503)
+    except Exception:
+        ref = uuid.uuid4().hex[:12]
+        REQUESTS.labels(route, "500").inc()
+        log.exception("unhandled error", extra={"route": route, "reference": ref})
+        return web.json_response({"error": f"internal error (reference {ref})"}, status=500)
+    REQUESTS.labels(route, str(response.status)).inc()
+    return response
+
+
+async def healthz(request: web.Request) -> web.Response:
+    store = request.app[STORE]
+    try:
+        await store.load_conversation("healthz")
+    except StoreError as exc:
+        return web.json_response({"status": "unhealthy", "store": str(exc)}, status=503)
+    backend = "redis" if request.app[SETTINGS].redis_url else "sqlite"
+    return web.json_response({"status": "ok", "store": backend})
+
+
+async def metrics(_: web.Request) -> web.Response:
+    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Build the app; the deployment file is validated here, before anything listens."""
+    directory = Directory(load_deployment(settings.frontdoor_config))
+    app = web.Application(middlewares=[errors_as_json], client_max_size=1024 * 1024)
+    app[SETTINGS] = settings
+
+    async def store_ctx(app: web.Application) -> AsyncIterator[None]:
+        store = open_store(settings.redis_url, settings.frontdoor_db)
+        await store.open()
+        app[STORE] = store
+        app[HANDLER] = Handler(store, directory, HandlerSettings(
+            idle_timeout=timedelta(minutes=settings.frontdoor_idle_minutes)))
+        log.info("store open", extra={"store": "redis" if settings.redis_url else "sqlite"})
+        yield
+        await store.close()
+
+    app.cleanup_ctx.append(store_ctx)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    if settings.frontdoor_web_chat:
+        add_routes(app)
+    return app

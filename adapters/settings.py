@@ -1,0 +1,34 @@
+"""The one settings object, read from the environment (and `.env`) once at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "examples" / "frontdoor.toml"
+
+
+class Settings(BaseSettings):
+    """Environment names are the architecture contract (shared/docs/architecture.md)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    microsoft_app_id: str = ""
+    microsoft_app_password: SecretStr | None = None
+    microsoft_app_tenant_id: str = ""
+    microsoft_app_type: str = "MultiTenant"
+    redis_url: str | None = None
+    frontdoor_db: Path = Path("frontdoor.db")
+    frontdoor_config: Path = EXAMPLE_CONFIG
+    frontdoor_web_chat: bool = Field(
+        default=True, description="serve the local web chat (identities are picked, not "
+        "authenticated: keep it off on a public address)")
+    frontdoor_idle_minutes: int = Field(default=30, gt=0)
+    port: int = Field(default=8080, gt=0, lt=65536)
+    log_level: str = "INFO"

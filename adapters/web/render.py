@@ -1,0 +1,51 @@
+"""`Reply` → the JSON the web chat and scripts read (pure)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.messages import CaseCard, Choice, Form, Reply
+
+
+def choice_json(choice: Choice) -> dict[str, str]:
+    return {"id": choice.id, "label": choice.label, "explanation": choice.explanation}
+
+
+def form_json(form: Form) -> dict[str, Any]:
+    return {
+        "id": form.id,
+        "title": form.title,
+        "submit_label": form.submit_label,
+        "fields": [
+            {"id": f.id, "label": f.label, "kind": f.kind, "required": f.required,
+             "hint": f.hint, "value": f.value, "choices": [choice_json(c) for c in f.choices]}
+            for f in form.fields
+        ],
+    }
+
+
+def card_json(card: CaseCard) -> dict[str, Any]:
+    return {
+        "case_id": card.case_id, "title": card.title, "customer": card.customer,
+        "case_type": card.case_type, "priority": card.priority,
+        "environment": card.environment, "status": card.status, "assignee": card.assignee,
+        "clocks": [{"label": c.label, "state": c.state, "due": c.due,
+                    "remaining": c.remaining, "explanation": c.explanation}
+                   for c in card.clocks],
+        "facts": [{"label": k, "value": v} for k, v in card.facts],
+    }
+
+
+def reply_json(reply: Reply) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "text": reply.text,
+        "choices": [choice_json(c) for c in reply.choices],
+        "actions": [choice_json(a) for a in reply.actions],
+    }
+    if reply.form is not None:
+        out["form"] = form_json(reply.form)
+    if reply.card is not None:
+        out["card"] = card_json(reply.card)
+    if reply.private:
+        out["private"] = True
+    return out

@@ -1,0 +1,101 @@
+"""Case cards: a case and its clocks as one `Reply`, with the buttons the reader may press."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.access import may
+from bot.cases import TRANSITIONS
+from bot.deployment import Directory
+from bot.messages import CaseCard, Choice, Person, Reply
+from bot.records import CaseEventRecord, CaseRecord
+from bot.sla_view import case_status, clock_lines, clock_text, when
+
+_BUTTONS: list[tuple[str, str, str]] = [
+    ("acknowledge", "Acknowledge", "Take it and stop the response clock"),
+    ("assign", "Assign to me", "Make yourself the owner"),
+    ("ask_customer", "Ask customer", "Request information (pauses what the policy pauses)"),
+    ("workaround", "Workaround provided", "A temporary fix is in place"),
+    ("resolve", "Resolve", "The problem is fixed"),
+    ("reclassify", "Reclassify", "Change type or priority, with a reason"),
+    ("escalate", "Escalate", "Hand to the next support level"),
+    ("provide_info", "Reply with information", "Answer the engineer's question"),
+    ("comment", "Add a comment", "Add information to the case"),
+    ("close", "Close", "Confirm the resolution and close"),
+    ("reopen", "Reopen", "The problem is back"),
+]
+
+
+def reader_tz(directory: Directory, person: Person, case: CaseRecord) -> ZoneInfo:
+    """Customers read times in their organisation's zone; the vendor in its own."""
+    if person.customer_id:
+        return directory.customer(person.customer_id).tz
+    if person.is_vendor:
+        return ZoneInfo(directory.deployment.vendor.timezone)
+    return directory.customer(case.customer_id).tz
+
+
+def case_actions(person: Person, case: CaseRecord) -> tuple[Choice, ...]:
+    out = []
+    for action, label, hint in _BUTTONS:
+        allowed_from, _ = TRANSITIONS[action]
+        if case.status not in allowed_from or not may(person, action, case.customer_id):
+            continue
+        if action == "assign" and case.assignee == person.id:
+            continue
+        if action == "comment" and person.is_vendor:
+            label, hint = "Post an update", "Tell the customer where things stand"
+        out.append(Choice(f"case:{action}:{case.id}", label, hint))
+    return tuple(out)
+
+
+def case_card(
+    directory: Directory, person: Person, case: CaseRecord,
+    events: Sequence[CaseEventRecord], now: datetime, headline: str | None = None,
+) -> Reply:
+    pack = directory.pack_of(case.customer_id)
+    customer = directory.customer(case.customer_id)
+    tz = reader_tz(directory, person, case)
+    status = case_status(pack, customer, case, events, now)
+    clocks = clock_lines(status, tz)
+    priority = pack.priorities[case.priority].label if case.priority else None
+    kind = case.details.get("kind", "support")
+    facts: list[tuple[str, str]] = []
+    if case.deployment:
+        facts.append(("Deployment", f"{case.deployment} ({case.environment})"))
+    for name, value in case.details.items():
+        if name in pack.intake:
+            facts.append((pack.intake[name].label, value))
+    if case.escalation_level:
+        level = pack.escalation.levels.get(case.escalation_level)
+        facts.append(("Escalation", level.name if level else case.escalation_level))
+    if kind == "consulting-request":
+        facts.append(("Kind", "Consulting request (no support SLA)"))
+    if case.hypercare:
+        facts.append(("Hypercare", "yes"))
+    if status and status.status_update_every and status.next_status_update:
+        facts.append(("Next status update", when(status.next_status_update, tz)))
+    card = CaseCard(
+        case_id=case.id, title=case.title, customer=customer.name,
+        case_type=pack.case_types[case.case_type].label if case.case_type in pack.case_types
+        else case.case_type,
+        priority=priority, environment=case.environment,
+        status=case.status.replace("_", " "),
+        assignee=directory.name_of(case.assignee) if case.assignee else None,
+        clocks=clocks, facts=tuple(facts),
+    )
+    lines = [headline] if headline else []
+    lines.append(f"{case.id} · {card.title}")
+    summary = f"{card.case_type}"
+    if priority:
+        summary += f" · {priority}"
+    summary += f" · {card.status}"
+    if card.assignee:
+        summary += f" · {card.assignee}"
+    lines.append(f"{customer.name} · {summary}")
+    lines += clock_text(clocks)
+    lines += [f"{k}: {v}" for k, v in facts]
+    return Reply("\n".join(lines), actions=case_actions(person, case), card=card)
+

@@ -1,0 +1,478 @@
+"""The conversation handler: one entry point for every platform.
+
+`Handler.handle(inbound) -> Outcome` routes what a person did — a case button, a case
+command ("ack ACME-4"), an intake answer, "status", "help" — to the intake state machine or
+the case service, persists conversation state with its version (a stale write is retried on
+fresh state, so two workers never lose a message), and returns replies for the speaker and
+notices for everyone else (the customer's thread, the engineers, escalations).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.access import may
+from bot.cards import case_card, reader_tz
+from bot.cases import NEEDS_TEXT, TRANSITIONS, ActResult, CaseService, escalation_ladder
+from bot.deployment import Customer, Directory
+from bot.errors import FrontdoorError, StaleWriteError
+from bot.intake import CaseDraft, IntakeContext, IntakeState, norm, step
+from bot.messages import Choice, Form, FormField, Inbound, Notice, Outcome, Person, Reply
+from bot.records import CaseRecord
+from bot.sla_view import case_status, clock_lines, clock_text, subscription_of, when
+from bot.store.base import Store
+from policy.pack import Pack, load_pack
+from policy.sla import CaseEvent, CaseFacts, sla_status
+
+log = logging.getLogger(__name__)
+_STATE_RETRIES = 10
+_CASE_ID = re.compile(r"\b([A-Za-z][A-Za-z0-9]{1,9}-\d{1,7})\b")
+
+# Words people use for each case action in free text ("ack ACME-4", "resolve ACME-4 fixed").
+_VERBS: dict[str, str] = {
+    "ack": "acknowledge", "acknowledge": "acknowledge", "take": "acknowledge",
+    "assign": "assign", "ask": "ask_customer", "workaround": "workaround",
+    "resolve": "resolve", "resolved": "resolve", "fixed": "resolve", "close": "close",
+    "reopen": "reopen", "reclassify": "reclassify", "escalate": "escalate",
+    "update": "comment", "comment": "comment", "note": "comment", "reply": "provide_info",
+    "info": "provide_info", "answer": "provide_info", "progress": "start_progress",
+    "start": "start_progress", "log": "log_hours", "suspend": "suspend_sla",
+    "reinstate": "reinstate_sla",
+}
+HELP_CUSTOMER = (
+    "Here's what I can do:\n"
+    "• “support” or just describe the problem — open a new case, step by step or with one form\n"
+    "• “status” — your organisation's open cases with their SLA clocks\n"
+    "• “reply ACME-4 <information>” — answer an engineer's question\n"
+    "• “close ACME-4” / “reopen ACME-4 <why>” — after a resolution\n"
+    "While filing: “back”, “start over”, “cancel”, “help”.")
+HELP_ENGINEER = (
+    "Engineer commands (or use the case card's buttons):\n"
+    "• “queue” — open cases, nearest due first, breached first\n"
+    "• “ack ACME-4”, “assign ACME-4 to ben”, “ask ACME-4 <question>”\n"
+    "• “workaround ACME-4 <note>”, “resolve ACME-4 <note>”, “update ACME-4 <text>”\n"
+    "• “reclassify ACME-4 P1 <reason>”, “escalate ACME-4 <reason>”, “log ACME-4 90 <note>”")
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerSettings:
+    idle_timeout: timedelta = timedelta(minutes=30)
+
+
+class Handler:
+    def __init__(self, store: Store, directory: Directory,
+                 settings: HandlerSettings | None = None) -> None:
+        self.store = store
+        self.directory = directory
+        self.cases = CaseService(store, directory)
+        self.settings = settings or HandlerSettings()
+
+    # -- identities -------------------------------------------------------------------------------
+
+    async def resolve_person(self, platform: str, platform_user_id: str) -> Person | None:
+        """Directory people first, then users a customer admin authorised."""
+        person = self.directory.by_platform(platform, platform_user_id)
+        if person is not None:
+            return person
+        key = platform_user_id if platform == "web" else f"{platform}:{platform_user_id}"
+        for cid in self.directory.deployment.customers:
+            for user in await self.store.authorised_users(cid):
+                if user.user_id == key:
+                    return Person(id=user.user_id, name=user.name, role=user.role,
+                                  customer_id=cid)
+        return None
+
+    # -- entry point ------------------------------------------------------------------------------
+
+    async def handle(self, inbound: Inbound) -> Outcome:
+        try:
+            return await self._handle(inbound)
+        except FrontdoorError as exc:
+            return Outcome([Reply(str(exc), private=True)])
+
+    async def _handle(self, inbound: Inbound) -> Outcome:
+        choice = inbound.choice or ""
+        if choice.startswith("case:"):
+            _, action, case_id = ([*choice.split(":", 2), "", ""])[:3]
+            return await self._case_action(inbound, action, case_id, {})
+        if inbound.form and inbound.form.get("_action"):
+            values = dict(inbound.form)
+            return await self._case_action(inbound, values.pop("_action"),
+                                           values.pop("_case", ""), values)
+        key = conversation_key(inbound)
+        state, _ = await self.store.load_conversation(key)
+        text = (inbound.text or "").strip()
+        if state is None and not inbound.choice and not inbound.form:
+            routed = await self._command(inbound, text)
+            if routed is not None:
+                return routed
+        return await self._intake(inbound, key)
+
+    # -- intake -----------------------------------------------------------------------------------
+
+    def _context(self, person: Person) -> IntakeContext:
+        customers: dict[str, Customer] = {
+            cid: c for cid, c in self.directory.deployment.customers.items()
+            if person.may_see_customer(cid) and may(person, "file", cid)
+        }
+        return IntakeContext(
+            person=person, customers=customers, pack_for=self.directory.pack_of,
+            vendor_name=self.directory.deployment.vendor.name,
+            idle_timeout=self.settings.idle_timeout,
+            clocks_preview=self._clocks_preview, explain_preview=self._explain_preview,
+        )
+
+    async def _intake(self, inbound: Inbound, key: str) -> Outcome:
+        ctx = self._context(inbound.person)
+        for _ in range(_STATE_RETRIES):
+            raw, version = await self.store.load_conversation(key)
+            state = IntakeState.model_validate(raw) if raw else None
+            result = step(state, inbound, ctx)
+            saved = result.state.model_dump(mode="json") if result.state else None
+            try:
+                await self.store.save_conversation(key, saved, version)
+            except StaleWriteError:
+                continue  # someone else moved this conversation on: redo on fresh state
+            outcome = Outcome(list(result.replies))
+            if result.draft is not None:
+                try:
+                    await self._file(inbound, result.draft, outcome)
+                except Exception:
+                    # Give the answers back rather than lose them; "open" again retries.
+                    _, current = await self.store.load_conversation(key)
+                    await self.store.save_conversation(key, raw, current)
+                    raise
+            return outcome
+        raise FrontdoorError("This conversation is busy; please send that again.")
+
+    async def _file(self, inbound: Inbound, draft: CaseDraft, outcome: Outcome) -> None:
+        person = inbound.person
+        case = await self.cases.open_case(person, draft, inbound.place, inbound.at)
+        events = await self.store.case_events(case.id)
+        if draft.consulting_request:
+            pack = self.directory.pack_of(case.customer_id)
+            approval = " Your approval is recorded." if (
+                pack.consulting and pack.consulting.needs_prior_approval) else ""
+            headline = (f"Consulting request {case.id} sent to "
+                        f"{self.directory.deployment.vendor.name}; they'll come back with a "
+                        f"proposal.{approval}")
+        else:
+            headline = f"Case {case.id} is open."
+            response = _first_due(self.directory, person, case, events, inbound.at)
+            if response:
+                headline += f" {response}"
+        outcome.replies.append(case_card(self.directory, person, case, events, inbound.at,
+                                         headline))
+        who = person.name
+        engineer_view = _viewer("engineer", case)
+        outcome.notices.append(Notice(case.id, "engineers", case_card(
+            self.directory, engineer_view, case, events, inbound.at,
+            f"New {'consulting request' if draft.consulting_request else 'case'} from "
+            f"{self.directory.customer(case.customer_id).name} ({who})"), kind="new_case"))
+        customer = self.directory.customer(case.customer_id)
+        if customer.partner and person.role != "partner":
+            outcome.notices.append(Notice(case.id, "partner", Reply(
+                f"{customer.name} opened {case.id}: {case.title}"), kind="new_case"))
+
+    def _facts_of(self, draft: CaseDraft) -> CaseFacts:
+        return CaseFacts(case_type=draft.case_type, priority=draft.requested_priority
+                         or draft.priority, environment=draft.environment,
+                         managed=draft.managed, hypercare=draft.hypercare)
+
+    def _preview(self, draft: CaseDraft, now: datetime) -> tuple[Pack, Customer, Any]:
+        customer = self.directory.customer(draft.customer_id)
+        pack = load_pack(customer.pack)
+        status = sla_status(pack, subscription_of(customer),
+                            [CaseEvent("opened", now, facts=self._facts_of(draft))], now)
+        return pack, customer, status
+
+    def _clocks_preview(self, draft: CaseDraft, now: datetime) -> list[str]:
+        if draft.consulting_request:
+            return []
+        _, customer, status = self._preview(draft, now)
+        lines = clock_text(clock_lines(status, customer.tz))
+        if not lines:
+            return ["• No timed target applies to this case."]
+        return ["If you open it now (times in " + customer.timezone + "):", *lines]
+
+    def _explain_preview(self, draft: CaseDraft, now: datetime) -> list[str]:
+        _, customer, status = self._preview(draft, now)
+        out = [f"{c.label}: {c.explanation}" for c in clock_lines(status, customer.tz)]
+        out += [f"Note: {n.text} ({n.clause})" for n in status.notes]
+        return out
+
+    # -- commands ---------------------------------------------------------------------------------
+
+    async def _command(self, inbound: Inbound, text: str) -> Outcome | None:
+        person = inbound.person
+        key = norm(text)
+        if key in {"help", "?", "commands"}:
+            return Outcome([Reply(HELP_ENGINEER if person.is_vendor else HELP_CUSTOMER)])
+        if key in {"status", "my cases", "cases", "open cases", "list"}:
+            return await self._status(inbound)
+        if key in {"queue", "the queue", "engineer queue"}:
+            return await self._queue(inbound)
+        if key in {"users", "list users"} or key.startswith(("add user ", "remove user ")):
+            return await self._users(inbound, text)
+        match = _CASE_ID.search(text)
+        words = key.split()
+        if match and words and words[0] in _VERBS:
+            action = _VERBS[words[0]]
+            rest = text[match.end():].strip(" :,-—")
+            values: dict[str, str] = {"text": rest}
+            if action == "assign":
+                who = re.sub(r"^(to\s+)", "", rest, flags=re.I).strip()
+                values = {"assignee": person.id if who.lower() in {"", "me", "myself"} else
+                          who.lower()}
+            elif action == "reclassify":
+                first, _, reason = rest.partition(" ")
+                values = {"priority": first, "text": reason}
+            elif action == "log_hours":
+                first, _, note = rest.partition(" ")
+                values = {"minutes": first, "text": note}
+            return await self._case_action(inbound, action, match.group(1), values)
+        if match and len(words) <= 2:
+            case = await self.cases.visible_case(person, match.group(1))
+            events = await self.store.case_events(case.id)
+            return Outcome([case_card(self.directory, person, case, events, inbound.at)])
+        return None
+
+    async def _status(self, inbound: Inbound) -> Outcome:
+        person = inbound.person
+        cases = await self.cases.visible_cases(person, open_only=True)
+        if not cases:
+            return Outcome([Reply("No open cases. Say “support” to open one.")])
+        replies = [Reply(f"{len(cases)} open case{'s' if len(cases) != 1 else ''}:")]
+        for case in cases[:20]:
+            events = await self.store.case_events(case.id)
+            replies.append(case_card(self.directory, person, case, events, inbound.at))
+        return Outcome(replies)
+
+    async def queue(self, person: Person, now: datetime) -> list[tuple[CaseRecord, Reply]]:
+        """Open cases, breached first, then by nearest due (the engineers' queue)."""
+        cases = await self.cases.visible_cases(person, open_only=True)
+        rows: list[tuple[tuple[int, float], CaseRecord, Reply]] = []
+        for case in cases:
+            events = await self.store.case_events(case.id)
+            rows.append((_urgency(self.directory, case, events, now), case,
+                         case_card(self.directory, person, case, events, now)))
+        rows.sort(key=lambda r: r[0])
+        return [(case, reply) for _, case, reply in rows]
+
+    async def _queue(self, inbound: Inbound) -> Outcome:
+        if not inbound.person.is_vendor:
+            return await self._status(inbound)
+        rows = await self.queue(inbound.person, inbound.at)
+        if not rows:
+            return Outcome([Reply("The queue is empty.")])
+        return Outcome([Reply(f"Queue: {len(rows)} open, nearest due first."),
+                        *[reply for _, reply in rows[:25]]])
+
+    async def _users(self, inbound: Inbound, text: str) -> Outcome:
+        person = inbound.person
+        cid = person.customer_id
+        if cid is None or not may(person, "manage_users", cid):
+            await self.cases._require(person, "manage_users", cid or "-", None, inbound.at)
+        assert cid is not None
+        key = norm(text)
+        if key.startswith("add user "):
+            parts = text.split(maxsplit=3)
+            if len(parts) < 4:
+                return Outcome([Reply("Say “add user <id> <full name>”.")])
+            user = await self.cases.add_user(person, cid, parts[2], parts[3], inbound.at)
+            return Outcome([Reply(f"Added {user.name} ({user.user_id}) as an authorised user "
+                                  f"of {self.directory.customer(cid).name}.")])
+        if key.startswith("remove user "):
+            uid = text.split()[2]
+            removed = await self.cases.remove_user(person, cid, uid, inbound.at)
+            return Outcome([Reply(f"Removed {uid}." if removed else f"{uid} wasn't listed.")])
+        users = await self.store.authorised_users(cid)
+        listed = "\n".join(f"• {u.name} ({u.user_id}), added by {u.added_by}" for u in users)
+        return Outcome([Reply("Authorised users you added:\n" + (listed or "• none yet"))])
+
+    # -- case actions -----------------------------------------------------------------------------
+
+    async def _case_action(self, inbound: Inbound, action: str, case_id: str,
+                           values: dict[str, str]) -> Outcome:
+        person = inbound.person
+        if action not in TRANSITIONS:
+            return Outcome([Reply(f"I don't know the action {action!r}.", private=True)])
+        text = (values.get("text") or "").strip()
+        needs = NEEDS_TEXT.get(action)
+        wants_form = (needs and not text and action not in {"reopen"}) or (
+            action == "reclassify" and not (values.get("priority") or values.get("case_type")))
+        if wants_form:
+            case = await self.cases.visible_case(person, case_id)
+            return Outcome([self._action_form(person, case, action)])
+        try:
+            minutes = int(values["minutes"]) if values.get("minutes") else None
+        except ValueError:
+            return Outcome([Reply("Give the time in minutes, e.g. “log ACME-4 90 call”.",
+                                  private=True)])
+        result = await self.cases.act(
+            person, case_id, action, inbound.at, text=text or None,
+            assignee=values.get("assignee"), case_type=values.get("case_type") or None,
+            priority=values.get("priority") or None, minutes=minutes,
+            level=values.get("level") or None)
+        return await self._after_action(inbound, action, result)
+
+    def _action_form(self, person: Person, case: CaseRecord, action: str) -> Reply:
+        pack = self.directory.pack_of(case.customer_id)
+        fields: list[FormField] = []
+        title = {"ask_customer": "Ask the customer", "reclassify": "Reclassify",
+                 "escalate": "Escalate", "comment": "Add to the case",
+                 "status_update": "Post an update", "provide_info": "Reply with information",
+                 "suspend_sla": "Suspend the SLA", "resolve": "Resolve",
+                 "workaround": "Workaround provided"}.get(action, action)
+        if action == "reclassify":
+            fields.append(FormField("priority", pack.priority_word, "choice", tuple(
+                Choice(p, pack.priorities[p].label) for p in pack.ordered_priorities()),
+                required=False, value=case.priority))
+            fields.append(FormField("case_type", "Case type", "choice", tuple(
+                Choice(n, t.label) for n, t in pack.case_types.items()), required=False,
+                value=case.case_type))
+        if action == "escalate":
+            ladder = escalation_ladder(pack, case.plan)
+            fields.append(FormField("level", "Level", "choice", tuple(
+                Choice(lv, pack.escalation.levels[lv].name) for lv in ladder),
+                required=False, hint="Empty: the next level"))
+        label = {"ask_customer": "Question for the customer", "reclassify": "Reason",
+                 "escalate": "Reason and impact"}.get(action, "Text")
+        fields.append(FormField("text", label, "long_text"))
+        fields.append(FormField("_action", "", "text", value=action, required=True))
+        fields.append(FormField("_case", "", "text", value=case.id, required=True))
+        return Reply(f"{title} — {case.id}: fill in the form, or type “"
+                     f"{_verb_for(action)} {case.id} …”.",
+                     form=Form(f"action:{action}:{case.id}", f"{title} — {case.id}",
+                               tuple(fields), "Send"), private=True)
+
+    async def _after_action(self, inbound: Inbound, action: str, result: ActResult) -> Outcome:
+        person = inbound.person
+        case = result.case
+        events = await self.store.case_events(case.id)
+        now = inbound.at
+        pack = self.directory.pack_of(case.customer_id)
+        note = next((e.reason for e in result.events if e.reason), None)
+        who = person.name
+        said = {
+            "acknowledge": f"{who} picked up {case.id}.",
+            "assign": f"{case.id} is assigned to "
+                      f"{self.directory.name_of(case.assignee or '')}.",
+            "ask_customer": f"{who} asks on {case.id}: {note}\nReply “reply {case.id} …”; "
+                            "the clock the policy pauses is paused until you answer.",
+            "provide_info": f"{who} replied on {case.id}: {note or '(no text)'}",
+            "start_progress": f"{case.id} is in progress.",
+            "workaround": f"Workaround provided on {case.id}"
+                          + (f": {note}" if note else "."),
+            "resolve": f"{case.id} is resolved" + (f": {note}" if note else ".")
+                       + f" If it isn't, say “reopen {case.id} …”.",
+            "close": f"{case.id} is closed.",
+            "reopen": f"{case.id} was reopened by {who}" + (f": {note}" if note else "."),
+            "comment": f"{who} on {case.id}: {note}",
+            "status_update": f"Update on {case.id} from {who}: {note}",
+            "reclassify": _reclassified_text(pack, result, who, note),
+            "escalate": f"{case.id} was escalated to "
+                        f"{_level_name(pack, case.escalation_level)} by {who}: {note}",
+            "log_hours": f"Logged {result.events[-1].data.get('minutes')} min on {case.id} "
+                         f"(total {case.query_minutes} min).",
+            "suspend_sla": f"The SLA on {case.id} is suspended: {note}",
+            "reinstate_sla": f"The SLA on {case.id} is reinstated.",
+        }[action]
+        if action == "comment" and person.is_vendor:
+            said = f"Update on {case.id} from {who}: {note}"
+        outcome = Outcome([case_card(self.directory, person, case, events, now, said)])
+        to_customer = action in {"acknowledge", "ask_customer", "workaround", "resolve",
+                                 "reclassify", "reopen", "close", "start_progress",
+                                 "status_update", "escalate", "suspend_sla", "reinstate_sla"} \
+            or (action == "comment" and person.is_vendor)
+        to_engineers = not person.is_vendor or action in {"escalate", "reclassify"}
+        if to_customer and person.customer_id is None:
+            outcome.notices.append(Notice(case.id, "customer", case_card(
+                self.directory, _viewer("customer_user", case), case, events, now, said),
+                kind=action))
+        if to_engineers:
+            outcome.notices.append(Notice(case.id, "engineers", case_card(
+                self.directory, _viewer("engineer", case), case, events, now, said),
+                kind=action))
+        if action == "escalate":
+            outcome.notices.append(Notice(case.id, "escalations", case_card(
+                self.directory, _viewer("engineer", case), case, events, now, said),
+                kind=action))
+        has_partner = case.partner_id or self.directory.customer(case.customer_id).partner
+        if has_partner and action in {"escalate", "resolve", "acknowledge"} \
+                and person.role != "partner":
+            outcome.notices.append(Notice(case.id, "partner", Reply(said), kind=action))
+        return outcome
+
+
+def conversation_key(inbound: Inbound) -> str:
+    place = inbound.place
+    return f"{place.platform}:{place.conversation}:{place.thread or '-'}:{inbound.person.id}"
+
+
+def _viewer(role: str, case: CaseRecord) -> Person:
+    """A stand-in reader for a channel audience (engineers' channel, customer thread)."""
+    if role == "engineer":
+        return Person(id="channel:engineers", name="engineers", role="engineer")
+    return Person(id=f"channel:{case.customer_id}", name="customer", role="customer_user",
+                  customer_id=case.customer_id)
+
+
+def _verb_for(action: str) -> str:
+    return next((verb for verb, act in _VERBS.items() if act == action), action)
+
+
+def _level_name(pack: Pack, level: str | None) -> str:
+    if level and level in pack.escalation.levels:
+        return pack.escalation.levels[level].name
+    return level or "the next level"
+
+
+def _reclassified_text(pack: Pack, result: ActResult, who: str, note: str | None) -> str:
+    case = result.case
+    before = result.previous
+    parts = []
+    if before and before.priority != case.priority and case.priority:
+        old = pack.priorities[before.priority].label if before.priority else "none"
+        new = pack.priorities[case.priority].label
+        parts.append(f"{pack.priority_word.lower()} {old} → {new}")
+    if before and before.case_type != case.case_type:
+        parts.append(f"type {pack.case_types[before.case_type].label} → "
+                     f"{pack.case_types[case.case_type].label}")
+    change = "; ".join(parts) or "no change"
+    return f"{case.id} was reclassified by {who} ({change}): {note}. The targets are " \
+           "recomputed from the original report."
+
+
+def _first_due(directory: Directory, person: Person, case: CaseRecord, events: Any,
+               now: datetime) -> str | None:
+    customer = directory.customer(case.customer_id)
+    status = case_status(directory.pack_of(case.customer_id), customer, case, events, now)
+    if status is None:
+        return None
+    response = status.clocks.get("response")
+    if response and response.due:
+        local = when(response.due, reader_tz(directory, person, case))
+        return f"An engineer will respond by {local}."
+    if response and response.state == "best_effort":
+        return "Responses on this plan are best effort."
+    return None
+
+
+def _urgency(directory: Directory, case: CaseRecord, events: Any,
+             now: datetime) -> tuple[int, float]:
+    customer = directory.customer(case.customer_id)
+    status = case_status(directory.pack_of(case.customer_id), customer, case, events, now)
+    if status is None:
+        return (2, float("inf"))
+    dues = [c.due for c in status.clocks.values() if c.due and c.state in {"running",
+                                                                              "breached"}]
+    breached = any(c.state == "breached" and c.stopped_at is None
+                   for c in status.clocks.values())
+    if not dues:
+        return (2, float("inf"))
+    return (0 if breached else 1, min(dues).timestamp())

@@ -1,0 +1,408 @@
+"""The store for several worker processes sharing one Redis.
+
+Why it is shaped like this:
+
+- Every write that can race (conversation state, case update plus its events) is one Lua
+  script: Redis runs a script without interleaving anything else, so the version check,
+  the write and the event appends are one compare-and-set. A stale write changes nothing.
+- Event seq numbers are assigned inside the script from the length of the case's event
+  list, so two workers can never hand out the same number. The script prepends
+  `{"seq":N,` to the event's JSON rather than decoding and re-encoding it (cjson would turn
+  `[]` into `{}` and round large numbers).
+- Cases are a hash per case (the JSON plus the fields the scripts check) and sorted sets by
+  creation instant (all, open, per customer, open per customer) for listing newest first.
+- Audit entries go to capped lists, global and per case: Redis is a working store, not the
+  archive. Once-only keys are `SET NX EX`. Case numbers are `INCR`.
+- Every key starts with the prefix, so deployments (and tests) can share one Redis.
+- The URL may carry a password: messages and logs only ever show it redacted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from typing import Any, cast
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import redis.asyncio as aioredis
+from redis.commands.core import AsyncScript
+from redis.exceptions import AuthenticationError, AuthorizationError, RedisError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from bot.errors import StaleWriteError, StoreError
+from bot.records import (
+    OPEN_STATUSES,
+    AuditRecord,
+    AuthorisedUser,
+    CaseEventRecord,
+    CaseRecord,
+)
+from bot.store._codec import dump_state, epoch_micros, load_state, own_events, parse
+
+log = logging.getLogger(__name__)
+
+AUDIT_CAP = 10_000  # newest entries kept in the global audit list
+CASE_AUDIT_CAP = 1_000  # newest entries kept per case
+
+# KEYS[1] the conversation hash. ARGV: expected version, "1" to write / "0" to delete, JSON.
+# Returns {1, new version} or {0, current version} when stale.
+_SAVE_CONVERSATION = """
+local current = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+if current ~= tonumber(ARGV[1]) then return {0, current} end
+if ARGV[2] == '0' then
+  redis.call('DEL', KEYS[1])
+  return {1, 0}
+end
+redis.call('HSET', KEYS[1], 'state', ARGV[3], 'version', current + 1)
+return {1, current + 1}
+"""
+
+# Shared by create and update: index the case and append events numbered after the last.
+# KEYS: case hash, events list, all, open, customer, customer's open (sorted sets).
+# ARGV: id, JSON, customer_id, status, score, "1" if open, <one more>, event JSON without seq…
+_INDEX_AND_APPEND = """
+local function index_and_append()
+  redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
+  redis.call('ZADD', KEYS[5], ARGV[5], ARGV[1])
+  if ARGV[6] == '1' then
+    redis.call('ZADD', KEYS[4], ARGV[5], ARGV[1])
+    redis.call('ZADD', KEYS[6], ARGV[5], ARGV[1])
+  else
+    redis.call('ZREM', KEYS[4], ARGV[1])
+    redis.call('ZREM', KEYS[6], ARGV[1])
+  end
+  local seq = redis.call('LLEN', KEYS[2])
+  for i = 8, #ARGV do
+    seq = seq + 1
+    redis.call('RPUSH', KEYS[2], '{"seq":' .. seq .. ',' .. string.sub(ARGV[i], 2))
+  end
+end
+"""
+
+# ARGV[7] unused. Returns 1 when created, 0 when the id exists.
+_CREATE_CASE = (
+    _INDEX_AND_APPEND
+    + """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('DEL', KEYS[2])
+redis.call('HSET', KEYS[1], 'data', ARGV[2], 'version', 1,
+           'customer_id', ARGV[3], 'status', ARGV[4])
+index_and_append()
+return 1
+"""
+)
+
+# ARGV[7] the expected version; ARGV[2] already carries expected + 1.
+# Returns {1, new version}, {0, current version} when stale, {-1, 0} when there is no such
+# case, {-2, 0} when the case belongs to another customer.
+_UPDATE_CASE = (
+    _INDEX_AND_APPEND
+    + """
+local stored = redis.call('HMGET', KEYS[1], 'version', 'customer_id')
+if not stored[1] then return {-1, 0} end
+if stored[2] ~= ARGV[3] then return {-2, 0} end
+local current = tonumber(stored[1])
+if current ~= tonumber(ARGV[7]) then return {0, current} end
+redis.call('HSET', KEYS[1], 'data', ARGV[2], 'version', current + 1, 'status', ARGV[4])
+index_and_append()
+return {1, current + 1}
+"""
+)
+
+
+def redact_url(url: str) -> str:
+    """The URL as an operator may see it: any password (user info or query) replaced."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return "<unparseable Redis URL>"
+    netloc = parts.netloc
+    if password is not None:
+        host = netloc.rpartition("@")[2]
+        netloc = f"{parts.username or ''}:***@{host}"
+    query = parts.query
+    if "pass" in query.lower():
+        query = urlencode(
+            [
+                (k, "***" if "pass" in k.lower() else v)
+                for k, v in parse_qsl(query, keep_blank_values=True)
+            ]
+        )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+class RedisStore:
+    """`Store` on Redis, for several workers at once (see the module docstring for the why)."""
+
+    def __init__(self, url: str, prefix: str = "fd:") -> None:
+        self._url = url
+        self._safe_url = redact_url(url)
+        self._secrets = _secrets(url)
+        self._prefix = prefix
+        self._redis: aioredis.Redis | None = None
+        self._save_conversation: AsyncScript | None = None
+        self._create_case: AsyncScript | None = None
+        self._update_case: AsyncScript | None = None
+
+    def __repr__(self) -> str:
+        return f"RedisStore({self._safe_url!r}, prefix={self._prefix!r})"
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Connect, check Redis answers, register the scripts. Idempotent."""
+        if self._redis is not None:
+            return
+        try:
+            client = aioredis.Redis.from_url(
+                self._url,
+                decode_responses=True,
+                socket_connect_timeout=5,
+                health_check_interval=30,
+            )
+        except ValueError as exc:
+            raise StoreError(
+                f"invalid Redis URL {self._safe_url}: {self._scrub(str(exc))}"
+            ) from exc
+        try:
+            await client.ping()
+        except (RedisError, OSError) as exc:
+            await client.aclose()
+            raise StoreError(self._describe(exc, "answer PING")) from exc
+        self._save_conversation = client.register_script(_SAVE_CONVERSATION)
+        self._create_case = client.register_script(_CREATE_CASE)
+        self._update_case = client.register_script(_UPDATE_CASE)
+        self._redis = client
+        log.info("Redis store open at %s with prefix %r", self._safe_url, self._prefix)
+
+    async def close(self) -> None:
+        """Close the connection pool; safe to call twice or before `open`."""
+        client, self._redis = self._redis, None
+        if client is not None:
+            await client.aclose()
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def _client(self) -> aioredis.Redis:
+        if self._redis is None:
+            raise StoreError(f"the Redis store at {self._safe_url} is not open (call open() first)")
+        return self._redis
+
+    def _script(self, script: AsyncScript | None) -> AsyncScript:
+        self._client()
+        assert script is not None
+        return script
+
+    def _scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def _describe(self, exc: BaseException, what: str) -> str:
+        """What went wrong, for an operator: which Redis (redacted), what failed, and why."""
+        detail = self._scrub(str(exc)) or type(exc).__name__
+        if isinstance(exc, AuthenticationError | AuthorizationError):
+            return f"Redis at {self._safe_url} refused our credentials: {detail}"
+        if isinstance(exc, RedisConnectionError | RedisTimeoutError | OSError):
+            return f"cannot reach Redis at {self._safe_url}: {detail}"
+        return f"Redis at {self._safe_url} failed to {what}: {detail}"
+
+    @asynccontextmanager
+    async def _errors(self, what: str) -> AsyncIterator[None]:
+        """Turn redis-py's errors into StoreError an operator can act on, without secrets."""
+        try:
+            yield
+        except (RedisError, OSError) as exc:
+            raise StoreError(self._describe(exc, what)) from exc
+
+    def _key(self, *parts: str) -> str:
+        return self._prefix + ":".join(parts)
+
+    def _case_keys(self, case: CaseRecord) -> list[str]:
+        return [
+            self._key("case", case.id),
+            self._key("events", case.id),
+            self._key("cases", "all"),
+            self._key("cases", "open"),
+            self._key("cases", "customer", case.customer_id),
+            self._key("cases", "customer-open", case.customer_id),
+        ]
+
+    def _case_args(
+        self, stored: CaseRecord, extra: int, events: list[CaseEventRecord]
+    ) -> list[str | int]:
+        return [
+            stored.id,
+            stored.model_dump_json(),
+            stored.customer_id,
+            stored.status,
+            epoch_micros(stored.created_at, "created_at"),
+            "1" if stored.status in OPEN_STATUSES else "0",
+            extra,
+            *(event.model_dump_json(exclude={"seq"}) for event in events),
+        ]
+
+    # -- conversations ------------------------------------------------------------------------
+
+    async def load_conversation(self, key: str) -> tuple[dict[str, Any] | None, int]:
+        async with self._errors("load a conversation"):
+            state, version = await self._client().hmget(
+                self._key("conv", key), ["state", "version"]
+            )
+        if state is None or version is None:
+            return None, 0
+        return load_state(state, key), int(version)
+
+    async def save_conversation(
+        self, key: str, state: dict[str, Any] | None, expected_version: int
+    ) -> int:
+        args: list[str | int] = (
+            [expected_version, "0"]
+            if state is None
+            else [
+                expected_version,
+                "1",
+                dump_state(state),
+            ]
+        )
+        async with self._errors("save a conversation"):
+            ok, version = await self._script(self._save_conversation)(
+                keys=[self._key("conv", key)], args=args
+            )
+        if not ok:
+            raise StaleWriteError(
+                f"conversation {key!r} is at version {version}, not {expected_version}"
+            )
+        return int(version)
+
+    # -- cases --------------------------------------------------------------------------------
+
+    async def next_case_number(self, customer_id: str) -> int:
+        async with self._errors("allocate a case number"):
+            return int(await self._client().incr(self._key("casenum", customer_id)))
+
+    async def create_case(self, case: CaseRecord, events: Iterable[CaseEventRecord]) -> CaseRecord:
+        stored = case.model_copy(update={"version": 1})
+        args = self._case_args(stored, 0, own_events(case.id, events))
+        async with self._errors(f"create case {case.id}"):
+            created = await self._script(self._create_case)(keys=self._case_keys(case), args=args)
+        if not created:
+            raise StoreError(f"case {case.id} already exists")
+        return stored
+
+    async def get_case(self, case_id: str) -> CaseRecord | None:
+        async with self._errors("read a case"):
+            data = await self._client().hget(self._key("case", case_id), "data")
+        return None if data is None else parse(CaseRecord, data)
+
+    async def update_case(
+        self, case: CaseRecord, expected_version: int, events: Iterable[CaseEventRecord]
+    ) -> CaseRecord:
+        stored = case.model_copy(update={"version": expected_version + 1})
+        args = self._case_args(stored, expected_version, own_events(case.id, events))
+        async with self._errors(f"update case {case.id}"):
+            outcome, version = await self._script(self._update_case)(
+                keys=self._case_keys(case), args=args
+            )
+        if outcome == -1:
+            raise StoreError(f"case {case.id} does not exist (create it first)")
+        if outcome == -2:
+            raise StoreError(f"case {case.id} belongs to another customer; it cannot move")
+        if outcome == 0:
+            raise StaleWriteError(f"case {case.id} is at version {version}, not {expected_version}")
+        return stored
+
+    async def case_events(self, case_id: str) -> list[CaseEventRecord]:
+        async with self._errors("read case events"):
+            items = await self._client().lrange(self._key("events", case_id), 0, -1)
+        return [parse(CaseEventRecord, item) for item in items]
+
+    async def list_cases(
+        self, customer_ids: Iterable[str] | None = None, open_only: bool = True
+    ) -> list[CaseRecord]:
+        if customer_ids is None:
+            indexes = [self._key("cases", "open" if open_only else "all")]
+        else:
+            kind = "customer-open" if open_only else "customer"
+            indexes = [self._key("cases", kind, c) for c in sorted(set(customer_ids))]
+        if not indexes:
+            return []
+        client = self._client()
+        async with self._errors("list cases"):
+            ranked: list[tuple[float, str]] = []
+            for index in indexes:
+                members = cast(
+                    list[tuple[str, float]], await client.zrange(index, 0, -1, withscores=True)
+                )
+                ranked.extend((float(score), member) for member, score in members)
+            # newest first; ties broken by id, descending, as SQLite does
+            ranked.sort(reverse=True)
+            pipe = client.pipeline(transaction=False)
+            for _, case_id in ranked:
+                pipe.hget(self._key("case", case_id), "data")
+            blobs: list[str | None] = await pipe.execute() if ranked else []
+        cases = [parse(CaseRecord, blob) for blob in blobs if blob is not None]
+        if open_only:  # a case closed between reading the index and reading the case
+            cases = [c for c in cases if c.status in OPEN_STATUSES]
+        return cases
+
+    # -- audit, once-only keys, authorised users ----------------------------------------------
+
+    async def append_audit(self, entry: AuditRecord) -> None:
+        epoch_micros(entry.at, "at")  # refuse naive instants as SQLite does
+        data = entry.model_dump_json()
+        async with self._errors("append an audit entry"):
+            pipe = self._client().pipeline(transaction=True)
+            pipe.lpush(self._key("audit"), data)
+            pipe.ltrim(self._key("audit"), 0, AUDIT_CAP - 1)
+            if entry.case_id is not None:
+                pipe.lpush(self._key("audit", "case", entry.case_id), data)
+                pipe.ltrim(self._key("audit", "case", entry.case_id), 0, CASE_AUDIT_CAP - 1)
+            await pipe.execute()
+
+    async def audit_entries(
+        self, case_id: str | None = None, limit: int = 100
+    ) -> list[AuditRecord]:
+        if limit <= 0:
+            return []
+        key = self._key("audit") if case_id is None else self._key("audit", "case", case_id)
+        async with self._errors("read audit entries"):
+            items = await self._client().lrange(key, 0, limit - 1)
+        return [parse(AuditRecord, item) for item in items]
+
+    async def claim_once(self, key: str, ttl_seconds: int) -> bool:
+        if ttl_seconds < 1:
+            raise ValueError(f"ttl_seconds must be at least 1, got {ttl_seconds}")
+        async with self._errors("claim a once-only key"):
+            claimed = await self._client().set(self._key("once", key), "1", nx=True, ex=ttl_seconds)
+        return bool(claimed)
+
+    async def put_authorised_user(self, user: AuthorisedUser) -> None:
+        async with self._errors("store an authorised user"):
+            await self._client().hset(
+                self._key("users", user.customer_id), user.user_id, user.model_dump_json()
+            )
+
+    async def remove_authorised_user(self, customer_id: str, user_id: str) -> bool:
+        async with self._errors("remove an authorised user"):
+            removed = await self._client().hdel(self._key("users", customer_id), user_id)
+        return int(removed) == 1
+
+    async def authorised_users(self, customer_id: str) -> list[AuthorisedUser]:
+        async with self._errors("list authorised users"):
+            found = await self._client().hgetall(self._key("users", customer_id))
+        return [parse(AuthorisedUser, found[user_id]) for user_id in sorted(found)]
+
+
+def _secrets(url: str) -> list[str]:
+    """Every password-like value in the URL, to scrub from error text (longest first)."""
+    try:
+        parts = urlsplit(url)
+        found = [parts.password] if parts.password else []
+        found += [v for k, v in parse_qsl(parts.query) if "pass" in k.lower() and v]
+    except ValueError:
+        return []
+    return sorted(set(found), key=len, reverse=True)

@@ -1,0 +1,416 @@
+"""The embedded default store: one SQLite file, safe for several connections and processes.
+
+Why it is shaped like this:
+
+- WAL journal so readers never block the writer; `synchronous=NORMAL`, so a commit costs no
+  fsync yet survives a crash of the process (only a power cut can lose the last commits);
+  a `busy_timeout` so a second connection, or a second process, waits for the write lock
+  instead of failing.
+- Every write runs in `BEGIN IMMEDIATE`: the write lock is taken up front, so the version
+  check and the write can't be split by another connection (compare-and-set), and a
+  transaction never has to upgrade a read lock (which in WAL fails with SQLITE_BUSY at once).
+- aiosqlite runs one connection on one thread; two coroutines sharing it would share a
+  transaction, so each store object serialises its own use of the connection with a lock.
+- Records are pydantic JSON; the columns next to them exist only to index and to check.
+  Instants used for ordering are integer microseconds since the epoch, so mixed UTC offsets
+  still sort correctly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.errors import StaleWriteError, StoreError
+from bot.records import (
+    OPEN_STATUSES,
+    AuditRecord,
+    AuthorisedUser,
+    CaseEventRecord,
+    CaseRecord,
+)
+from bot.store._codec import dump_state, epoch_micros, load_state, own_events, parse
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS conversations (
+    key      TEXT PRIMARY KEY,
+    state    TEXT NOT NULL,
+    version  INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cases (
+    id           TEXT PRIMARY KEY,
+    customer_id  TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,  -- microseconds since the epoch, for ordering only
+    data         TEXT NOT NULL,     -- CaseRecord JSON, version included
+    version      INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cases_by_customer ON cases (customer_id, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS cases_by_status ON cases (status, created_at DESC, id DESC);
+CREATE TABLE IF NOT EXISTS case_events (
+    case_id  TEXT NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+    seq      INTEGER NOT NULL,
+    data     TEXT NOT NULL,
+    PRIMARY KEY (case_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS audit (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    at       INTEGER NOT NULL,  -- microseconds since the epoch
+    case_id  TEXT,              -- no foreign key: refusals name cases that may not exist
+    data     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_by_case ON audit (case_id, id DESC);
+CREATE TABLE IF NOT EXISTS case_numbers (
+    customer_id  TEXT PRIMARY KEY,
+    last         INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS once_keys (
+    key         TEXT PRIMARY KEY,
+    expires_at  REAL NOT NULL  -- unix time
+);
+CREATE INDEX IF NOT EXISTS once_keys_by_expiry ON once_keys (expires_at);
+CREATE TABLE IF NOT EXISTS authorised_users (
+    customer_id  TEXT NOT NULL,
+    user_id      TEXT NOT NULL,
+    data         TEXT NOT NULL,
+    PRIMARY KEY (customer_id, user_id)
+);
+"""
+
+_OPEN = sorted(OPEN_STATUSES)
+
+
+class SqliteStore:
+    """`Store` on one SQLite file (see the module docstring for the why)."""
+
+    def __init__(self, path: str | Path, *, busy_timeout_ms: int = 10_000) -> None:
+        self._path = Path(path)
+        self._busy_timeout_ms = int(busy_timeout_ms)
+        self._db: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    def __repr__(self) -> str:
+        return f"SqliteStore({str(self._path)!r})"
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Connect, set the pragmas and create the schema. Idempotent."""
+        if self._db is not None:
+            return
+        if not self._path.parent.is_dir():  # the usual mistake; say it plainly
+            raise StoreError(
+                f"cannot open the SQLite database at {self._path}:"
+                f" the directory {self._path.parent} does not exist"
+            )
+        try:
+            db = await aiosqlite.connect(self._path, isolation_level=None)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open the SQLite database at {self._path}: {exc}") from exc
+        try:
+            # busy_timeout first: switching to WAL and creating tables may wait for another
+            # process doing the same.
+            await db.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
+            async with db.execute("PRAGMA journal_mode = WAL") as cur:
+                row = await cur.fetchone()
+            if row is None or str(row[0]).lower() != "wal":
+                log.warning("SQLite at %s is not in WAL mode (got %s)", self._path, row)
+            await db.execute("PRAGMA synchronous = NORMAL")
+            await db.execute("PRAGMA foreign_keys = ON")
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                async with db.execute("PRAGMA user_version") as cur:
+                    found = await cur.fetchone()
+                if found is not None and int(found[0]) > SCHEMA_VERSION:
+                    raise StoreError(
+                        f"the SQLite database at {self._path} has schema version {found[0]},"
+                        f" newer than this Frontdoor's {SCHEMA_VERSION}: upgrade Frontdoor"
+                    )
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        await db.execute(statement)
+                await db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                await db.commit()
+            except BaseException:
+                await db.rollback()
+                raise
+        except (sqlite3.Error, OSError) as exc:
+            await db.close()
+            raise StoreError(f"cannot prepare the SQLite database at {self._path}: {exc}") from exc
+        except BaseException:
+            await db.close()
+            raise
+        self._db = db
+        log.info("SQLite store open at %s", self._path)
+
+    async def close(self) -> None:
+        """Close the connection; safe to call twice or before `open`."""
+        db, self._db = self._db, None
+        if db is not None:
+            async with self._lock:
+                await db.close()
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def _conn(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise StoreError(f"the SQLite store at {self._path} is not open (call open() first)")
+        return self._db
+
+    @asynccontextmanager
+    async def _write(self, what: str) -> AsyncIterator[aiosqlite.Connection]:
+        """One `BEGIN IMMEDIATE` transaction on this store's connection, rolled back on error."""
+        try:
+            async with self._lock:
+                db = self._conn()
+                if db.in_transaction:  # left behind by a cancelled rollback
+                    await db.rollback()
+                await db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                except BaseException:
+                    await db.rollback()
+                    raise
+                await db.commit()
+        except sqlite3.Error as exc:
+            raise StoreError(f"SQLite at {self._path} failed to {what}: {exc}") from exc
+
+    async def _select(self, what: str, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Rows of one query, taken under the lock so it never reads another's open write."""
+        try:
+            async with self._lock, self._conn().execute(sql, params) as cur:
+                return list(await cur.fetchall())
+        except sqlite3.Error as exc:
+            raise StoreError(f"SQLite at {self._path} failed to {what}: {exc}") from exc
+
+    # -- conversations ------------------------------------------------------------------------
+
+    async def load_conversation(self, key: str) -> tuple[dict[str, Any] | None, int]:
+        rows = await self._select(
+            "load a conversation", "SELECT state, version FROM conversations WHERE key = ?", (key,)
+        )
+        if not rows:
+            return None, 0
+        return load_state(rows[0][0], key), int(rows[0][1])
+
+    async def save_conversation(
+        self, key: str, state: dict[str, Any] | None, expected_version: int
+    ) -> int:
+        async with self._write("save a conversation") as db:
+            async with db.execute("SELECT version FROM conversations WHERE key = ?", (key,)) as cur:
+                row = await cur.fetchone()
+            current = int(row[0]) if row is not None else 0
+            if current != expected_version:
+                raise StaleWriteError(
+                    f"conversation {key!r} is at version {current}, not {expected_version}"
+                )
+            if state is None:
+                await db.execute("DELETE FROM conversations WHERE key = ?", (key,))
+                return 0
+            new_version = current + 1
+            await db.execute(
+                "INSERT INTO conversations (key, state, version) VALUES (?, ?, ?)"
+                " ON CONFLICT (key)"
+                " DO UPDATE SET state = excluded.state, version = excluded.version",
+                (key, dump_state(state), new_version),
+            )
+            return new_version
+
+    # -- cases --------------------------------------------------------------------------------
+
+    async def next_case_number(self, customer_id: str) -> int:
+        async with self._write("allocate a case number") as db:
+            await db.execute(
+                "INSERT INTO case_numbers (customer_id, last) VALUES (?, 1)"
+                " ON CONFLICT (customer_id) DO UPDATE SET last = last + 1",
+                (customer_id,),
+            )
+            async with db.execute(
+                "SELECT last FROM case_numbers WHERE customer_id = ?", (customer_id,)
+            ) as cur:
+                row = await cur.fetchone()
+        assert row is not None
+        return int(row[0])
+
+    async def create_case(self, case: CaseRecord, events: Iterable[CaseEventRecord]) -> CaseRecord:
+        stored = case.model_copy(update={"version": 1})
+        created = epoch_micros(case.created_at, "created_at")
+        event_rows = _event_rows(case.id, events, first_seq=1)
+        async with self._write(f"create case {case.id}") as db:
+            try:
+                await db.execute(
+                    "INSERT INTO cases (id, customer_id, status, created_at, data, version)"
+                    " VALUES (?, ?, ?, ?, ?, 1)",
+                    (case.id, case.customer_id, case.status, created, stored.model_dump_json()),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise StoreError(f"case {case.id} already exists") from exc
+            await db.executemany(
+                "INSERT INTO case_events (case_id, seq, data) VALUES (?, ?, ?)", event_rows
+            )
+        return stored
+
+    async def get_case(self, case_id: str) -> CaseRecord | None:
+        rows = await self._select("read a case", "SELECT data FROM cases WHERE id = ?", (case_id,))
+        return _case(rows[0][0]) if rows else None
+
+    async def update_case(
+        self, case: CaseRecord, expected_version: int, events: Iterable[CaseEventRecord]
+    ) -> CaseRecord:
+        stored = case.model_copy(update={"version": expected_version + 1})
+        created = epoch_micros(case.created_at, "created_at")
+        pending = own_events(case.id, events)
+        async with self._write(f"update case {case.id}") as db:
+            async with db.execute(
+                "SELECT version, customer_id FROM cases WHERE id = ?", (case.id,)
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                raise StoreError(f"case {case.id} does not exist (create it first)")
+            if row[1] != case.customer_id:
+                raise StoreError(
+                    f"case {case.id} belongs to {row[1]!r}; a case never changes customer"
+                )
+            changed = await _changed(
+                db,
+                "UPDATE cases SET status = ?, created_at = ?, data = ?, version = version + 1"
+                " WHERE id = ? AND version = ?",
+                (case.status, created, stored.model_dump_json(), case.id, expected_version),
+            )
+            if changed != 1:
+                raise StaleWriteError(
+                    f"case {case.id} is at version {row[0]}, not {expected_version}"
+                )
+            async with db.execute(
+                "SELECT COALESCE(MAX(seq), 0) FROM case_events WHERE case_id = ?", (case.id,)
+            ) as cur:
+                last = await cur.fetchone()
+            first_seq = int(last[0]) + 1 if last is not None else 1
+            await db.executemany(
+                "INSERT INTO case_events (case_id, seq, data) VALUES (?, ?, ?)",
+                _event_rows(case.id, pending, first_seq=first_seq),
+            )
+        return stored
+
+    async def case_events(self, case_id: str) -> list[CaseEventRecord]:
+        rows = await self._select(
+            "read case events",
+            "SELECT data FROM case_events WHERE case_id = ? ORDER BY seq",
+            (case_id,),
+        )
+        return [parse(CaseEventRecord, r[0]) for r in rows]
+
+    async def list_cases(
+        self, customer_ids: Iterable[str] | None = None, open_only: bool = True
+    ) -> list[CaseRecord]:
+        where: list[str] = []
+        params: list[Any] = []
+        if customer_ids is not None:
+            customers = sorted(set(customer_ids))
+            if not customers:
+                return []
+            where.append(f"customer_id IN ({', '.join('?' * len(customers))})")
+            params.extend(customers)
+        if open_only:
+            where.append(f"status IN ({', '.join('?' * len(_OPEN))})")
+            params.extend(_OPEN)
+        sql = "SELECT data FROM cases"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY created_at DESC, id DESC"
+        rows = await self._select("list cases", sql, params)
+        return [_case(r[0]) for r in rows]
+
+    # -- audit, once-only keys, authorised users ----------------------------------------------
+
+    async def append_audit(self, entry: AuditRecord) -> None:
+        at = epoch_micros(entry.at, "at")
+        async with self._write("append an audit entry") as db:
+            await db.execute(
+                "INSERT INTO audit (at, case_id, data) VALUES (?, ?, ?)",
+                (at, entry.case_id, entry.model_dump_json()),
+            )
+
+    async def audit_entries(
+        self, case_id: str | None = None, limit: int = 100
+    ) -> list[AuditRecord]:
+        if limit <= 0:
+            return []
+        params: tuple[Any, ...]
+        if case_id is None:
+            sql, params = "SELECT data FROM audit ORDER BY id DESC LIMIT ?", (limit,)
+        else:
+            sql = "SELECT data FROM audit WHERE case_id = ? ORDER BY id DESC LIMIT ?"
+            params = (case_id, limit)
+        rows = await self._select("read audit entries", sql, params)
+        return [parse(AuditRecord, r[0]) for r in rows]
+
+    async def claim_once(self, key: str, ttl_seconds: int) -> bool:
+        if ttl_seconds < 1:
+            raise ValueError(f"ttl_seconds must be at least 1, got {ttl_seconds}")
+        now = time.time()
+        async with self._write("claim a once-only key") as db:
+            await db.execute("DELETE FROM once_keys WHERE expires_at <= ?", (now,))
+            inserted = await _changed(
+                db,
+                "INSERT OR IGNORE INTO once_keys (key, expires_at) VALUES (?, ?)",
+                (key, now + ttl_seconds),
+            )
+            return inserted == 1
+
+    async def put_authorised_user(self, user: AuthorisedUser) -> None:
+        async with self._write("store an authorised user") as db:
+            await db.execute(
+                "INSERT INTO authorised_users (customer_id, user_id, data) VALUES (?, ?, ?)"
+                " ON CONFLICT (customer_id, user_id) DO UPDATE SET data = excluded.data",
+                (user.customer_id, user.user_id, user.model_dump_json()),
+            )
+
+    async def remove_authorised_user(self, customer_id: str, user_id: str) -> bool:
+        async with self._write("remove an authorised user") as db:
+            removed = await _changed(
+                db,
+                "DELETE FROM authorised_users WHERE customer_id = ? AND user_id = ?",
+                (customer_id, user_id),
+            )
+            return removed == 1
+
+    async def authorised_users(self, customer_id: str) -> list[AuthorisedUser]:
+        rows = await self._select(
+            "list authorised users",
+            "SELECT data FROM authorised_users WHERE customer_id = ? ORDER BY user_id",
+            (customer_id,),
+        )
+        return [parse(AuthorisedUser, r[0]) for r in rows]
+
+
+async def _changed(db: aiosqlite.Connection, sql: str, params: Sequence[Any]) -> int:
+    """Run one write and say how many rows it changed (the compare-and-set verdict)."""
+    async with db.execute(sql, params) as cur:
+        return cur.rowcount
+
+
+def _event_rows(
+    case_id: str, events: Iterable[CaseEventRecord], *, first_seq: int
+) -> list[tuple[str, int, str]]:
+    """(case_id, seq, JSON) rows numbered by the store, continuing the case's history."""
+    return [
+        (case_id, seq, event.model_copy(update={"seq": seq}).model_dump_json())
+        for seq, event in enumerate(own_events(case_id, events), start=first_seq)
+    ]
+
+
+def _case(data: str) -> CaseRecord:
+    return parse(CaseRecord, data)
