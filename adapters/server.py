@@ -78,7 +78,8 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
 
     async def store_ctx(app: web.Application) -> AsyncIterator[None]:
-        store = open_store(settings.redis_url, settings.frontdoor_db)
+        store = open_store(settings.redis_url, settings.frontdoor_db,
+                           settings.frontdoor_redis_prefix)
         await store.open()
         app[STORE] = store
         app[HANDLER] = Handler(store, directory, HandlerSettings(

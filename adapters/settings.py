@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     microsoft_app_tenant_id: str = ""
     microsoft_app_type: str = "MultiTenant"
     redis_url: str | None = None
+    frontdoor_redis_prefix: str = Field(default="fd:", min_length=1,
+                                        description="key prefix, to share one Redis")
     frontdoor_db: Path = Path("frontdoor.db")
     frontdoor_config: Path = EXAMPLE_CONFIG
     frontdoor_web_chat: bool = Field(

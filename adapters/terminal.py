@@ -38,7 +38,8 @@ async def run_terminal_chat(user_id: str) -> None:
         directory = Directory(load_deployment(settings.frontdoor_config))
     except ConfigError as exc:
         sys.exit(f"frontdoor chat: error: {exc}")
-    store = open_store(settings.redis_url, settings.frontdoor_db)
+    store = open_store(settings.redis_url, settings.frontdoor_db,
+                       settings.frontdoor_redis_prefix)
     await store.open()
     try:
         handler = Handler(store, directory)

@@ -136,7 +136,9 @@ class Handler:
             try:
                 await self.store.save_conversation(key, saved, version)
             except StaleWriteError:
-                continue  # someone else moved this conversation on: redo on fresh state
+                # Someone else moved this conversation on: redo the step on fresh state.
+                log.info("stale conversation write, retrying", extra={"conversation": key})
+                continue
             outcome = Outcome(list(result.replies))
             if result.draft is not None:
                 try:

@@ -13,12 +13,12 @@ from bot.store.base import Store
 __all__ = ["Store", "open_store"]
 
 
-def open_store(redis_url: str | None, sqlite_path: str | Path) -> Store:
+def open_store(redis_url: str | None, sqlite_path: str | Path, redis_prefix: str = "fd:") -> Store:
     """The configured store, not yet opened (call `await store.open()`)."""
     if redis_url:
         from bot.store.redis import RedisStore
 
-        return RedisStore(redis_url)
+        return RedisStore(redis_url, prefix=redis_prefix)
     from bot.store.sqlite import SqliteStore
 
     return SqliteStore(sqlite_path)

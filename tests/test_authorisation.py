@@ -1,0 +1,137 @@
+"""The authorisation matrix: role × action × own/other organisation, in one table.
+
+Run for real against the case service on a real SQLite store. An allowed action changes the
+case; a refused one changes nothing, says why, and leaves an audit entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.cases import CaseService
+from bot.deployment import Directory, load_deployment
+from bot.errors import CaseNotFoundError, NotAllowedError
+from bot.intake import CaseDraft
+from bot.messages import Place
+from bot.store.sqlite import SqliteStore
+
+ROOT = Path(__file__).resolve().parent.parent
+DIRECTORY = Directory(load_deployment(ROOT / "examples" / "frontdoor.toml"))
+AT = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+
+# Who: adam = Acme customer user, alice = Acme customer admin, pia = partner serving Acme,
+# ana = engineer, olivia = admin. "own" = an Acme case, "other" = a Nordlys case (a customer
+# none of the non-vendor people belong to or serve).
+Y, N = True, False
+MATRIX: list[tuple[str, bool, bool, bool, bool, bool]] = [
+    # action          adam alice pia  ana  olivia   (own organisation)
+    ("view",            Y,   Y,   Y,   Y,   Y),
+    ("comment",         Y,   Y,   Y,   Y,   Y),
+    ("provide_info",    Y,   Y,   Y,   Y,   Y),
+    ("close",           Y,   Y,   Y,   Y,   Y),
+    ("reopen",          Y,   Y,   Y,   Y,   Y),
+    ("escalate",        N,   N,   Y,   Y,   Y),
+    ("acknowledge",     N,   N,   N,   Y,   Y),
+    ("assign",          N,   N,   N,   Y,   Y),
+    ("ask_customer",    N,   N,   N,   Y,   Y),
+    ("workaround",      N,   N,   N,   Y,   Y),
+    ("resolve",         N,   N,   N,   Y,   Y),
+    ("reclassify",      N,   N,   N,   Y,   Y),
+    ("log_hours",       N,   N,   N,   Y,   Y),
+    ("suspend_sla",     N,   N,   N,   Y,   Y),
+    ("manage_users",    N,   Y,   N,   N,   Y),
+
+]
+PEOPLE = ["adam", "alice", "pia", "ana", "olivia"]
+# On another organisation's case only the vendor may act (and an admin manage users).
+OTHER_ORG_ALLOWED = {"ana", "olivia"}
+# The status a case must be in for the action to make sense.
+SETUP = {"provide_info": "ask_customer", "close": "resolve", "reopen": "resolve"}
+
+
+def _rows() -> list[tuple[str, str, str, bool]]:
+    rows = []
+    for action, *allowed in MATRIX:
+        for person, ok in zip(PEOPLE, allowed, strict=True):
+            rows.append((str(action), person, "own", bool(ok)))
+            other_ok = person in OTHER_ORG_ALLOWED and not (
+                action == "manage_users" and person == "ana")
+            rows.append((str(action), person, "other", other_ok))
+    return rows
+
+
+@pytest.fixture
+async def service(tmp_path: Path) -> AsyncIterator[CaseService]:
+    store = SqliteStore(tmp_path / "authz.db")
+    await store.open()
+    yield CaseService(store, DIRECTORY)
+    await store.close()
+
+
+async def _case(service: CaseService, customer: str, case_type: str) -> str:
+    reporter = {"acme": "adam", "nordlys": "nanna"}[customer]
+    person = DIRECTORY.person(reporter)
+    assert person is not None
+    draft = CaseDraft(
+        customer_id=customer, case_type=case_type,
+        priority=None if case_type == "query" else ("P2" if customer == "acme" else "medium"),
+        requested_priority=None, priority_source="customer", priority_reason=None,
+        deployment=None, environment=None, managed=False, hypercare=False, fields={},
+        description="A thing that needs looking at, with enough words", scope=None)
+    case = await service.open_case(person, draft, Place("web", "t"), AT)
+    return case.id
+
+
+@pytest.mark.parametrize(("action", "who", "org", "allowed"), _rows())
+async def test_authorisation_matrix(
+    service: CaseService, action: str, who: str, org: str, allowed: bool
+) -> None:
+    """Roles from the deployment file: customers act on their organisation's cases, customer
+    admins also manage their users, partners act for the customers they serve and escalate,
+    engineers do every lifecycle action, admins everything."""
+    customer = "acme" if org == "own" else "nordlys"
+    person = DIRECTORY.person(who)
+    engineer = DIRECTORY.person("ben")
+    assert person is not None and engineer is not None
+    if action == "manage_users":
+        before = await service.store.authorised_users(customer)
+        try:
+            await service.add_user(person, customer, "newbie", "New Person", AT)
+            assert allowed
+        except (NotAllowedError, CaseNotFoundError) as exc:
+            assert not allowed, exc
+            assert "Sorry" in str(exc)
+            assert await service.store.authorised_users(customer) == before
+        return
+    case_id = await _case(service, customer, "query" if action == "log_hours" else "incident")
+    if action != "acknowledge":
+        await service.act(engineer, case_id, "acknowledge", AT)
+    if action in SETUP:
+        await service.act(engineer, case_id, SETUP[action], AT, text="set-up")
+    before = await service.store.get_case(case_id)
+    events_before = await service.store.case_events(case_id)
+    kwargs: dict[str, object] = {"text": "because"}
+    if action == "reclassify":
+        kwargs["priority"] = "P1" if customer == "acme" else "high"
+    if action == "log_hours":
+        kwargs["minutes"] = 30
+    try:
+        if action == "view":
+            await service.visible_case(person, case_id)
+        else:
+            await service.act(person, case_id, action, AT, **kwargs)  # type: ignore[arg-type]
+        assert allowed, f"{who} should not {action} a case of {customer}"
+        if action != "view":
+            assert len(await service.store.case_events(case_id)) > len(events_before)
+    except (NotAllowedError, CaseNotFoundError) as exc:
+        assert not allowed, f"{who} should be able to {action} a case of {customer}: {exc}"
+        assert "Sorry" in str(exc)
+        after = await service.store.get_case(case_id)
+        assert after == before and await service.store.case_events(case_id) == events_before
+        if action != "view":
+            audit = await service.store.audit_entries(case_id if org == "own" else None)
+            assert any(e.actor == who and not e.allowed for e in audit)
