@@ -21,8 +21,10 @@ Action = Literal[
 _CUSTOMER: frozenset[str] = frozenset(
     {"file", "view", "comment", "provide_info", "close", "reopen"}
 )
+# Engineers don't answer for the customer ("provide_info"); they resume the case instead
+# ("start_progress"), which ends the pause just the same.
 _ENGINEER: frozenset[str] = frozenset(
-    {"file", "view", "comment", "provide_info", "close", "reopen", "escalate", "acknowledge",
+    {"file", "view", "comment", "close", "reopen", "escalate", "acknowledge",
      "assign", "ask_customer", "start_progress", "workaround", "resolve", "reclassify",
      "status_update", "log_hours", "suspend_sla", "reinstate_sla"}
 )

@@ -22,6 +22,7 @@ _BUTTONS: list[tuple[str, str, str]] = [
     ("reclassify", "Reclassify", "Change type or priority, with a reason"),
     ("escalate", "Escalate", "Hand to the next support level"),
     ("provide_info", "Reply with information", "Answer the engineer's question"),
+    ("start_progress", "Resume", "Continue without waiting for the customer"),
     ("comment", "Add a comment", "Add information to the case"),
     ("close", "Close", "Confirm the resolution and close"),
     ("reopen", "Reopen", "The problem is back"),

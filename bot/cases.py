@@ -214,7 +214,8 @@ class CaseService:
             event("acknowledged", None, "acknowledged by the engineer's first response")
             if case.assignee is None:
                 changes["assignee"] = person.id
-        if action in {"workaround", "resolve"} and case.status == "waiting_on_customer":
+        if action in {"workaround", "resolve", "start_progress"} \
+                and case.status == "waiting_on_customer":
             event("customer_responded", None, "clock resumed by the engineer")
         if action == "acknowledge" and case.assignee is None:
             changes["assignee"] = person.id

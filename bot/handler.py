@@ -345,8 +345,8 @@ class Handler:
         label = {"ask_customer": "Question for the customer", "reclassify": "Reason",
                  "escalate": "Reason and impact"}.get(action, "Text")
         fields.append(FormField("text", label, "long_text"))
-        fields.append(FormField("_action", "", "text", value=action, required=True))
-        fields.append(FormField("_case", "", "text", value=case.id, required=True))
+        fields.append(FormField("_action", "", "hidden", value=action, required=True))
+        fields.append(FormField("_case", "", "hidden", value=case.id, required=True))
         return Reply(f"{title} — {case.id}: fill in the form, or type “"
                      f"{_verb_for(action)} {case.id} …”.",
                      form=Form(f"action:{action}:{case.id}", f"{title} — {case.id}",
@@ -364,8 +364,8 @@ class Handler:
             "acknowledge": f"{who} picked up {case.id}.",
             "assign": f"{case.id} is assigned to "
                       f"{self.directory.name_of(case.assignee or '')}.",
-            "ask_customer": f"{who} asks on {case.id}: {note}\nReply “reply {case.id} …”; "
-                            "the clock the policy pauses is paused until you answer.",
+            "ask_customer": f"You asked the customer on {case.id}: {note}\nThe clocks the "
+                            "policy pauses are paused until they answer.",
             "provide_info": f"{who} replied on {case.id}: {note or '(no text)'}",
             "start_progress": f"{case.id} is in progress.",
             "workaround": f"Workaround provided on {case.id}"
@@ -393,8 +393,12 @@ class Handler:
             or (action == "comment" and person.is_vendor)
         to_engineers = not person.is_vendor or action in {"escalate", "reclassify"}
         if to_customer and person.customer_id is None:
+            told = said
+            if action == "ask_customer":
+                told = (f"{who} asks on {case.id}: {note}\nReply with “reply {case.id} …”; "
+                        "the clocks the policy pauses are paused until you answer.")
             outcome.notices.append(Notice(case.id, "customer", case_card(
-                self.directory, _viewer("customer_user", case), case, events, now, said),
+                self.directory, _viewer("customer_user", case), case, events, now, told),
                 kind=action))
         if to_engineers:
             outcome.notices.append(Notice(case.id, "engineers", case_card(

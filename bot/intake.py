@@ -490,21 +490,18 @@ def _ask(state: IntakeState, ctx: IntakeContext, now: datetime) -> Reply:
         return Reply(f"To set the {word.lower()}: {question.text}\n" + _numbered(choices),
                      choices=choices + _NAV)
     if s == "priority":
-        choices = tuple(Choice(f"priority:{p}", pack.priorities[p].label,
-                               pack.priorities[p].summary) for p in pack.ordered_priorities())
+        choices = _priority_offer(state, pack)
         if state.priority and state.priority_source == "derived":
             label = pack.priorities[state.priority].label
             text = (f"From your answers: {state.priority_reason}\n"
                     f"Keep {label}, or choose another {word.lower()} (your choice is recorded "
                     "as set by you)?\n" + _numbered(choices))
-            keep = Choice("priority:keep", f"Keep {label}", "Use the derived "
-                          f"{word.lower()}")
-            return Reply(text, choices=(keep, *choices, *_NAV))
-        if state.priority:
+        elif state.priority:
             label = pack.priorities[state.priority].label
-            keep = Choice("priority:keep", f"Keep {label}")
-            return Reply(f"You chose {label}. Keep it?", choices=(keep, *choices, *_NAV))
-        return Reply(f"Which {word.lower()}?\n" + _numbered(choices), choices=choices + _NAV)
+            text = f"You chose {label}. Keep it?\n" + _numbered(choices)
+        else:
+            text = f"Which {word.lower()}?\n" + _numbered(choices)
+        return Reply(text, choices=choices + _NAV)
     if s == "deployment":
         choices = tuple(
             Choice(d.name, d.name, f"{d.environment}{', managed' if d.managed else ''}")
@@ -533,6 +530,18 @@ def _ask(state: IntakeState, ctx: IntakeContext, now: datetime) -> Reply:
     if s == "not_covered":
         return _not_covered_offer(state, pack, ctx)
     return _confirm(state, pack, customer, ctx, now)
+
+
+def _priority_offer(state: IntakeState, pack: Pack) -> tuple[Choice, ...]:
+    """Keep (when there is something to keep), then the ladder — numbered in this order."""
+    ladder = tuple(Choice(f"priority:{p}", pack.priorities[p].label, pack.priorities[p].summary)
+                   for p in pack.ordered_priorities())
+    if state.priority:
+        label = pack.priorities[state.priority].label
+        hint = f"Use the derived {pack.priority_word.lower()}" if \
+            state.priority_source == "derived" else ""
+        return (Choice("priority:keep", f"Keep {label}", hint), *ladder)
+    return ladder
 
 
 def _numbered(choices: tuple[Choice, ...]) -> str:
@@ -770,6 +779,9 @@ def _answer(
         return None
 
     if s == "priority":
+        offered = _priority_offer(state, pack)
+        if not choice and text.strip().isdigit() and 1 <= int(text) <= len(offered):
+            choice = offered[int(text) - 1].id
         if choice == "priority:keep" or (not choice and norm(text) in KEEP):
             if state.priority is None:
                 return f"Which {word}? Choose one of the list."

@@ -71,7 +71,7 @@ class Choice:
 class FormField:
     id: str
     label: str
-    kind: Literal["choice", "text", "long_text"] = "text"
+    kind: Literal["choice", "text", "long_text", "hidden"] = "text"
     choices: tuple[Choice, ...] = ()
     required: bool = True
     hint: str = ""

@@ -68,7 +68,7 @@ def when(instant: datetime, tz: ZoneInfo) -> str:
 _STATE_WORDS = {
     "not_started": "starts at acknowledgement",
     "running": "running",
-    "paused": "paused (waiting on you)",
+    "paused": "paused — waiting for the customer",
     "suspended": "SLA suspended",
     "met": "met",
     "breached": "missed",

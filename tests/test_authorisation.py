@@ -31,7 +31,7 @@ MATRIX: list[tuple[str, bool, bool, bool, bool, bool]] = [
     # action          adam alice pia  ana  olivia   (own organisation)
     ("view",            Y,   Y,   Y,   Y,   Y),
     ("comment",         Y,   Y,   Y,   Y,   Y),
-    ("provide_info",    Y,   Y,   Y,   Y,   Y),
+    ("provide_info",    Y,   Y,   Y,   N,   N),
     ("close",           Y,   Y,   Y,   Y,   Y),
     ("reopen",          Y,   Y,   Y,   Y,   Y),
     ("escalate",        N,   N,   Y,   Y,   Y),
@@ -43,6 +43,7 @@ MATRIX: list[tuple[str, bool, bool, bool, bool, bool]] = [
     ("reclassify",      N,   N,   N,   Y,   Y),
     ("log_hours",       N,   N,   N,   Y,   Y),
     ("suspend_sla",     N,   N,   N,   Y,   Y),
+    ("start_progress",  N,   N,   N,   Y,   Y),
     ("manage_users",    N,   Y,   N,   N,   Y),
 
 ]
@@ -58,8 +59,7 @@ def _rows() -> list[tuple[str, str, str, bool]]:
     for action, *allowed in MATRIX:
         for person, ok in zip(PEOPLE, allowed, strict=True):
             rows.append((str(action), person, "own", bool(ok)))
-            other_ok = person in OTHER_ORG_ALLOWED and not (
-                action == "manage_users" and person == "ana")
+            other_ok = person in OTHER_ORG_ALLOWED and bool(ok)
             rows.append((str(action), person, "other", other_ok))
     return rows
 

@@ -355,3 +355,16 @@ def test_priorities_are_understood_as_people_write_them(
 ) -> None:
     """Priority names are case-insensitive and survive filler words."""
     assert parse_priority(load_pack(pack), text) == expected
+
+
+def test_typed_numbers_at_the_priority_step_match_the_numbered_list() -> None:
+    """The numbered list and the buttons are the same options in the same order."""
+    chat = Chat("adam")
+    chat.send("hi")
+    chat.send("1")  # Incident
+    chat.send("2")  # total outage: No
+    chat.send("2")  # critical: No
+    chat.send("1")  # recoverable: Yes → P2 derived
+    assert "1. Keep P2 – High" in chat.last and "2. P0 – Catastrophic" in chat.last
+    chat.send("1")
+    assert chat.state and chat.state.priority == "P2" and chat.state.priority_source == "derived"

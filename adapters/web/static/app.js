@@ -90,6 +90,11 @@
     return ((words[0] || "?")[0] + (words.length > 1 ? words[words.length - 1][0] : "")).toUpperCase();
   }
 
+  /** "Ana Ruiz (engineer)" → "Ana Ruiz": the picker shows role and organisation anyway. */
+  function shortName(name) {
+    return String(name || "").replace(/\s*\([^)]*\)\s*$/, "") || String(name || "");
+  }
+
   function hue(text) {
     let h = 0;
     for (const ch of String(text)) h = (h * 31 + ch.codePointAt(0)) % 360;
@@ -253,30 +258,41 @@
     article.append(el("h3", { class: "card-title", id: titleId },
       el("span", { class: "visually-hidden", text: `${card.case_id}: ` }), card.title));
 
-    const meta = el("dl", { class: "card-meta" });
-    const addMeta = (label, value, cls) => {
-      meta.append(el("div", { class: `meta-item ${cls || ""}` },
-        el("dt", { text: label }), el("dd", { text: value })));
-    };
-    addMeta("Customer", card.customer);
-    addMeta("Type", card.case_type);
-    if (card.environment) addMeta("Environment", card.environment);
-    addMeta("Assignee", card.assignee || "Unassigned", card.assignee ? "" : "meta-none");
-    article.append(meta);
+    if (ctx.compact) {
+      article.append(el("p", { class: "card-line" },
+        [card.customer, card.case_type, card.environment].filter(Boolean).join(" · "),
+        " · ",
+        el("span", { class: card.assignee ? "assignee" : "assignee assignee-none" },
+          card.assignee || "unassigned")));
+    } else {
+      const meta = el("dl", { class: "card-meta" });
+      const addMeta = (label, value, cls) => {
+        meta.append(el("div", { class: `meta-item ${cls || ""}` },
+          el("dt", { text: label }), el("dd", { text: value })));
+      };
+      addMeta("Customer", card.customer);
+      addMeta("Type", card.case_type);
+      if (card.environment) addMeta("Environment", card.environment);
+      addMeta("Assignee", card.assignee || "Unassigned", card.assignee ? "" : "meta-none");
+      article.append(meta);
+    }
 
     if (card.clocks && card.clocks.length) {
-      const clocks = el("div", { class: "clocks", role: "list", "aria-label": "SLA clocks" });
+      const clocks = el("div", { class: "clocks", role: "list", "aria-label": `SLA clocks of ${card.case_id}` });
       for (const clock of card.clocks) {
         const details = el("details", {
           class: `clock ${clockClass(clock.state)}`, role: "listitem",
           dataset: { key: `${card.case_id}|${clock.label}` },
         });
-        const summary = el("summary", { class: "clock-row" },
+        const main = el("span", { class: "clock-main" });
+        if (clock.due) {
+          main.append(el("span", { class: "clock-due" },
+            el("span", { class: "visually-hidden", text: "due " }), clock.due));
+        }
+        main.append(el("span", { class: "clock-state", text: clock.state }));
+        const summary = el("summary", { class: "clock-row", title: "Show how this was worked out" },
           el("span", { class: "clock-label", text: clock.label }),
-          el("span", { class: "clock-due" }, clock.due
-            ? [el("span", { class: "visually-hidden", text: "due " }), clock.due]
-            : el("span", { class: "muted", text: "—" })),
-          el("span", { class: "clock-state", text: clock.state }),
+          main,
           el("span", { class: "clock-remaining", text: clock.remaining || "" }),
           el("span", { class: "clock-why", "aria-hidden": "true", text: "why?" }),
         );
@@ -292,7 +308,13 @@
         facts.append(el("div", { class: "fact" },
           el("dt", { text: fact.label }), el("dd", { text: fact.value })));
       }
-      article.append(facts);
+      if (ctx.compact) {
+        article.append(el("details", { class: "card-more", dataset: { key: `${card.case_id}|facts` } },
+          el("summary", { text: `Details (${card.facts.map((f) => f.label.toLowerCase()).join(", ")})` }),
+          facts));
+      } else {
+        article.append(facts);
+      }
     }
 
     if (actions && actions.length && ctx.interactive) {
@@ -430,7 +452,7 @@
   function appendMine(s, text) {
     const node = el("div", { class: "msg msg-me" },
       el("div", { class: "bubble" }, el("span", { class: "visually-hidden", text: "You said: " }),
-        richText(text)));
+        el("div", { class: "own-text", text })));
     s.el.append(node);
     return node;
   }
@@ -463,12 +485,20 @@
     return batch;
   }
 
-  function scrollTo(node) {
+  /** Scroll so `node` starts in view; include `before` (the person's message) if both fit. */
+  function scrollTo(node, before) {
     const box = $("transcript");
     if (!node || !box.contains(node)) return;
-    const top = node.offsetTop - box.offsetTop - 12;
-    box.scrollTop = Math.min(top, box.scrollHeight);
-    if (top > box.scrollHeight - box.clientHeight) box.scrollTop = box.scrollHeight;
+    const base = box.getBoundingClientRect().top - box.scrollTop;
+    const top = (n) => n.getBoundingClientRect().top - base;
+    let target = top(node) - 8; // the person's message just out of view, not half-cut
+    if (before && box.contains(before)) {
+      const from = top(before) - 12;
+      const end = top(node) + node.offsetHeight;
+      if (end - from <= box.clientHeight) target = from;
+    }
+    const max = box.scrollHeight - box.clientHeight;
+    box.scrollTop = Math.max(0, Math.min(target, max));
   }
 
   function setTyping(s, on) {
@@ -514,14 +544,27 @@
       s.el.querySelectorAll(".interactive button, .interactive select, .interactive input, .interactive textarea, .suggestions button")
         .forEach((node) => { node.disabled = false; });
       batch = appendError(s, err.message);
+      if (payload.text) restoreDraft(s, payload.text); // nothing was sent: keep the words
     } finally {
       s.busy = false;
     }
     if (s === currentSession()) {
       syncComposer();
-      scrollTo(batch);
+      scrollTo(batch, mine);
       focusAfterReply(batch, opts && opts.viaControl);
       refreshSide(s);
+    }
+  }
+
+  function restoreDraft(s, text) {
+    const input = $("composer-input");
+    if (s === currentSession()) {
+      if (!input.value.trim()) {
+        input.value = text;
+        autoGrow();
+      }
+    } else if (!s.draft.trim()) {
+      s.draft = text;
     }
   }
 
@@ -555,7 +598,7 @@
     const send = $("composer-send");
     input.disabled = !s;
     send.disabled = !s || s.busy;
-    input.placeholder = s ? `Message as ${s.person.name}…` : "Pick a person first";
+    input.placeholder = s ? `Message as ${shortName(s.person.name)}…` : "Pick a person first";
     $("transcript").setAttribute("aria-busy", s && s.busy ? "true" : "false");
   }
 
@@ -601,11 +644,15 @@
       const headingId = nextId("org");
       const vendorGroup = people.every(isVendor);
       const list = el("ul", { class: "people-group-list", "aria-labelledby": headingId });
+      // One policy for the whole organisation goes under its name; otherwise per person.
+      const policies = new Set(people.map((p) => p.policy || ""));
+      const shared = policies.size === 1 ? [...policies][0] : "";
       for (const person of people) {
-        const details = [ROLE_LABELS[person.role] || person.role, person.policy].filter(Boolean).join(" · ");
+        const details = [ROLE_LABELS[person.role] || person.role, shared ? "" : person.policy]
+          .filter(Boolean).join(" · ");
         list.append(el("li", {},
           el("button", {
-            type: "button", class: "person", "aria-pressed": "false",
+            type: "button", class: "person", "aria-pressed": "false", title: person.name,
             dataset: { person: person.id },
             onclick: () => pick(person.id),
           },
@@ -614,12 +661,13 @@
             style: `--avatar-hue: ${hue(person.organisation || person.id)}`,
           }),
           el("span", { class: "person-text" },
-            el("span", { class: "person-name", text: person.name }),
+            el("span", { class: "person-name", text: shortName(person.name) }),
             el("span", { class: "person-meta", text: details })))));
       }
       box.append(el("section", { class: `people-group${vendorGroup ? " people-group-vendor" : ""}` },
         el("h3", { class: "people-group-title", id: headingId },
           org, vendorGroup ? el("span", { class: "org-tag", text: "vendor" }) : null),
+        shared ? el("p", { class: "people-group-policy", text: `Policy: ${shared}` }) : null,
         list));
     }
   }
@@ -711,10 +759,11 @@
       list.replaceChildren(el("li", { class: "muted", text: "Nothing has happened on your cases yet." }));
       return;
     }
-    list.replaceChildren(...items.map((item) => el("li", { class: "activity-item" },
+    list.replaceChildren(...items.map((item) => el("li", { class: `activity-item${item.fresh ? " activity-new" : ""}` },
       el("time", { datetime: item.at, title: new Date(item.at).toLocaleString(), text: formatTime(item.at) }),
       el("span", { class: "activity-case", text: item.case_id }),
       el("span", { class: "activity-text", text: item.text }))));
+    for (const item of s.feed) item.fresh = false;
   }
 
   // ---- polling ------------------------------------------------------------------------------
@@ -740,7 +789,7 @@
       const seen = new Set(target.feed.map((i) => `${i.at}|${i.case_id}|${i.text}`));
       for (const item of items) {
         const k = `${item.at}|${item.case_id}|${item.text}`;
-        if (!seen.has(k)) target.feed.push(item);
+        if (!seen.has(k)) target.feed.push({ ...item, fresh: target.feedLoaded });
       }
       if (target.feed.length > 500) target.feed.splice(0, target.feed.length - 500);
       if (items.length) target.feedAfter = items[items.length - 1].at;
