@@ -5,23 +5,36 @@ might use for one idea — the pack's synonyms), **rules** (each a decision, the
 it, and *patterns*: sets of concepts that must all appear), and **questions** to ask when the
 words alone do not settle it. This module is the engine and knows no vendor by name; the only
 knowledge in code is generic English: normalisation, British → American spelling, a light
-stemmer, stop words, negation ("we don't need a custom …") and one-letter typos.
+stemmer with irregular verb forms, contractions (with or without the apostrophe: "doesnt"),
+stop words, negation ("we don't need a custom …"), phrasal verbs whose particle trails the
+object ("hook the platform up") and one-letter typos.
+
+Concept weights say how much a concept tells: 0.5 for generic trouble or question words, 1 (the
+default) for a *topic* (a product, a component, a kind of problem), 2 for an *intent cue* — what
+the customer wants done or whose thing it is ("build us …", "nothing to do with you", "weeks of
+work", "the docs don't cover it"). The scoring below lets intent beat topic.
 
 How a decision is made (`decide_scope`):
 
 1. The text is normalised to stems; every concept term is looked for (a multi-word term matches
    in order with small gaps, e.g. "set up … connector"); a negated mention ("not a hardware
    issue") does not count.
-2. A rule *matches* when one of its patterns is complete. Its score is the sum of the pattern's
-   concept weights (plus a little for `boost` concepts); a concept of `unless` vetoes it.
-3. Precedence: a rule drops the rules it `overrides`; otherwise the higher score wins — a rule
-   that needs more concepts to match is more specific, so specific beats general.
+2. A rule *matches* when one of its patterns is complete — its concepts all present, within the
+   pattern's reach (`within` words; a pattern written as a table may reach the whole text). Its
+   score is the sum of the pattern's concept weights (plus a little for `boost` concepts); its
+   *strongest cue* is the weightiest single concept; a concept of `unless` vetoes it.
+3. Precedence: a rule drops the rules it `overrides`, unless the overridden rule has strictly
+   stronger evidence (a higher score, or as high with a weightier cue) — an override settles
+   evidence of equal weight, it can't silence an intent cue with a topic word. Otherwise the
+   higher score wins, then the weightier cue: a rule that needs more concepts to match is more
+   specific, and an intent cue is more telling than a topic.
 4. Structured answers decide over words: an answered question's option names the rule it
    settles on; rules governed by that question that the answer contradicts are dropped.
-5. Unsure — nothing matched, only weak (weight < 1) concepts matched while an `ask_when`
-   concept hints at a rule deciding otherwise, two rules with different decisions tie, or the
-   winning rule `needs_answer` — gives `confident=False` and the question to ask (never one
-   already answered).
+5. Unsure — nothing matched; only weak (weight < 1) concepts matched while an `ask_when`
+   concept hints at a rule deciding otherwise; a rule deciding otherwise is close behind the
+   winner (less than `_CLOSE` below it, on cues about as weighty); or the winning rule
+   `needs_answer` — gives `confident=False` and the question to ask (never one already
+   answered). The tentative decision is then the stricter one of equals.
 """
 
 from __future__ import annotations
@@ -43,8 +56,18 @@ Decision = Literal["in_scope", "consulting", "not_covered"]
 _RESTRICTIVENESS: dict[str, int] = {"in_scope": 0, "consulting": 1, "not_covered": 2}
 _EPS = 1e-9
 _FUZZY_FACTOR = 0.85  # a concept found only through a one-letter typo counts a little less
+# Shorter words aren't typo-matched: too many real words are one letter from another
+# (quite/quote, state/stale, model/module, built/build).
+_TYPO_MIN = 6
 _BOOST = 0.25  # each `boost` concept present adds this to a matched rule's score
-_MAX_GAP = 2  # tokens allowed between consecutive words of a multi-word term
+# A rival rule with another decision scoring less than this below the winner leaves us unsure.
+_CLOSE = 0.5
+_MAX_GAP = 2  # tokens allowed before a content word of a multi-word term
+_STOP_GAP = 1  # … and before a function word ("customise the" ≠ "custom attribute with the")
+# A phrasal verb's particle may come after its object: "hook the Audit platform up", "put a
+# capacity plan together". Before one of these, a term allows a wider gap.
+_PARTICLES = frozenset({"up", "out", "together", "back", "over", "off", "down", "through"})
+_PARTICLE_GAP = 4
 _NEGATION_REACH = 3  # how many following content words a negation covers
 
 
@@ -114,6 +137,18 @@ class ScopeConcept(_Frozen):
         return terms
 
 
+class ScopePattern(_Frozen):
+    """Concepts that must all appear, at most `within` words from the first to the last.
+
+    In a pack a pattern is written either as a list of concept names (it then takes the rule's
+    `within`) or as a table `{ concepts = [...], within = N }` (no `within`: anywhere in the
+    text) — for cues that may sit in different sentences ("we're short-staffed … implement").
+    """
+
+    concepts: tuple[str, ...] = Field(min_length=1)
+    within: int | None = Field(default=None, ge=1)
+
+
 class ScopeRule(_Frozen):
     """A scope rule: when its patterns match, `decision` applies under `clause`."""
 
@@ -123,10 +158,11 @@ class ScopeRule(_Frozen):
     summary: str = Field(min_length=1)
     explanation: str = Field(min_length=1)
     alternative: str | None = None
-    # Each pattern is a set of concept names that must all appear; any complete pattern matches.
+    # Each pattern is a set of concepts that must all appear; any complete pattern matches.
     # A rule without patterns can only be reached through a question's answer.
-    patterns: tuple[tuple[str, ...], ...] = ()
-    # At most this many words from the first to the last concept of a pattern (None: anywhere).
+    patterns: tuple[ScopePattern, ...] = ()
+    # For patterns written as plain lists: at most this many words from the first to the last
+    # concept (None: anywhere).
     within: int | None = Field(default=None, ge=1)
     boost: tuple[str, ...] = ()
     unless: tuple[str, ...] = ()
@@ -138,13 +174,20 @@ class ScopeRule(_Frozen):
     ask_when: tuple[str, ...] = ()
     needs_answer: bool = False
 
-    @field_validator("patterns")
+    @model_validator(mode="before")
     @classmethod
-    def _patterns_ok(cls, patterns: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:
-        for pattern in patterns:
-            if not pattern:
-                raise ValueError("a pattern is a non-empty list of concept names")
-        return patterns
+    def _pattern_shorthand(cls, data: Any) -> Any:
+        # `["a", "b"]` is shorthand for `{ concepts = ["a", "b"], within = <the rule's> }`.
+        if not isinstance(data, Mapping) or not isinstance(data.get("patterns"), list | tuple):
+            return data
+        patterns = []
+        for pattern in data["patterns"]:
+            if isinstance(pattern, list | tuple):
+                if not pattern:
+                    raise ValueError("a pattern is a non-empty list of concept names")
+                pattern = {"concepts": pattern, "within": data.get("within")}
+            patterns.append(pattern)
+        return {**data, "patterns": patterns}
 
     @model_validator(mode="after")
     def _answerable(self) -> ScopeRule:
@@ -211,7 +254,7 @@ class ScopeSection(_Frozen):
             if rule.id != key:
                 problems.append(f"{where}.id: must equal its key {key!r}, got {rule.id!r}")
             for i, pattern in enumerate(rule.patterns):
-                for name in pattern:
+                for name in pattern.concepts:
                     known("concept", concepts, name, f"{where}.patterns[{i}]")
             for field in ("boost", "unless", "ask_when"):
                 for name in getattr(rule, field):
@@ -399,9 +442,58 @@ def _has_vowel(s: str) -> bool:
     return any(c in _VOWELS for c in s)
 
 
+# Irregular and short verb forms the suffix rules can't reach (took → take, making → make,
+# used → use): mapped to the base form before stemming. The past forms of the verbs of making
+# (built, wrote, made) are deliberately kept apart: "the app you built" is about something that
+# exists, "build us an app" asks for something new.
+_IRREGULAR: dict[str, str] = {
+    form: base
+    for base, forms in (
+        ("make", "making"),
+        ("take", "took taken taking"),
+        ("give", "gave given giving"),
+        ("run", "ran running"),
+        ("send", "sent"),
+        ("spend", "spent"),
+        ("bring", "brought"),
+        ("buy", "bought"),
+        ("teach", "taught"),
+        ("think", "thought"),
+        ("catch", "caught"),
+        ("keep", "kept"),
+        ("lose", "lost losing"),
+        ("break", "broke broken"),
+        ("choose", "chose chosen"),
+        ("freeze", "froze frozen"),
+        ("fall", "fell fallen"),
+        ("forget", "forgot forgotten"),
+        ("throw", "threw thrown"),
+        ("show", "shown"),
+        ("grow", "grew grown"),
+        ("know", "knew known"),
+        ("begin", "began begun"),
+        ("tell", "told"),
+        ("sell", "sold"),
+        ("find", "found"),
+        ("pay", "paid"),
+        ("understand", "understood"),
+        ("stand", "stood"),
+        ("hang", "hung"),
+        ("lead", "led"),
+        ("mean", "meant"),
+        ("use", "used using uses"),
+        ("come", "came coming"),
+        ("go", "went gone going"),
+        ("see", "saw seen seeing"),
+        ("swap", "swapped swapping"),
+    )
+    for form in forms.split()
+}
+
+
 def stem(word: str) -> str:
     """A light, deterministic stemmer: configure/configured/configuration → configur."""
-    w = word
+    w = _IRREGULAR.get(word, word)
     if len(w) <= 3 or not w.isalpha():
         return w
     # plurals and third person
@@ -456,6 +548,42 @@ _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)*|[.,;:!?()\[\]]")
 _BOUNDARY = frozenset(".,;:!?()[]")
 _RESET_WORDS = frozenset({"but", "however", "though", "although", "instead"})
 _CONTRACTIONS = {"ca": "can", "wo": "will", "sha": "shall"}
+_AUXILIARIES = {"ve": "have", "re": "are", "ll": "will", "d": "would"}
+# Chat shorthand: "can u build …", "ur docs", "havent got the ppl".
+_SHORTHAND = {
+    "u": "you",
+    "ya": "you",
+    "ur": "your",
+    "cos": "because",
+    "cuz": "because",
+    "coz": "because",
+    "ppl": "people",
+    "thx": "thanks",
+    "abt": "about",
+    "w": "with",
+    "incl": "including",
+}
+# Contractions typed without the apostrophe ("doesnt", "cant", "isnt"): word → its base.
+_BARE_CONTRACTIONS: dict[str, str] = {
+    "dont": "do",
+    "doesnt": "does",
+    "didnt": "did",
+    "cant": "can",
+    "couldnt": "could",
+    "wont": "will",
+    "wouldnt": "would",
+    "shouldnt": "should",
+    "isnt": "is",
+    "arent": "are",
+    "wasnt": "was",
+    "werent": "were",
+    "havent": "have",
+    "hasnt": "has",
+    "hadnt": "had",
+    "mustnt": "must",
+    "neednt": "need",
+    "aint": "is",
+}
 # Adverbs between a negator and what it negates ("don't really need").
 _NEGATION_ADVERBS = frozenset({"really", "actually", "even", "just", "necessarily", "strictly"})
 
@@ -476,8 +604,14 @@ def _words(text: str) -> list[tuple[str, str]]:
             out += [(_CONTRACTIONS.get(base, base), raw), ("not", raw)]
         elif raw == "cannot":
             out += [("can", raw), ("not", raw)]
+        elif raw in _BARE_CONTRACTIONS:
+            out += [(_BARE_CONTRACTIONS[raw], raw), ("not", raw)]
+        elif "'" in raw and raw.split("'", 1)[1] in _AUXILIARIES:
+            base, tail = raw.split("'", 1)  # "you've" → you, have: "you've built" is a perfect
+            out += [(base, raw), (_AUXILIARIES[tail], raw)]
         else:
-            out.append((raw.split("'", 1)[0], raw))
+            word = raw.split("'", 1)[0]
+            out.append((_SHORTHAND.get(word, word), raw))
     return out
 
 
@@ -573,13 +707,14 @@ def _compile(section: ScopeSection) -> _Compiled:
     spellings: set[tuple[str, str]] = set()  # (word as written or stemmed, its stem)
     seen: set[tuple[str, tuple[str, ...]]] = set()
 
-    def add(concept: str, phrase: str) -> None:
+    def add(concept: str, phrase: str, typos: bool = True) -> None:
         toks = _tokenize(phrase)
         if not toks:
             return
         content = [t for t in toks if not t.stop and t.stem != "not"]
         vocabulary.update(t.stem for t in content)
-        spellings.update((w, t.stem) for t in content for w in (t.stem, t.raw))
+        if typos:
+            spellings.update((w, t.stem) for t in content for w in (t.stem, t.raw))
         stems = tuple(t.stem for t in toks)
         if (concept, stems) in seen:
             return
@@ -592,10 +727,10 @@ def _compile(section: ScopeSection) -> _Compiled:
             add(name, phrase)
             words = re.findall(r"[a-z0-9]+", _normalise_text(phrase))
             if 2 <= len(words) <= 3:  # "set up" also as "setup", "on site" as "onsite"
-                add(name, "".join(words))
+                add(name, "".join(words), typos=False)  # an invented word: no typos of it
     deletes: dict[str, set[tuple[str, str]]] = {}
     for word, word_stem in spellings:
-        if len(word) >= 5 and word.isalpha():
+        if len(word) >= _TYPO_MIN and word.isalpha():
             for d in _deletions(word) | {word}:
                 deletes.setdefault(d, set()).add((word, word_stem))
     return _Compiled(
@@ -618,7 +753,7 @@ def _alternatives(tok: _Token, compiled: _Compiled) -> dict[str, float]:
     if tok.stop or tok.stem in compiled.vocabulary or not tok.raw.isalpha():
         return alts
     for s in {tok.stem, tok.raw}:
-        if len(s) < 5:
+        if len(s) < _TYPO_MIN:
             continue
         for d in _deletions(s) | {s}:
             for word, word_stem in compiled.deletes.get(d, frozenset()):
@@ -641,7 +776,13 @@ def _find_concepts(text: str, compiled: _Compiled) -> tuple[dict[str, list[_Hit]
                 for k in range(1, len(term.stems)):
                     want = term.stems[k]
                     found = -1
-                    for j in range(last + 1, min(len(tokens), last + 2 + _MAX_GAP)):
+                    if want in _PARTICLES:
+                        gap = _PARTICLE_GAP
+                    elif term.stop[k]:
+                        gap = _STOP_GAP
+                    else:
+                        gap = _MAX_GAP
+                    for j in range(last + 1, min(len(tokens), last + 2 + gap)):
                         if want in alts[j]:
                             found = j
                             break
@@ -669,6 +810,13 @@ class _Match:
     rule: ScopeRule
     score: float
     matched: tuple[str, ...]
+    strongest: float = 0.0  # the weightiest single concept of the pattern (intent beats topic)
+
+    def beats(self, other: _Match) -> bool:
+        """Strictly stronger evidence: a higher score, or as high with a weightier cue."""
+        if abs(self.score - other.score) > _EPS:
+            return self.score > other.score
+        return self.strongest > other.strongest + _EPS
 
 
 def _norm_case_type(name: str) -> str:
@@ -718,15 +866,21 @@ def _evaluate(
     best: _Match | None = None
     boosts = [hits[c][0] for c in rule.boost if c in hits]
     for pattern in rule.patterns:
-        placed = _placement(pattern, hits, rule.within)
+        placed = _placement(pattern.concepts, hits, pattern.within)
         if placed is not None:
             score = sum(
-                section.concepts[c].weight * h.factor for c, h in zip(pattern, placed, strict=True)
+                section.concepts[c].weight * h.factor
+                for c, h in zip(pattern.concepts, placed, strict=True)
             )
             score += _BOOST * len(boosts)
-            if best is None or score > best.score + _EPS:
-                used = [*placed, *boosts]
-                best = _Match(rule, score, tuple(dict.fromkeys(phrase(h) for h in used)))
+            strongest = max(
+                section.concepts[c].weight * h.factor
+                for c, h in zip(pattern.concepts, placed, strict=True)
+            )
+            used = [*placed, *boosts]
+            match = _Match(rule, score, tuple(dict.fromkeys(phrase(h) for h in used)), strongest)
+            if best is None or match.beats(best):
+                best = match
     return best, any(c in hits for c in rule.ask_when)
 
 
@@ -824,9 +978,14 @@ def decide_scope(
         top = max(pool, key=lambda m: (_RESTRICTIVENESS[m.rule.decision], m.score))
         return _from_rule(top.rule, True, None, top.matched)
 
-    # Precedence: a rule drops the rules it overrides.
-    beaten = {o for m in matches for o in m.rule.overrides}
-    matches = [m for m in matches if m.rule.id not in beaten]
+    # Precedence: a rule drops the rules it overrides — unless the overridden rule has strictly
+    # stronger evidence (an intent cue beats a topic: "fix our Oracle database" is about the
+    # database even though "Oracle" is also a built-in connector).
+    matches = [
+        m
+        for m in matches
+        if not any(m.rule.id in o.rule.overrides and not m.beats(o) for o in matches)
+    ]
 
     if not matches:
         question = next((q for r in hinted if (q := ask(r.question))), None)
@@ -840,15 +999,18 @@ def decide_scope(
             matched=(),
         )
 
-    matches.sort(key=lambda m: (-m.score, -_RESTRICTIVENESS[m.rule.decision]))
+    matches.sort(key=lambda m: (-m.score, -m.strongest, -_RESTRICTIVENESS[m.rule.decision]))
     top = matches[0]
+    # A rival deciding otherwise that is nearly as strong, on cues as weighty, leaves us unsure.
     tied = [
         m
         for m in matches[1:]
-        if abs(m.score - top.score) < _EPS and m.rule.decision != top.rule.decision
+        if m.rule.decision != top.rule.decision
+        and top.score - m.score < _CLOSE - _EPS
+        and top.strongest - m.strongest < _CLOSE - _EPS
     ]
     if tied:
-        # Two rules with different decisions, equally specific: ask rather than guess. The
+        # Rules with different decisions, about equally strong: ask rather than guess. The
         # tentative decision is the stricter one, so nothing is promised that isn't owed.
         # Ask the question that tells the most of the tied rules apart.
         contenders = {m.rule.id for m in (top, *tied)}
@@ -856,7 +1018,8 @@ def decide_scope(
         question = max(
             questions, key=lambda q: len(contenders & _governed_by(section, q)), default=None
         )
-        return _from_rule(top.rule, False, question, top.matched)
+        strict = max((top, *tied), key=lambda m: (_RESTRICTIVENESS[m.rule.decision], m.score))
+        return _from_rule(strict.rule, False, question, strict.matched)
     if top.rule.needs_answer and ask(top.rule.question) is not None:
         return _from_rule(top.rule, False, ask(top.rule.question), top.matched)
     if top.score < 1.0:

@@ -1,6 +1,11 @@
 """Scope rules: one test per rule of every pack, named after it, each over phrasings written the
 way customers write (not the seed's words), plus answers, uncertainty, precedence, inheritance,
-validation and the held-out accuracy floor.
+validation and the held-out and development accuracy floors.
+
+Besides the per-rule tests, each pack has tests of the classes the first blind set exposed:
+intent beats topic ("build us a connector", "fix our own database", "weeks of work", "windows xp",
+"where do I find my rota?"), and in-scope requests that merely mention such cue words stay in
+scope.
 
 Seeds: 000 = QSCIM, 001 = Konneqt, 002 = ConnectSoft, 003 = Danish SaaS (dk-saas).
 """
@@ -302,6 +307,141 @@ def test_konneqt_on_site_visit_is_not_covered(text: str) -> None:
     check("konneqt", text, "not_covered", "on-site-visit")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Our subscription expired last month but production is down, can you still help?",
+        "We run the gateway in production without a licence and it crashed",
+        "we're running 12 cores but our licence only covers 8 and it's slow",
+        "the subscription lapsed in March, can we still raise this incident?",
+        "This cluster is unlicensed, but could you look at the error anyway?",
+        "We use more nodes than our subscription allows and one keeps failing",
+    ],
+)
+def test_konneqt_outside_subscription_is_not_covered(text: str) -> None:
+    """Konneqt › Scope: an Incident must affect instances "associated with and within the usage
+    limits defined by the Subscription"; the SLA is suspended on subscription lapse, unlicensed
+    production use and exceeded usage limits."""
+    got = check("konneqt", text, "not_covered", "outside-subscription")
+    assert got.alternative and "subscription" in got.alternative
+
+
+# ---- Konneqt: intent beats topic (what is asked, whose thing it is) --------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the size or shape of an engagement
+        "We'd like your engineers to design our whole integration architecture: six weeks of work",
+        "Could one of your people pair with our team for a few weeks to implement the flows?",
+        "Please performance-tune our entire estate and put together a capacity plan",
+        "What would it cost to have you migrate all our services off the old ESB?",
+        "We're short-staffed this quarter. Could someone implement the new APIs?",
+        # asking Konneqt to make something
+        "Can you guys build us a service that converts EDI to JSON?",
+        "could your team write the transformation logic for us",
+        "We don't have anyone who knows the product: can you take over implementing our flows?",
+    ],
+)
+def test_konneqt_effectively_consulting_by_intent(text: str) -> None:
+    """Konneqt › Scope: "Requests that are effectively consulting services" — known by what is
+    asked (make it for us), the shape of the work (weeks of it, pairing, a whole estate, a
+    capacity plan) or the lack of people to do it, not by the product words around it."""
+    got = decide_scope(section("konneqt"), text)
+    why = f"{text!r} → {got.decision} via {got.rule} (matched {got.matched})"
+    assert (got.decision, got.confident) == ("consulting", True), why
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        # whose software it is
+        (
+            "Our self-managed Kafka cluster keeps losing partitions, can you debug Kafka for us?",
+            "third-party-software",
+        ),
+        (
+            "It's nothing to do with you really, but our mail server bounces everything",
+            "third-party-software",
+        ),
+        (
+            "our Postgres database (not your product) is corrupting indexes, could you fix it?",
+            "third-party-software",
+        ),
+        (
+            "The nginx in front of the gateway returns 413s, can you fix our nginx config?",
+            "third-party-software",
+        ),
+        (
+            "Our RabbitMQ (we run it ourselves) drops messages, can you troubleshoot RabbitMQ?",
+            "third-party-software",
+        ),
+        # environments unsupported by their nature, and beyond the published limits
+        (
+            "running it on windows xp embedded on a factory floor pc and it won't start",
+            "unsupported-environment",
+        ),
+        (
+            "We're on a Raspberry Pi with an ARM build we compiled ourselves; it crashes randomly",
+            "unsupported-environment",
+        ),
+        (
+            "the product runs on an old Solaris 9 box we can't upgrade and now it won't start",
+            "unsupported-environment",
+        ),
+        (
+            "We push four times the maximum TPS your sizing guide lists through one node",
+            "unsupported-environment",
+        ),
+        (
+            "i know the published sizing limits are way lower, but can you make it work anyway?",
+            "unsupported-environment",
+        ),
+        # the product itself changed
+        (
+            "We forked the product and swapped the core routing engine for our own implementation",
+            "heavily-modified-product",
+        ),
+        (
+            "We heavily patched the product's source to add our own auth; now key manager throws",
+            "heavily-modified-product",
+        ),
+    ],
+)
+def test_konneqt_not_covered_by_intent(text: str, rule: str) -> None:
+    """Konneqt › Scope, "seek an alternative solution": third-party software ("nothing to do
+    with you", "our own Kafka", "fix our database"), an unsupported environment or use beyond
+    the published specifications, a heavily modified product."""
+    check("konneqt", text, "not_covered", rule)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The gateway can't connect to our Postgres database after we rotated its password",
+        "Can you help us find why the gateway restarts every few hours? It's been weeks",
+        "how do I write a custom mediator? is there an example in the docs?",
+        "When does our subscription expire?",
+        "Where is the maximum payload size documented? We need the published limit for go-live",
+        "Our own custom policy works fine, but the built-in rate limiter ignores the burst setting",
+        "Could you send us the list of supported JDK versions?",
+        "(managed deployment) please bump the heap on our prod gateway nodes to 4GB for us",
+        "the gateway stopped routing to our backend, which we run on Postgres",
+        "we run the gateway in docker on our own servers and it fails health checks",
+        "Is Windows Server 2022 supported?",
+        "Please fix the database connection pool leak in the gateway",
+        "How do I configure the gateway to talk to our Oracle database?",
+        "We use Microsoft Entra as IdP for the gateway and tokens fail validation",
+    ],
+)
+def test_konneqt_cue_words_in_ordinary_requests_stay_in_scope(text: str) -> None:
+    """Konneqt › Scope: Incidents and Queries on the subscribed product stay in scope when they
+    merely mention a database, weeks, docs, limits or "for us"."""
+    got = decide_scope(section("konneqt"), text)
+    assert got.decision == "in_scope", got
+
+
 # ==== QSCIM (seed 000) ========================================================================
 
 
@@ -441,6 +581,95 @@ def test_qscim_3_2_custom_connector_development_is_consulting(text: str) -> None
     connectors ... is not included in standard support"."""
     got = check("qscim", text, "consulting", "custom-connector-development")
     assert got.clause == "QSCIM §3.2 Custom Connector Development"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Can we get 24/7 support from you for our go-live weekend?",
+        "is QSCIM support available on weekends?",
+        "we need someone on call during the cutover on Saturday",
+        "Do you offer round-the-clock support for QSCIM?",
+        "Our ops team wants out-of-hours support for the provisioning pipelines",
+        "who do we call at night if QSCIM breaks? we need 24x7 cover",
+    ],
+)
+def test_qscim_round_the_clock_support_is_not_covered(text: str) -> None:
+    """QSCIM §4 8×5 Support Policy: "Most Konneqt partners are certified to offer 24×7 services
+    if required ... a revenue stream for partners, not Konneqt"."""
+    got = check("qscim", text, "not_covered", "round-the-clock-support")
+    assert got.alternative and "partner" in got.alternative
+
+
+@pytest.mark.parametrize(
+    ("text", "decision"),
+    [
+        ("there's no Workday connector in the library, could you guys make us one?", "consulting"),
+        (
+            "Any chance your team could knock together a connector for our Dynamics 365?",
+            "consulting",
+        ),
+        ("Your library doesn't have a connector for BambooHR. Can you create one?", "consulting"),
+        (
+            "We'd love a custom ServiceNow connector; what would it cost for you to develop one?",
+            "consulting",
+        ),
+        (
+            "The Oracle connector must merge three schemas before provisioning. I read the docs "
+            "and there's nothing about it. Can you set it up?",
+            "consulting",
+        ),
+        (
+            "Need the Azure AD connector to do something the documentation doesn't mention. Could "
+            "you do it for us?",
+            "consulting",
+        ),
+        (
+            "The problem isn't really QSCIM, it's our Oracle database: ORA-00600 all day. Can you "
+            "fix the database?",
+            "not_covered",
+        ),
+        (
+            "The LDAP server (OpenLDAP, which we run ourselves) keeps segfaulting, can you debug "
+            "slapd for us?",
+            "not_covered",
+        ),
+        (
+            "We compiled QSCIM from source for AIX ourselves and the service won't start",
+            "not_covered",
+        ),
+    ],
+)
+def test_qscim_intent_beats_connector_topic(text: str, decision: str) -> None:
+    """QSCIM §3.1/§3.2 and the inherited Konneqt rules: a built-in connector's name (Oracle,
+    LDAP, Azure AD) is a topic; what the customer asks for — make one for us, something the docs
+    don't cover, fix our own database — decides."""
+    got = decide_scope(section("qscim"), text)
+    why = f"{text!r} → {got.decision} via {got.rule} (matched {got.matched})"
+    assert (got.decision, got.confident) == (decision, True), why
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "first time setting up the Oracle connector from your library, which mapping do I use?",
+        "How do I point the Oracle connector at a read-only account?",
+        "Can you walk us through setting up the Oracle connector? The docs are thin on HR schemas",
+        "The Azure AD connector stopped provisioning users to our HR database last night",
+        "how do i register a new endpoint? the docs page seems to skip that step",
+        "QSCIM can't read from our Oracle database since the password rotation",
+        "how does qscim handle on-call rotations in ServiceNow?",
+        "the provisioning pipeline fails every night at 2am",
+        "How do I map a custom attribute with the Azure AD connector?",
+        "the LDAP connector returns error code 49 when binding",
+        "The Oracle connector writes duplicate rows to the target table",
+    ],
+)
+def test_qscim_cue_words_in_ordinary_requests_stay_in_scope(text: str) -> None:
+    """QSCIM §2: built-in connector guidance, setup and usage questions stay in scope when they
+    mention databases, docs or the night."""
+    got = decide_scope(section("qscim"), text)
+    assert got.decision == "in_scope", got
 
 
 # ==== ConnectSoft (seed 002, "Scope") =========================================================
@@ -629,6 +858,72 @@ def test_connectsoft_integration_development_is_consulting(text: str) -> None:
     """ConnectSoft › Scope › Not Included: "Integration development (separate service or
     professional services)"."""
     check("connectsoft", text, "consulting", "integration-development")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my laptop's outlook keeps crashing whenever i open an attachment",
+        "Can you help fix our own on-prem Exchange server? It's nothing to do with your platforms",
+        "Our office VPN drops every hour, can you help? I know it's not really your area",
+        "Teams on my desktop keeps freezing, nothing to do with the bot",
+        "Our printer on the 3rd floor won't print, can someone take a look?",
+        "Our own SharePoint farm throws errors, could you look at it even though it's not yours?",
+    ],
+)
+def test_connectsoft_unrelated_system_is_not_covered(text: str) -> None:
+    """ConnectSoft › Scope › Included lists platforms, factory-built SaaS, partner-delivered
+    solutions and documentation; the customer's own IT or another vendor's software is none of
+    them."""
+    check("connectsoft", text, "not_covered", "unrelated-system")
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        (
+            "We need an integration built between your Identity platform and our SAP HR system",
+            "integration-development",
+        ),
+        (
+            "pls write us a sync job that pulls our Salesforce contacts into the Config platform",
+            "integration-development",
+        ),
+        ("Could you hook the Audit platform up to our data warehouse?", "integration-development"),
+        (
+            "we'd like you to write a script exporting Identity users to our HR database nightly",
+            "integration-development",
+        ),
+        ("Can you build us a dashboard on the Audit platform?", "custom-development"),
+    ],
+)
+def test_connectsoft_development_intent_beats_platform_topic(text: str, rule: str) -> None:
+    """ConnectSoft › Scope › Not Included: custom and integration development — even when the
+    request names a platform (Identity, Audit, Config, Bot), which alone would be in scope."""
+    check("connectsoft", text, "consulting", rule)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the export job you built for us in the factory project skips records",
+        "The sync between Audit and our SIEM that your team set up is failing with 401s",
+        "Identity: SSO into Salesforce fails with invalid audience since your update",
+        "Is there an API to read Config values from our own services?",
+        "How do we rotate the signing keys on the Identity platform?",
+        "How do we connect Salesforce to Identity?",
+        "Can you check the Salesforce sync for us?",
+        "Can you add me to the Slack support channel?",
+        "We want to integrate with your Identity platform - which API do we use?",
+        "our third-party monitoring shows Identity errors since 10:00",
+        "Please add a CSV export to the Audit platform's event search screen",
+    ],
+)
+def test_connectsoft_cue_words_in_ordinary_requests_stay_in_scope(text: str) -> None:
+    """ConnectSoft › Scope › Included: faults and questions on what ConnectSoft built stay in
+    scope ("you built", "your team set up", "our own services")."""
+    got = decide_scope(section("connectsoft"), text)
+    assert got.decision == "in_scope", got
 
 
 # ==== dk-saas (seed 003) ======================================================================
@@ -912,6 +1207,61 @@ def test_dk_saas_first_level_support_is_not_covered(text: str) -> None:
     assert got.alternative and "first-level" in got.alternative
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "our office printer isn't working, can you take a look?",
+        "Outlook on my laptop keeps freezing",
+        "The wifi in the Aarhus store keeps dropping",
+        "can you fix our card terminal? nothing to do with your app, I know",
+        "My PC is very slow since the windows update",
+        "our file server is full, can you help?",
+    ],
+)
+def test_dk_saas_outside_the_service_is_not_covered(text: str) -> None:
+    """dk-saas › Support: support covers the provider's application (2nd level: configuration,
+    synchronisation, data validation, business rules, extension guidance), not the customer's
+    own IT."""
+    check("dk-saas", text, "not_covered", "outside-the-service")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how do i swap my shift with a colleague in the app?",
+        "A new colleague can't work out how to set her availability, can you explain it to her?",
+        "where can I find my payslips?",
+        "new employee asks how to upload a profile photo",
+        "how can I change the language of the app on my own phone?",
+        "one of the shop assistants doesnt know how to request a day off, could you show her",
+    ],
+)
+def test_dk_saas_first_level_how_to_without_saying_end_user(text: str) -> None:
+    """dk-saas › Support: "1st Level support — End User, Customer". An individual's own how-to
+    about a personal task (rota, payslip, profile photo, day off) is first level even when
+    nobody says "end user"."""
+    check("dk-saas", text, "not_covered", "first-level-support")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "One employee's shifts disappeared from her schedule after yesterday's sync",
+        "The app crashes for a single user when she opens the calendar on her phone",
+        "How do business rules decide who gets the manager role?",
+        "Since this morning nobody at the Odense location can see their rota",
+        "usernames come through in lowercase from Entra, is that a config setting?",
+        "We use a third-party payroll system that feeds the app; the import failed",
+    ],
+)
+def test_dk_saas_single_user_faults_stay_in_scope(text: str) -> None:
+    """dk-saas › SLA: a fault affecting one user is an incident (priority Low), not first-level
+    support; only how-to and account questions are (and an account *setting* for everyone is
+    configuration)."""
+    got = decide_scope(section("dk-saas"), text)
+    assert got.decision == "in_scope", got
+
+
 # ==== coverage: every rule has its test =======================================================
 
 _TESTED_RULES = {
@@ -928,6 +1278,7 @@ _TESTED_RULES = {
         "unsupported-environment",
         "consulting-request",
         "on-site-visit",
+        "outside-subscription",
     },
     "qscim": {
         "deployment-support",
@@ -937,6 +1288,7 @@ _TESTED_RULES = {
         "connector-setup",
         "advanced-configuration",
         "custom-connector-development",
+        "round-the-clock-support",
     },
     "connectsoft": {
         "product-incident",
@@ -949,6 +1301,7 @@ _TESTED_RULES = {
         "architecture-consulting",
         "training",
         "integration-development",
+        "unrelated-system",
     },
     "dk-saas": {
         "service-incident",
@@ -966,6 +1319,7 @@ _TESTED_RULES = {
         "crm-data-fetchers-advanced",
         "licence-management",
         "first-level-support",
+        "outside-the-service",
     },
 }
 # Rules reached only through an answer (no patterns) or too generic to need their own test.
@@ -1193,6 +1547,101 @@ def test_qscim_overrides_only_what_it_restates() -> None:
     assert q.clause.startswith("QSCIM §2.3") and not k.clause.startswith("QSCIM")
 
 
+# ==== scoring: intent beats topic, close calls are unsure ==================================
+
+
+def test_override_settles_equal_evidence_but_yields_to_a_stronger_intent() -> None:
+    """An `overrides` settles rules with evidence of equal weight; a rule matched on an intent
+    cue (weight 2) outranks a topic rule (weight 1) even when the topic rule overrides it."""
+    s = ScopeSection.model_validate(
+        {
+            "concepts": {
+                "topic": ["widget"],
+                "vendor-thing": ["database"],
+                "not-yours": {"terms": ["nothing to do with you"], "weight": 2},
+            },
+            "rules": {
+                "widget-help": _rule(patterns=[["topic"]], overrides=["theirs"]),
+                "theirs": _rule(decision="not_covered", patterns=[["vendor-thing"], ["not-yours"]]),
+            },
+        }
+    )
+    assert decide_scope(s, "the widget database is slow").rule == "widget-help"
+    got = decide_scope(s, "our widget, nothing to do with you, is slow")
+    assert (got.decision, got.rule, got.confident) == ("not_covered", "theirs", True)
+
+
+def test_a_close_rival_with_another_decision_leaves_us_unsure() -> None:
+    """A winner only slightly ahead of a rule deciding otherwise is not a confident answer; the
+    tentative decision is then the stricter one (nothing promised that isn't owed)."""
+
+    def section_with(weight_a: float, weight_b: float) -> ScopeSection:
+        return ScopeSection.model_validate(
+            {
+                "concepts": {
+                    "a": {"terms": ["alpha"], "weight": weight_a},
+                    "b": {"terms": ["beta"], "weight": weight_b},
+                },
+                "rules": {
+                    "ra": _rule(patterns=[["a"]]),
+                    "rb": _rule(decision="consulting", patterns=[["b"]], question="q"),
+                },
+                "questions": {
+                    "q": {
+                        "text": "?",
+                        "options": [
+                            {"id": "y", "label": "Y", "rule": "rb"},
+                            {"id": "n", "label": "N", "rule": "ra"},
+                        ],
+                    }
+                },
+            }
+        )
+
+    for wa, wb in [(1.0, 1.25), (1.25, 1.0)]:
+        close = decide_scope(section_with(wa, wb), "alpha and beta")
+        assert (close.rule, close.confident) == ("rb", False)
+        assert close.question is not None and close.question.id == "q"
+    clear = decide_scope(section_with(1.0, 2.0), "alpha and beta")
+    assert (clear.rule, clear.confident) == ("rb", True)
+    clear = decide_scope(section_with(2.0, 1.0), "alpha and beta")
+    assert (clear.rule, clear.confident) == ("ra", True)
+
+
+def test_pattern_table_sets_its_own_reach() -> None:
+    """A pattern written as a list takes the rule's `within`; a `{ concepts = [...] }` table
+    without `within` matches anywhere (cues in different sentences)."""
+    s = ScopeSection.model_validate(
+        {
+            "concepts": {"a": ["alpha"], "b": ["beta"], "c": ["gamma"], "d": ["delta"]},
+            "rules": {
+                "r": _rule(
+                    decision="consulting",
+                    patterns=[["a", "b"], {"concepts": ["c", "d"]}],
+                    within=3,
+                )
+            },
+        }
+    )
+    far = "one two three four five six seven"
+    assert decide_scope(s, "alpha beta").rule == "r"
+    assert decide_scope(s, f"alpha {far} beta").rule is None
+    assert decide_scope(s, f"gamma. {far}. delta").rule == "r"
+    with pytest.raises(ValidationError, match="no concept named 'ghost'"):
+        ScopeSection.model_validate({"rules": {"r": _rule(patterns=[{"concepts": ["ghost"]}])}})
+
+
+def test_particle_after_the_object_still_completes_a_phrasal_verb() -> None:
+    s = ScopeSection.model_validate(
+        {
+            "concepts": {"hook": ["hook up"]},
+            "rules": {"r": _rule(patterns=[["hook"]])},
+        }
+    )
+    assert decide_scope(s, "please hook the audit platform up").rule == "r"
+    assert decide_scope(s, "please hook the audit platform and reporting database up").rule is None
+
+
 # ==== language ================================================================================
 
 
@@ -1251,6 +1700,43 @@ def test_one_letter_typos_still_match() -> None:
     assert got.rule == "hardware-failure"
     got = decide_scope(section("dk-saas"), "synchronisaton keeps failing")
     assert got.rule == "synchronisation-issues"
+
+
+def test_contractions_without_apostrophes_negate_too() -> None:
+    for bare, proper in [("doesnt", "doesn't"), ("cant", "can't"), ("isnt", "isn't")]:
+        assert normalise_words(f"it {bare} sync") == normalise_words(f"it {proper} sync")
+    assert "not" in normalise_words("we dont need a custom connector")
+
+
+def test_chat_shorthand_and_auxiliary_contractions() -> None:
+    """Chat shorthand ("can u") is expanded; "you've built" keeps its "have" (it exists)."""
+    assert normalise_words("can u build us one") == normalise_words("can you build us one")
+    assert normalise_words("ur docs") == normalise_words("your docs")
+    s = ScopeSection.model_validate(
+        {"concepts": {"c": ["you have built"]}, "rules": {"r": _rule(patterns=[["c"]])}}
+    )
+    assert decide_scope(s, "the app you've built for us").rule == "r"
+    assert decide_scope(s, "could you build it").rule is None
+
+
+def test_function_words_of_a_term_must_follow_closely() -> None:
+    """Content words of a term may have small gaps between them; a function word may not drift
+    far: "customise the" is not "custom attribute with the"."""
+    s = ScopeSection.model_validate(
+        {"concepts": {"c": ["customise the"]}, "rules": {"r": _rule(patterns=[["c"]])}}
+    )
+    assert decide_scope(s, "please customise the mapping").rule == "r"
+    assert decide_scope(s, "a custom attribute with the connector").rule is None
+
+
+def test_irregular_forms_meet_their_base_but_past_making_stays_apart() -> None:
+    """took/taking → take, making → make; "built"/"wrote" stay apart from "build"/"write" so
+    "the app you built" (exists) isn't read as "build us an app" (asks for something new)."""
+    assert normalise_words("took over") == normalise_words("take over")
+    assert normalise_words("making") == normalise_words("make")
+    assert normalise_words("lost") == normalise_words("losing") == normalise_words("lose")
+    assert normalise_words("built") != normalise_words("build")
+    assert normalise_words("wrote") != normalise_words("write")
 
 
 # ==== the engine: pure, deterministic, fast, validated ========================================
@@ -1346,12 +1832,18 @@ def test_policy_scope_imports_no_bot_or_adapters() -> None:
     assert "adapters" not in source
 
 
-# ==== held-out accuracy =======================================================================
+# ==== held-out and development accuracy ======================================================
 
-# Measured with `.venv/bin/python bench/scope_accuracy.py`: 67/68 = 98.5 % (konneqt 18/18,
-# qscim 15/16, connectsoft 14/14, dk-saas 20/20). The floor is that figure minus a margin of
-# about two examples, so a regression fails but an honest edit to a pack doesn't.
+# Measured with `.venv/bin/python bench/scope_accuracy.py`: 68/68 = 100 % (was 67/68; the miss,
+# a connector's source modified, was fixed by a seed reading — §3.2 "customization ... of
+# connectors" overrides "heavily modified product" — not by adding its words). The floor is the
+# first measured figure minus a margin of about two examples, so a regression fails but an
+# honest edit to a pack doesn't.
 HELDOUT_FLOOR = 0.95
+# Measured with `.venv/bin/python bench/scope_accuracy.py --dev`: 80/80 = 100 %, none wrong and
+# confident (as a blind held-out set, before this work: 62/80 = 77.5 %, 11 wrong and confident).
+# The set is now used for development; the floor leaves a margin of three examples.
+DEV_FLOOR = 0.96
 
 
 def test_heldout_accuracy_stays_above_floor() -> None:
@@ -1360,3 +1852,14 @@ def test_heldout_accuracy_stays_above_floor() -> None:
     assert len(results) >= 60
     assert {r.example.pack for r in results} == {"konneqt", "qscim", "connectsoft", "dk-saas"}
     assert bench.accuracy(results) >= HELDOUT_FLOOR
+
+
+def test_dev_set_accuracy_stays_above_floor() -> None:
+    bench = _bench()
+    results = bench.evaluate(bench.load_examples(bench.DEV))
+    assert len(results) >= 80
+    assert {r.example.pack for r in results} == {"konneqt", "qscim", "connectsoft", "dk-saas"}
+    misses = [(r.example.text, r.decision.rule) for r in results if not r.correct]
+    assert bench.accuracy(results) >= DEV_FLOOR, misses
+    wrong_but_sure = [r.example.text for r in results if r.decision.confident and not r.correct]
+    assert len(wrong_but_sure) <= 1, wrong_but_sure
