@@ -306,6 +306,15 @@ def _seed(state: IntakeState, text: str, ctx: IntakeContext) -> None:
         return
     pack = ctx.pack_for(state.customer_id)
     words = norm(text).split()
+    if len(words) > 3 and any(ch.isdigit() for ch in words[0]):
+        # "P1 the orders API is down": a priority code first, then the description.
+        priority = parse_priority(pack, words[0])
+        if priority and "incident" in pack.case_types and _may_file(
+                pack, "incident", ctx, state.customer_id):
+            state.case_type = "incident"
+            _set_customer_priority(state, pack, priority)
+            _seed_description(state, re.sub(r"^\W*\S+\W*", "", text.strip(), count=1))
+            return
     if len(words) <= 3:
         priority = parse_priority(pack, text)
         if priority and "incident" in pack.case_types and _may_file(pack, "incident", ctx,
@@ -316,7 +325,13 @@ def _seed(state: IntakeState, text: str, ctx: IntakeContext) -> None:
         with contextlib.suppress(PolicyError, ValueError):
             state.case_type = _check_type(pack, pack.case_type(text), ctx, state.customer_id)
         return
-    state.description = text.strip()
+    _seed_description(state, text)
+
+
+def _seed_description(state: IntakeState, text: str) -> None:
+    text = text.strip()
+    if len(text) >= MIN_DESCRIPTION and len(text.split()) >= 4:
+        state.description = text[:4000]
 
 
 # ---- what is missing next ------------------------------------------------------------------
@@ -695,9 +710,16 @@ _PREPROD = {"staging", "stage", "preprod", "pre prod", "pre production", "test",
 
 def _match_deployment(customer: Customer, text: str) -> str | None:
     key = norm(text)
+    if not key:
+        return None
     for dep in customer.deployments:
         if key == norm(dep.name) or norm(dep.name) in key:
             return dep.name
+    # A distinctive part of a name ("saas" for initech-saas), when only one deployment has it.
+    partial = [d.name for d in customer.deployments
+               if len(key) >= 2 and re.search(rf"\b{re.escape(key)}\b", norm(d.name))]
+    if len(partial) == 1:
+        return partial[0]
     env = None
     if key in _PROD or any(w in _PROD for w in key.split()):
         env = "production"

@@ -368,3 +368,22 @@ def test_typed_numbers_at_the_priority_step_match_the_numbered_list() -> None:
     assert "1. Keep P2 – High" in chat.last and "2. P0 – Catastrophic" in chat.last
     chat.send("1")
     assert chat.state and chat.state.priority == "P2" and chat.state.priority_source == "derived"
+
+
+def test_a_distinctive_part_of_a_deployment_name_is_enough() -> None:
+    """"saas" picks initech-saas when no other deployment has that word."""
+    chat = Chat("ivan")
+    chat.send("hi")
+    chat.send("incident")
+    chat.send("P1")
+    chat.send("saas")
+    assert chat.state and chat.state.deployment == "initech-saas"
+
+
+def test_an_opening_message_with_a_priority_code_sets_type_priority_and_description() -> None:
+    """"P1 the orders API is down" — incident, P1 (customer-set), and the description."""
+    chat = Chat("alice")
+    chat.send("P1: the orders API is down since 09:40 for everyone")
+    assert chat.state and chat.state.case_type == "incident" and chat.state.priority == "P1"
+    assert chat.state.description == "the orders API is down since 09:40 for everyone"
+    assert chat.state.step == "deployment"
