@@ -1,0 +1,165 @@
+"""A fake Slack Web API speaking the documented wire format, for tests and benchmarks.
+
+Runs an aiohttp server on its own event loop in a background thread, so that synchronous
+tests, asynchronous tests and `frontdoor serve` subprocesses can all use it. It records every
+call and can be told to answer a method with 429 (and Retry-After) or 5xx for a while.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+BOT_USER_ID = "UFRONTDOOR"
+BOT_ID = "BFRONTDOOR"
+TEAM_ID = "T0NORTHWIND"
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    at: float
+    token: str | None
+
+
+@dataclass
+class _Failure:
+    status: int
+    retry_after: int | None
+    times: int
+
+
+@dataclass
+class FakeSlack:
+    calls: list[Call] = field(default_factory=list)
+    _failures: dict[str, _Failure] = field(default_factory=dict)
+    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    url: str = ""
+    _loop: asyncio.AbstractEventLoop | None = None
+    _runner: web.AppRunner | None = None
+    _thread: threading.Thread | None = None
+
+    # -- control ---------------------------------------------------------------------------
+
+    def fail(self, method: str, status: int, times: int, retry_after: int | None = None) -> None:
+        """Answer the next `times` calls of `method` with `status` (429 sends Retry-After)."""
+        with self._lock:
+            self._failures[method] = _Failure(status, retry_after, times)
+
+    def of(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 15.0) -> list[Call]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.of(method)
+            if len(found) >= count:
+                return found
+            time.sleep(0.02)
+        raise AssertionError(f"expected {count} {method} call(s), got {len(self.of(method))}: "
+                             f"{[c.method for c in self.calls]}")
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self._failures.clear()
+
+    # -- the API -----------------------------------------------------------------------------
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        raw = await request.read()
+        ctype = request.headers.get("Content-Type", "")
+        params: dict[str, Any]
+        if "json" in ctype:
+            params = json.loads(raw or b"{}")
+        else:
+            params = dict(parse_qsl(raw.decode()))
+            for key in ("blocks", "view", "attachments"):
+                if isinstance(params.get(key), str):
+                    params[key] = json.loads(params[key])
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") or params.get("token")
+        with self._lock:
+            self.calls.append(Call(method, params, time.time(), token))
+            failure = self._failures.get(method)
+            if failure and failure.times > 0:
+                failure.times -= 1
+                headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after \
+                    is not None else {}
+                body = {"ok": False, "error": "ratelimited" if failure.status == 429
+                        else "internal_error"}
+                return web.json_response(body, status=failure.status, headers=headers)
+            ts = f"{int(time.time())}.{next(self._ts):06d}"
+        if not token or not str(token).startswith("xoxb-"):
+            return web.json_response({"ok": False, "error": "not_authed"})
+        return web.json_response(self._answer(method, params, ts))
+
+    def _answer(self, method: str, params: dict[str, Any], ts: str) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "url": "https://northwind.slack.example/", "team": "Northwind",
+                    "user": "frontdoor", "team_id": TEAM_ID, "user_id": BOT_USER_ID,
+                    "bot_id": BOT_ID, "is_enterprise_install": False}
+        if method in {"chat.postMessage", "chat.update"}:
+            channel = params.get("channel")
+            return {"ok": True, "channel": channel, "ts": params.get("ts") or ts,
+                    "message": {"text": params.get("text"), "ts": params.get("ts") or ts,
+                                "thread_ts": params.get("thread_ts")}}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": ts}
+        if method in {"views.open", "views.update", "views.push", "views.publish"}:
+            view = params.get("view") or {}
+            return {"ok": True, "view": {**view, "id": f"V{ts.replace('.', '')}"}}
+        if method == "chat.getPermalink":
+            return {"ok": True, "channel": params.get("channel"),
+                    "permalink": f"https://northwind.slack.example/archives/"
+                                 f"{params.get('channel')}/p{str(params.get('message_ts', ''))
+                                                              .replace('.', '')}"}
+        if method == "conversations.replies":
+            return {"ok": True, "messages": [{"ts": params.get("ts"), "text": "", "user": ""}]}
+        return {"ok": True}
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> str:
+        ready = threading.Event()
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            asyncio.set_event_loop(loop)
+            app = web.Application()
+            app.router.add_post("/api/{method}", self._api)
+            runner = web.AppRunner(app, access_log=None)
+            loop.run_until_complete(runner.setup())
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            loop.run_until_complete(site.start())
+            port = runner.addresses[0][1]
+            self.url = f"http://127.0.0.1:{port}/api/"
+            self._runner = runner
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(runner.cleanup())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name="fake-slack", daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        return self.url
+
+    def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(10)
