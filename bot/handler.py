@@ -20,11 +20,20 @@ from bot.cards import case_card, reader_tz
 from bot.cases import NEEDS_TEXT, TRANSITIONS, ActResult, CaseService, escalation_ladder
 from bot.deployment import Customer, Directory
 from bot.errors import FrontdoorError, StaleWriteError
-from bot.intake import CaseDraft, IntakeContext, IntakeState, norm, step
+from bot.intake import (
+    CaseDraft,
+    IntakeContext,
+    IntakeState,
+    customer_form,
+    norm,
+    one_shot_form,
+    step,
+)
 from bot.messages import Choice, Form, FormField, Inbound, Notice, Outcome, Person, Reply
 from bot.records import CaseRecord
 from bot.sla_view import case_status, clock_lines, clock_text, subscription_of, when
 from bot.store.base import Store
+from bot.timeline import describe_event
 from policy.pack import Pack, load_pack
 from policy.sla import CaseEvent, CaseFacts, sla_status
 
@@ -111,6 +120,41 @@ class Handler:
             if routed is not None:
                 return routed
         return await self._intake(inbound, key)
+
+    # -- forms and case threads (for platforms with modals and threads) ----------------------
+
+    def intake_form(self, person: Person, at: datetime, customer_id: str | None = None,
+                    description: str | None = None) -> Form | None:
+        """The one-shot intake form for this person (first the customer, if they file for
+        several); None when they may file for nobody."""
+        ctx = self._context(person)
+        if not ctx.customers:
+            return None
+        if customer_id is None and len(ctx.customers) > 1:
+            return customer_form(ctx)
+        return one_shot_form(ctx, at, customer_id, description)
+
+    async def case_thread_message(self, inbound: Inbound, case_id: str) -> Outcome:
+        """Someone wrote in a case's own thread. An engineer's first reply there is the first
+        human response (it acknowledges the case); a customer's reply answers a question
+        (resuming the clock) or adds a comment."""
+        person = inbound.person
+        case = await self.cases.visible_case(person, case_id)
+        text = (inbound.text or "").strip()
+        if person.is_vendor:
+            if case.status != "new":
+                return Outcome()
+            result = await self.cases.act(person, case.id, "acknowledge", inbound.at,
+                                          text="first response in the case thread")
+            return await self._after_action(inbound, "acknowledge", result)
+        if not text:
+            return Outcome()
+        action = "provide_info" if case.status == "waiting_on_customer" else "comment"
+        if case.status in {"closed"}:
+            return Outcome([Reply(f"{case.id} is closed. Say “reopen {case.id} …” to reopen "
+                                  "it, or start a new case.", private=True)])
+        result = await self.cases.act(person, case.id, action, inbound.at, text=text)
+        return await self._after_action(inbound, action, result)
 
     # -- intake -----------------------------------------------------------------------------------
 
@@ -358,7 +402,8 @@ class Handler:
         events = await self.store.case_events(case.id)
         now = inbound.at
         pack = self.directory.pack_of(case.customer_id)
-        note = next((e.reason for e in result.events if e.reason), None)
+        # The action's own event is the last one (an automatic acknowledgement may precede it).
+        note = result.events[-1].reason if result.events else None
         who = person.name
         said = {
             "acknowledge": f"{who} picked up {case.id}.",
@@ -405,9 +450,12 @@ class Handler:
                 self.directory, _viewer("engineer", case), case, events, now, said),
                 kind=action))
         if action == "escalate":
+            history = "\n".join(f"• {e.at:%d %b %H:%M} UTC — "
+                                f"{describe_event(self.directory, case, e)}"
+                                for e in events[-15:])
             outcome.notices.append(Notice(case.id, "escalations", case_card(
-                self.directory, _viewer("engineer", case), case, events, now, said),
-                kind=action))
+                self.directory, _viewer("engineer", case), case, events, now,
+                f"{said}\nHistory:\n{history}"), kind=action))
         has_partner = case.partner_id or self.directory.customer(case.customer_id).partner
         if has_partner and action in {"escalate", "resolve", "acknowledge"} \
                 and person.role != "partner":

@@ -930,6 +930,30 @@ def _answer(
 # ---- one-shot form ----------------------------------------------------------------------------
 
 
+def customer_form(ctx: IntakeContext) -> Form:
+    """The first page of a one-shot form when the person files for several customers."""
+    choices = tuple(Choice(cid, c.name, f"{c.pack} · {c.plan}") for cid, c in
+                    ctx.customers.items())
+    return Form("intake-customer", "File a support case",
+                (FormField("customer", "Customer", "choice", choices),), "Next")
+
+
+def one_shot_form(ctx: IntakeContext, at: datetime, customer_id: str | None = None,
+                  description: str | None = None) -> Form | None:
+    """The whole intake as one form, prefilled with `description` (a message turned into a
+    case); None when the customer must be chosen first (see `customer_form`)."""
+    state = start_state(at, ctx)
+    if customer_id is not None and customer_id in ctx.customers:
+        state.customer_id = customer_id
+    form = _one_shot_form(state, ctx)
+    if form is None or not description:
+        return form
+    fields = tuple(FormField(f.id, f.label, f.kind, f.choices, f.required, f.hint,
+                             description[:3000]) if f.id == "description" else f
+                   for f in form.fields)
+    return Form(form.id, form.title, fields, form.submit_label)
+
+
 def _one_shot_form(state: IntakeState, ctx: IntakeContext) -> Form | None:
     """Everything at once, for platforms with forms (Slack modal, Teams card, web)."""
     if state.customer_id is None:

@@ -117,3 +117,17 @@ class AuthorisedUser(_Record):
     role: Literal["customer_user", "customer_admin"] = "customer_user"
     added_by: str
     added_at: datetime
+
+
+class OutboxItem(_Record):
+    """A message decided but not yet delivered. Kept until the platform accepted it."""
+
+    id: str
+    key: str  # idempotency key: enqueuing the same key twice keeps one item
+    case_id: str | None = None  # items of one case are delivered in order
+    platform: str  # "slack", "teams" …
+    payload: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime
+    due_at: datetime
+    attempts: int = 0
+    last_error: str | None = None

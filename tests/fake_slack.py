@@ -41,6 +41,8 @@ class _Failure:
 @dataclass
 class FakeSlack:
     calls: list[Call] = field(default_factory=list)
+    # (channel, ts) → message, for conversations.history (reactions look the message up)
+    messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     _failures: dict[str, _Failure] = field(default_factory=dict)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -122,10 +124,16 @@ class FakeSlack:
             view = params.get("view") or {}
             return {"ok": True, "view": {**view, "id": f"V{ts.replace('.', '')}"}}
         if method == "chat.getPermalink":
+            stamp = str(params.get("message_ts", "")).replace(".", "")
             return {"ok": True, "channel": params.get("channel"),
                     "permalink": f"https://northwind.slack.example/archives/"
-                                 f"{params.get('channel')}/p{str(params.get('message_ts', ''))
-                                                              .replace('.', '')}"}
+                                 f"{params.get('channel')}/p{stamp}"}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(params.get("users", "X"))[1:]}}
+        if method in {"conversations.history"}:
+            return {"ok": True, "messages": [self.messages.get(
+                (str(params.get("channel")), str(params.get("latest"))),
+                {"ts": params.get("latest"), "text": "", "user": ""})]}
         if method == "conversations.replies":
             return {"ok": True, "messages": [{"ts": params.get("ts"), "text": "", "user": ""}]}
         return {"ok": True}

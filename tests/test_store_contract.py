@@ -18,7 +18,14 @@ from pathlib import Path
 import pytest
 
 from bot.errors import StaleWriteError, StoreError
-from bot.records import AuditRecord, AuthorisedUser, CaseEventRecord, CaseRecord, ChannelRef
+from bot.records import (
+    AuditRecord,
+    AuthorisedUser,
+    CaseEventRecord,
+    CaseRecord,
+    ChannelRef,
+    OutboxItem,
+)
 from bot.store import Store, open_store
 from bot.store.redis import RedisStore
 from bot.store.sqlite import SqliteStore
@@ -482,6 +489,271 @@ async def test_a_second_store_sees_what_the_first_wrote(make_store: MakeStore) -
     assert await second.next_case_number("acme") == 2
     assert [e.action for e in await second.audit_entries("ACME-1")] == ["open"]
     assert await second.claim_once("once", 60) is False
+
+
+# -- outbox -----------------------------------------------------------------------------------
+
+
+def an_item(
+    name: str,
+    case_id: str | None = "ACME-1",
+    *,
+    due: datetime = T0,
+    key: str | None = None,
+    **changes: object,
+) -> OutboxItem:
+    fields: dict[str, object] = {
+        "id": f"ob-{name}",
+        "key": key or f"key-{name}",
+        "case_id": case_id,
+        "platform": "slack",
+        "payload": {"text": f"notice {name} — «ünïcode»", "blocks": [], "n": 12345678901234567},
+        "created_at": T0,
+        "due_at": due,
+    }
+    fields.update(changes)
+    return OutboxItem.model_validate(fields)
+
+
+def ids(items: list[OutboxItem]) -> list[str]:
+    return [item.id for item in items]
+
+
+async def drain(
+    store: Store,
+    worker: str,
+    now: datetime = T0,
+    limit: int = 5,
+    shared: list[str] | None = None,
+) -> list[str]:
+    """Claim and complete until nothing is pending; the ids in the order they were claimed
+    (also appended to `shared`, a log several workers write to)."""
+    done: list[str] = []
+    while await store.outbox_pending():
+        claimed = await store.claim_outbox(now, limit, 3600, worker)
+        for item in claimed:
+            done.append(item.id)
+            if shared is not None:
+                shared.append(item.id)
+            await store.complete_outbox(item.id, worker)
+        await asyncio.sleep(0 if claimed else 0.005)
+    return done
+
+
+async def test_outbox_enqueue_deduplicates_by_key_pending_and_delivered(store: Store) -> None:
+    first = an_item("1")
+    assert await store.outbox_pending() == 0
+    assert await store.enqueue_outbox([]) == 0
+    assert await store.enqueue_outbox([first, an_item("1b", key="key-1")]) == 1
+    assert await store.enqueue_outbox([an_item("1c", key="key-1")]) == 0  # pending: ignored
+    assert await store.outbox_pending() == 1
+
+    (claimed,) = await store.claim_outbox(T0, 10, 30, "w1")
+    assert claimed == first  # payload, instants, attempts come back as enqueued
+    await store.complete_outbox(first.id, "w1")
+    assert await store.outbox_pending() == 0
+
+    assert await store.enqueue_outbox([an_item("1d", key="key-1")]) == 0  # delivered: ignored
+    assert await store.enqueue_outbox(iter([an_item("2"), an_item("1e", key="key-1")])) == 1
+    assert await store.outbox_pending() == 1
+    assert ids(await store.claim_outbox(T0, 10, 30, "w1")) == ["ob-2"]
+
+
+async def test_outbox_enqueue_is_atomic_and_refuses_a_reused_id(store: Store) -> None:
+    assert await store.enqueue_outbox([an_item("1")]) == 1
+    with pytest.raises(StoreError, match="ob-1"):
+        await store.enqueue_outbox([an_item("2"), an_item("1", key="another-key")])
+    assert await store.outbox_pending() == 1
+    assert await store.enqueue_outbox([an_item("2")]) == 1  # the failed call recorded nothing
+    with pytest.raises(StoreError, match="timezone-aware"):
+        await store.enqueue_outbox([an_item("3", due=datetime(2025, 1, 1, 9, 0))])
+    assert await store.outbox_pending() == 2
+
+
+async def test_outbox_claims_due_items_oldest_first(store: Store) -> None:
+    minute = timedelta(minutes=1)
+    oslo = timezone(timedelta(hours=2))
+    await store.enqueue_outbox(
+        [
+            an_item("late", None, due=T0 + 2 * minute),
+            an_item("z-first", None, due=T0),  # same due instant: enqueue order, not id order
+            an_item("a-second", None, due=T0),
+            an_item("mid", None, due=(T0 + minute).astimezone(oslo)),
+            an_item("micro", None, due=T0 + minute + timedelta(microseconds=1)),
+        ]
+    )
+    assert await store.claim_outbox(T0 - timedelta(seconds=1), 10, 3600, "w1") == []
+    assert ids(await store.claim_outbox(T0 + minute, 10, 3600, "w1")) == [
+        "ob-z-first",
+        "ob-a-second",
+        "ob-mid",
+    ]
+    assert await store.claim_outbox(T0 + minute, 10, 3600, "w1") == []  # leased now
+    assert ids(await store.claim_outbox(T0 + 3 * minute, 1, 3600, "w2")) == ["ob-micro"]
+    assert ids(await store.claim_outbox(T0 + 3 * minute, 0, 3600, "w2")) == []
+    (late,) = await store.claim_outbox(T0 + 3 * minute, 5, 3600, "w2")
+    assert late.id == "ob-late" and late.due_at == T0 + 2 * minute
+    assert await store.outbox_pending() == 5
+
+
+async def test_outbox_keeps_each_cases_order(store: Store) -> None:
+    minute = timedelta(minutes=1)
+    await store.enqueue_outbox(
+        [
+            an_item("a1", "ACME-1", due=T0 + minute),
+            an_item("b1", "ACME-2", due=T0 + minute),
+            an_item("a2", "ACME-1", due=T0),  # due earlier, but enqueued after a1
+            an_item("free", None, due=T0),
+        ]
+    )
+    assert ids(await store.claim_outbox(T0, 10, 3600, "w1")) == ["ob-free"]
+    assert ids(await store.claim_outbox(T0 + minute, 10, 3600, "w1")) == ["ob-a1", "ob-b1"]
+    assert await store.claim_outbox(T0 + minute, 10, 3600, "w2") == []  # a2 waits behind a1
+    await store.enqueue_outbox([an_item("a3", "ACME-1", due=T0)])
+
+    await store.complete_outbox("ob-b1", "w1")  # another case changes nothing for ACME-1
+    await store.defer_outbox("ob-a1", "w1", T0 + 10 * minute, "HTTP 503")
+    assert await store.claim_outbox(T0 + 9 * minute, 10, 3600, "w2") == []  # a1 failed: a2 waits
+    assert ids(await store.claim_outbox(T0 + 10 * minute, 10, 3600, "w2")) == ["ob-a1"]
+    await store.complete_outbox("ob-a1", "w2")
+    assert ids(await store.claim_outbox(T0 + 10 * minute, 10, 3600, "w1")) == ["ob-a2"]
+    await store.complete_outbox("ob-a2", "w1")
+    (a3,) = await store.claim_outbox(T0 + 10 * minute, 10, 3600, "w1")
+    assert a3.id == "ob-a3"
+    await store.complete_outbox("ob-a3", "w1")
+    await store.complete_outbox("ob-free", "w1")
+    assert await store.outbox_pending() == 0
+
+
+async def test_outbox_lease_is_exclusive_until_it_expires(make_store: MakeStore) -> None:
+    a, b = await make_store(), await make_store()
+    await a.enqueue_outbox([an_item("1"), an_item("2", "ACME-2")])
+    assert ids(await a.claim_outbox(T0, 1, 30, "w1")) == ["ob-1"]
+    assert ids(await b.claim_outbox(T0 + timedelta(seconds=29), 10, 30, "w2")) == ["ob-2"]
+
+    # w1 died: its lease runs out and w2 takes the item, attempts as stored
+    (again,) = await b.claim_outbox(T0 + timedelta(seconds=30), 10, 30, "w2")
+    assert again.id == "ob-1" and again.attempts == 0
+    await a.complete_outbox("ob-1", "w1")  # w1 woke up late: ignored
+    await a.defer_outbox("ob-1", "w1", T0, "late")  # ignored too
+    await a.complete_outbox("ob-1", "stranger")
+    await a.complete_outbox("ob-404", "w1")
+    assert await a.outbox_pending() == 2
+    assert await a.claim_outbox(T0 + timedelta(seconds=58), 10, 30, "w3") == []
+
+    await b.complete_outbox("ob-1", "w2")
+    await b.complete_outbox("ob-1", "w2")  # twice is harmless
+    assert await a.outbox_pending() == 1
+
+    # a holder whose lease ran out, while nobody else took the item, may still settle it
+    await a.complete_outbox("ob-2", "w2")
+    assert await a.outbox_pending() == 0
+
+
+async def test_outbox_defer_reschedules_counts_and_releases(make_store: MakeStore) -> None:
+    a, b = await make_store(), await make_store()
+    await a.enqueue_outbox([an_item("1"), an_item("2")])
+    (item,) = await a.claim_outbox(T0, 10, 3600, "w1")
+    oslo = timezone(timedelta(hours=2))
+    until = (T0 + timedelta(minutes=5)).astimezone(oslo)
+    error = "HTTP 500\nAuthorization: Bearer xoxb-1234-secret token=abc123 " + "x" * 600
+    await a.defer_outbox(item.id, "stranger", until, "ignored")
+    await a.defer_outbox(item.id, "w1", until, error)
+    await a.defer_outbox(item.id, "w1", T0, "lease already released: ignored")
+
+    assert await b.claim_outbox(until - timedelta(microseconds=1), 10, 3600, "w2") == []
+    (again,) = await b.claim_outbox(until, 10, 3600, "w2")  # released: the lease doesn't hold it
+    assert again.id == "ob-1" and again.attempts == 1 and again.due_at == until
+    assert again.payload == item.payload
+    assert again.last_error is not None
+    assert again.last_error.startswith("HTTP 500")
+    assert len(again.last_error) <= 500
+    assert "xoxb-1234" not in again.last_error and "abc123" not in again.last_error
+
+    await b.defer_outbox(again.id, "w2", T0 + timedelta(hours=1), "HTTP 429")
+    (third,) = await a.claim_outbox(T0 + timedelta(hours=1), 10, 3600, "w1")
+    assert (third.attempts, third.last_error) == (2, "HTTP 429")
+    await a.complete_outbox(third.id, "w1")
+    assert ids(await a.claim_outbox(T0 + timedelta(hours=1), 10, 3600, "w1")) == ["ob-2"]
+
+
+async def test_outbox_concurrent_claims_never_share_an_item(make_store: MakeStore) -> None:
+    a, b = await make_store(), await make_store()
+    items = [an_item(f"{n}", None if n % 4 == 0 else f"ACME-{n % 7}") for n in range(80)]
+    await a.enqueue_outbox(items)
+    heads = 20 + 7  # the 20 items without a case and the first item of each of 7 cases
+    batches = await asyncio.gather(
+        *(s.claim_outbox(T0, 3, 30, f"w{i}") for i, s in enumerate([a, b] * 10))
+    )
+    claimed = [item.id for batch in batches for item in batch]
+    assert len(claimed) == len(set(claimed)) == heads
+
+    for i, batch in enumerate(batches):
+        for item in batch:
+            await (a, b)[i % 2].complete_outbox(item.id, f"w{i}")
+    drained = await asyncio.gather(drain(a, "wa"), drain(b, "wb"))
+    everything = claimed + drained[0] + drained[1]
+    assert sorted(everything) == sorted(ids(items))  # every item once, none twice
+
+
+async def test_outbox_drained_by_two_stores_keeps_case_order(make_store: MakeStore) -> None:
+    a, b = await make_store(), await make_store()
+    items = [an_item(f"{n:03d}", f"ACME-{n % 5}") for n in range(60)]
+    await a.enqueue_outbox(items)
+    shared: list[str] = []
+    done_a, done_b = await asyncio.gather(
+        drain(a, "wa", limit=2, shared=shared), drain(b, "wb", limit=2, shared=shared)
+    )
+    assert sorted(done_a + done_b) == sorted(ids(items)) == sorted(shared)
+    # a case's next item is claimable only once the previous one completed: across both
+    # workers, every case's items were claimed in the order they were enqueued
+    for case in range(5):
+        of_case = [i for i in shared if int(i[3:]) % 5 == case]
+        assert of_case == sorted(of_case)
+
+
+_OUTBOX_CHILD = """
+import asyncio, sys
+from tests.test_store_contract import Backend, drain
+
+async def main() -> None:
+    kind, location, prefix, worker = sys.argv[1:5]
+    store = Backend(kind, location, prefix).build()
+    await store.open()
+    try:
+        for item_id in await drain(store, worker, limit=3):
+            print(item_id)
+    finally:
+        await store.close()
+
+asyncio.run(main())
+"""
+
+
+async def test_outbox_drained_by_two_processes_delivers_each_item_once(
+    backend: Backend, store: Store
+) -> None:
+    items = [an_item(f"{n:03d}", None if n % 3 == 0 else f"ACME-{n % 8}") for n in range(150)]
+    await store.enqueue_outbox(items)
+    children = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-c", _OUTBOX_CHILD, backend.kind, backend.location, backend.prefix,
+            f"proc{i}",
+            cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        for i in range(2)
+    ]  # fmt: skip
+    outcomes = [await child.communicate() for child in children]
+    claimed: list[str] = []
+    for child, (out, err) in zip(children, outcomes, strict=True):
+        assert child.returncode == 0, err.decode()
+        claimed += out.decode().split()
+    assert len(claimed) == len(set(claimed)) == 150
+    assert set(claimed) == set(ids(items))
+    assert await store.outbox_pending() == 0
+    assert await store.enqueue_outbox(items[:10]) == 0  # all remembered as delivered
 
 
 # -- backend-specific promises ----------------------------------------------------------------

@@ -7,6 +7,7 @@ by one sorts exactly as it would by the other.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -61,3 +62,40 @@ def own_events(case_id: str, events: Iterable[CaseEventRecord]) -> list[CaseEven
         if event.case_id != case_id:
             raise StoreError(f"an event of case {event.case_id} cannot be added to case {case_id}")
     return pending
+
+
+# -- outbox -------------------------------------------------------------------------------------
+
+OUTBOX_DELIVERED_TTL_SECONDS = 7 * 24 * 3600  # a delivered key is remembered this long
+OUTBOX_ERROR_MAX = 500  # characters of the last delivery error kept with an item
+
+_SECRETS = [
+    # Slack tokens (bot, user, app-level, config) and Slack webhook paths
+    (re.compile(r"\bx(?:ox[a-z]|app)-[A-Za-z0-9-]+"), "***"),
+    (re.compile(r"(hooks\.slack\.com/)[^\s\"']+"), r"\1***"),
+    # JSON web tokens (Bot Framework / Entra ID)
+    (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), "***"),
+    # Authorization headers
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"), r"\1 ***"),
+    # passwords in URLs, secret-looking query or form values
+    (re.compile(r"(://[^/\s:@]*:)[^@\s/]+@"), r"\1***@"),
+    (
+        re.compile(
+            r"(?i)\b((?:access_|refresh_|id_)?token|secret|client_secret|password|passwd|pwd"
+            r"|api[_-]?key|sig|signature)([=:]\s*)[^&\s,;\"']+"
+        ),
+        r"\1\2***",
+    ),
+]
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def clean_error(text: str, limit: int = OUTBOX_ERROR_MAX) -> str:
+    """A delivery error fit to keep and show: secrets (tokens, passwords, signatures)
+    replaced, control characters flattened, at most `limit` characters."""
+    for pattern, replacement in _SECRETS:
+        text = pattern.sub(replacement, text)
+    text = _CONTROL.sub(" ", text).strip()
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text

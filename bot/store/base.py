@@ -8,9 +8,10 @@ ever silently lost.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, Protocol
 
-from bot.records import AuditRecord, AuthorisedUser, CaseEventRecord, CaseRecord
+from bot.records import AuditRecord, AuthorisedUser, CaseEventRecord, CaseRecord, OutboxItem
 
 
 class Store(Protocol):
@@ -73,3 +74,28 @@ class Store(Protocol):
     async def remove_authorised_user(self, customer_id: str, user_id: str) -> bool: ...
 
     async def authorised_users(self, customer_id: str) -> list[AuthorisedUser]: ...
+
+    # -- outbox (durable delivery of posts to Slack/Teams) -------------------------------------
+
+    async def enqueue_outbox(self, items: Iterable[OutboxItem]) -> int:
+        """Add items; an item whose key was enqueued before (pending or delivered within the
+        last 7 days) is ignored. Returns how many were added."""
+
+    async def claim_outbox(
+        self, now: datetime, limit: int, lease_seconds: float, worker: str
+    ) -> list[OutboxItem]:
+        """Lease up to `limit` items that are due (due_at <= now) and not leased by a live
+        lease, oldest first — but never an item while an earlier item of the same case is
+        still undelivered (per-case order). A lease that expires makes the item claimable
+        again (the worker that held it died)."""
+
+    async def complete_outbox(self, item_id: str, worker: str) -> None:
+        """Delivered: remove the item (its key stays remembered for de-duplication)."""
+
+    async def defer_outbox(
+        self, item_id: str, worker: str, until: datetime, error: str
+    ) -> None:
+        """Not delivered this time: release the lease, retry at `until`, count the attempt."""
+
+    async def outbox_pending(self) -> int:
+        """How many items wait (for health and metrics)."""

@@ -15,6 +15,11 @@ Why it is shaped like this:
   archive. Once-only keys are `SET NX EX`. Case numbers are `INCR`.
 - Every key starts with the prefix, so deployments (and tests) can share one Redis.
 - The URL may carry a password: messages and logs only ever show it redacted.
+- The outbox is a few structures moved between by scripts (see "Outbox keys" below): a
+  sorted set of the items a worker may claim (only the first pending item of each case,
+  scored by due time), a sorted set of leased items (scored by lease expiry), and a FIFO
+  list per case. A claim reads the first due members of the first set with
+  `ZRANGEBYSCORE … LIMIT`, so it costs O(log N + limit), whatever is queued behind.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -38,8 +44,17 @@ from bot.records import (
     AuthorisedUser,
     CaseEventRecord,
     CaseRecord,
+    OutboxItem,
 )
-from bot.store._codec import dump_state, epoch_micros, load_state, own_events, parse
+from bot.store._codec import (
+    OUTBOX_DELIVERED_TTL_SECONDS,
+    clean_error,
+    dump_state,
+    epoch_micros,
+    load_state,
+    own_events,
+    parse,
+)
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +126,141 @@ return {1, current + 1}
 """
 )
 
+# -- Outbox keys (P is the store prefix) --------------------------------------------------------
+#
+#   P outbox:seq            counter: enqueue order
+#   P outbox:ids            set of the ids of pending items (SCARD = outbox_pending)
+#   P outbox:ready          zset of claimable candidates: items without a case and the first
+#                           pending item of each case, while not leased; score = due_at in
+#                           microseconds since the epoch (exact in a double until 2255)
+#   P outbox:leased         zset of leased items; score = lease expiry in microseconds
+#   P outbox:item:<id>      hash: data (the item's JSON as enqueued), key, case, has_case,
+#                           member, due, due_iso (after a defer), attempts, error,
+#                           worker (the lease holder, until deferred), lease_until
+#   P outbox:key:<key>      the id while pending; "delivered" with a 7-day expiry after
+#   P outbox:case:<case>    list of the members of the case's pending items, oldest first
+#
+# Members of the zsets and case lists are "<seq, 16 digits>:<id>", so items due at the same
+# microsecond come out in enqueue order. Scores are always passed to Redis as the strings
+# Python made: Lua would print a computed 16-digit number with 14 significant digits.
+# The scripts compute the per-item key names from the prefix (ARGV[1]), so they suit one
+# Redis server (or a replicated primary), not Redis Cluster.
+
+_OUTBOX_HELPERS = """
+local base = ARGV[1]
+local function item_key(member) return base .. 'item:' .. string.sub(member, 18) end
+"""
+
+# KEYS: seq, ids, ready. ARGV: base, then per item 9 values: id, key, has_case, case, due,
+# data, attempts, has_error, error. Returns {added} or {-1, id} when an id already exists
+# (then nothing is written).
+_ENQUEUE_OUTBOX = (
+    _OUTBOX_HELPERS
+    + """
+local keys_seen, ids_seen, fresh = {}, {}, {}
+for i = 2, #ARGV, 9 do
+  local id, key = ARGV[i], ARGV[i + 1]
+  if not keys_seen[key] and redis.call('EXISTS', base .. 'key:' .. key) == 0 then
+    keys_seen[key] = true
+    if ids_seen[id] or redis.call('SISMEMBER', KEYS[2], id) == 1 then return {-1, id} end
+    ids_seen[id] = true
+    fresh[#fresh + 1] = i
+  end
+end
+for _, i in ipairs(fresh) do
+  local id, key, has_case, case, due = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  local member = string.format('%016d', redis.call('INCR', KEYS[1])) .. ':' .. id
+  local k = base .. 'item:' .. id
+  redis.call('HSET', k, 'data', ARGV[i + 5], 'key', key, 'has_case', has_case, 'case', case,
+             'member', member, 'due', due, 'attempts', ARGV[i + 6])
+  if ARGV[i + 7] == '1' then redis.call('HSET', k, 'error', ARGV[i + 8]) end
+  redis.call('SET', base .. 'key:' .. key, id)
+  redis.call('SADD', KEYS[2], id)
+  local head = true
+  if has_case == '1' then
+    head = redis.call('RPUSH', base .. 'case:' .. case, member) == 1
+  end
+  if head then redis.call('ZADD', KEYS[3], due, member) end
+end
+return {#fresh}
+"""
+)
+
+# KEYS: ready, leased. ARGV: base, now, lease expiry, limit, worker, most expired to reclaim.
+# Returns per claimed item 5 values: data, due_iso or '', attempts, has_error, error.
+_CLAIM_OUTBOX = (
+    _OUTBOX_HELPERS
+    + """
+local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[2], 'LIMIT', 0, ARGV[6])
+for _, member in ipairs(expired) do
+  redis.call('ZREM', KEYS[2], member)
+  local due = redis.call('HGET', item_key(member), 'due')
+  if due then redis.call('ZADD', KEYS[1], due, member) end  -- the holder stays recorded
+end
+local out = {}
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'LIMIT', 0, ARGV[4])
+for _, member in ipairs(due) do
+  local k = item_key(member)
+  redis.call('ZREM', KEYS[1], member)
+  local f = redis.call('HMGET', k, 'data', 'due_iso', 'attempts', 'error')
+  if f[1] then
+    redis.call('ZADD', KEYS[2], ARGV[3], member)
+    redis.call('HSET', k, 'worker', ARGV[5], 'lease_until', ARGV[3])
+    out[#out + 1] = f[1]
+    out[#out + 1] = f[2] or ''
+    out[#out + 1] = f[3] or '0'
+    out[#out + 1] = f[4] and '1' or '0'
+    out[#out + 1] = f[4] or ''
+  end
+end
+return out
+"""
+)
+
+# KEYS: ready, leased, ids. ARGV: base, id, worker, delivered-key TTL in seconds.
+# Returns {1, ''} when completed, {0, ''} when there is no such item, {-1, holder} otherwise.
+_COMPLETE_OUTBOX = (
+    _OUTBOX_HELPERS
+    + """
+local k = base .. 'item:' .. ARGV[2]
+local f = redis.call('HMGET', k, 'worker', 'member', 'key', 'has_case', 'case')
+if not f[2] then return {0, ''} end
+if f[1] ~= ARGV[3] then return {-1, f[1] or ''} end
+redis.call('ZREM', KEYS[1], f[2])
+redis.call('ZREM', KEYS[2], f[2])
+redis.call('DEL', k)
+redis.call('SREM', KEYS[3], ARGV[2])
+redis.call('SET', base .. 'key:' .. f[3], 'delivered', 'EX', ARGV[4])
+if f[4] == '1' then
+  local list = base .. 'case:' .. f[5]
+  redis.call('LREM', list, 1, f[2])  -- the head, so found at once
+  local nxt = redis.call('LINDEX', list, 0)
+  if nxt and not redis.call('ZSCORE', KEYS[2], nxt) then
+    local due = redis.call('HGET', item_key(nxt), 'due')
+    if due then redis.call('ZADD', KEYS[1], due, nxt) end
+  end
+end
+return {1, ''}
+"""
+)
+
+# KEYS: ready, leased. ARGV: base, id, worker, due (micros), due ISO text, error.
+# Returns like _COMPLETE_OUTBOX.
+_DEFER_OUTBOX = """
+local k = ARGV[1] .. 'item:' .. ARGV[2]
+local f = redis.call('HMGET', k, 'worker', 'member')
+if not f[2] then return {0, ''} end
+if f[1] ~= ARGV[3] then return {-1, f[1] or ''} end
+redis.call('ZREM', KEYS[2], f[2])
+redis.call('ZADD', KEYS[1], ARGV[4], f[2])
+redis.call('HSET', k, 'due', ARGV[4], 'due_iso', ARGV[5], 'error', ARGV[6])
+redis.call('HINCRBY', k, 'attempts', 1)
+redis.call('HDEL', k, 'worker', 'lease_until')
+return {1, ''}
+"""
+
+RECLAIM_BATCH = 1_000  # most expired leases returned to the claimable set per claim
+
 
 def redact_url(url: str) -> str:
     """The URL as an operator may see it: any password (user info or query) replaced."""
@@ -146,6 +296,10 @@ class RedisStore:
         self._save_conversation: AsyncScript | None = None
         self._create_case: AsyncScript | None = None
         self._update_case: AsyncScript | None = None
+        self._enqueue_outbox: AsyncScript | None = None
+        self._claim_outbox: AsyncScript | None = None
+        self._complete_outbox: AsyncScript | None = None
+        self._defer_outbox: AsyncScript | None = None
 
     def __repr__(self) -> str:
         return f"RedisStore({self._safe_url!r}, prefix={self._prefix!r})"
@@ -175,6 +329,10 @@ class RedisStore:
         self._save_conversation = client.register_script(_SAVE_CONVERSATION)
         self._create_case = client.register_script(_CREATE_CASE)
         self._update_case = client.register_script(_UPDATE_CASE)
+        self._enqueue_outbox = client.register_script(_ENQUEUE_OUTBOX)
+        self._claim_outbox = client.register_script(_CLAIM_OUTBOX)
+        self._complete_outbox = client.register_script(_COMPLETE_OUTBOX)
+        self._defer_outbox = client.register_script(_DEFER_OUTBOX)
         self._redis = client
         log.info("Redis store open at %s with prefix %r", self._safe_url, self._prefix)
 
@@ -395,6 +553,118 @@ class RedisStore:
         async with self._errors("list authorised users"):
             found = await self._client().hgetall(self._key("users", customer_id))
         return [parse(AuthorisedUser, found[user_id]) for user_id in sorted(found)]
+
+    # -- outbox -------------------------------------------------------------------------------
+
+    def _outbox_base(self) -> str:
+        return self._key("outbox", "")
+
+    def _outbox_key(self, name: str) -> str:
+        return self._key("outbox", name)
+
+    async def enqueue_outbox(self, items: Iterable[OutboxItem]) -> int:
+        args: list[str | int] = [self._outbox_base()]
+        for item in items:
+            epoch_micros(item.created_at, "created_at")  # refuse naive instants as SQLite does
+            args += [
+                item.id,
+                item.key,
+                "0" if item.case_id is None else "1",
+                item.case_id or "",
+                str(epoch_micros(item.due_at, "due_at")),
+                item.model_dump_json(),
+                item.attempts,
+                "0" if item.last_error is None else "1",
+                item.last_error or "",
+            ]
+        if len(args) == 1:
+            return 0
+        keys = [self._outbox_key(n) for n in ("seq", "ids", "ready")]
+        async with self._errors("enqueue outbox items"):
+            result = await self._script(self._enqueue_outbox)(keys=keys, args=args)
+        if int(result[0]) < 0:
+            raise StoreError(
+                f"outbox item {result[1]} already exists under another key;"
+                " nothing of this batch was enqueued"
+            )
+        return int(result[0])
+
+    async def claim_outbox(
+        self, now: datetime, limit: int, lease_seconds: float, worker: str
+    ) -> list[OutboxItem]:
+        if lease_seconds <= 0:
+            raise ValueError(f"lease_seconds must be positive, got {lease_seconds}")
+        if limit <= 0:
+            return []
+        at = epoch_micros(now, "now")
+        until = epoch_micros(now + timedelta(seconds=lease_seconds), "now")
+        keys = [self._outbox_key("ready"), self._outbox_key("leased")]
+        args: list[str | int] = [
+            self._outbox_base(),
+            str(at),
+            str(until),
+            limit,
+            worker,
+            RECLAIM_BATCH,
+        ]
+        async with self._errors("claim outbox items"):
+            flat = await self._script(self._claim_outbox)(keys=keys, args=args)
+        claimed: list[OutboxItem] = []
+        for i in range(0, len(flat), 5):
+            data, due_iso, attempts, has_error, error = flat[i : i + 5]
+            update: dict[str, Any] = {
+                "attempts": int(attempts),
+                "last_error": error if has_error == "1" else None,
+            }
+            if due_iso:
+                update["due_at"] = datetime.fromisoformat(due_iso)
+            claimed.append(parse(OutboxItem, data).model_copy(update=update))
+        return claimed
+
+    async def complete_outbox(self, item_id: str, worker: str) -> None:
+        keys = [self._outbox_key(n) for n in ("ready", "leased", "ids")]
+        args: list[str | int] = [
+            self._outbox_base(),
+            item_id,
+            worker,
+            OUTBOX_DELIVERED_TTL_SECONDS,
+        ]
+        async with self._errors(f"complete outbox item {item_id}"):
+            outcome, holder = await self._script(self._complete_outbox)(keys=keys, args=args)
+        if int(outcome) != 1:
+            _ignored("complete", item_id, worker, int(outcome) == -1, holder)
+
+    async def defer_outbox(self, item_id: str, worker: str, until: datetime, error: str) -> None:
+        keys = [self._outbox_key("ready"), self._outbox_key("leased")]
+        due = str(epoch_micros(until, "until"))
+        args = [self._outbox_base(), item_id, worker, due, until.isoformat(), clean_error(error)]
+        async with self._errors(f"defer outbox item {item_id}"):
+            outcome, holder = await self._script(self._defer_outbox)(keys=keys, args=args)
+        if int(outcome) != 1:
+            _ignored("defer", item_id, worker, int(outcome) == -1, holder)
+
+    async def outbox_pending(self) -> int:
+        async with self._errors("count outbox items"):
+            return int(await self._client().scard(self._outbox_key("ids")))
+
+
+def _ignored(action: str, item_id: str, worker: str, exists: bool, holder: object) -> None:
+    """A late or foreign complete/defer: the lease moved on, or the item is gone."""
+    why = (
+        "no such item (already delivered?)"
+        if not exists
+        else f"the lease is held by {holder}"
+        if holder
+        else "it is not leased"
+    )
+    log.info(
+        "outbox %s of %s by %s ignored: %s",
+        action,
+        item_id,
+        worker,
+        why,
+        extra={"item_id": item_id, "worker": worker},
+    )
 
 
 def _secrets(url: str) -> list[str]:

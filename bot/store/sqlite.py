@@ -14,6 +14,12 @@ Why it is shaped like this:
 - Records are pydantic JSON; the columns next to them exist only to index and to check.
   Instants used for ordering are integer microseconds since the epoch, so mixed UTC offsets
   still sort correctly.
+- The outbox is one table in enqueue order (`seq`). Only the first pending item of a case
+  (or an item without a case) is a "head", flagged in its row and found through a partial
+  index by due time; a claim reads that index in (due_at, seq) order and passes over only
+  heads whose lease is still live, so its cost does not grow with the items queued behind
+  them. Completing a head deletes it and flags the case's next item. Delivered keys are
+  remembered in their own table for 7 days (wall-clock time).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +43,21 @@ from bot.records import (
     AuthorisedUser,
     CaseEventRecord,
     CaseRecord,
+    OutboxItem,
 )
-from bot.store._codec import dump_state, epoch_micros, load_state, own_events, parse
+from bot.store._codec import (
+    OUTBOX_DELIVERED_TTL_SECONDS,
+    clean_error,
+    dump_state,
+    epoch_micros,
+    load_state,
+    own_events,
+    parse,
+)
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the outbox tables
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -87,6 +103,24 @@ CREATE TABLE IF NOT EXISTS authorised_users (
     data         TEXT NOT NULL,
     PRIMARY KEY (customer_id, user_id)
 );
+CREATE TABLE IF NOT EXISTS outbox (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,  -- enqueue order, never reused
+    id           TEXT NOT NULL UNIQUE,
+    key          TEXT NOT NULL UNIQUE,
+    case_id      TEXT,
+    head         INTEGER NOT NULL,  -- 1: no earlier item of its case is pending
+    due_at       INTEGER NOT NULL,  -- microseconds since the epoch
+    lease_worker TEXT,              -- the last worker that claimed it, until deferred
+    lease_until  INTEGER,           -- microseconds, NULL when not leased
+    data         TEXT NOT NULL      -- OutboxItem JSON, attempts and last_error included
+);
+CREATE INDEX IF NOT EXISTS outbox_ready ON outbox (due_at, seq) WHERE head = 1;
+CREATE INDEX IF NOT EXISTS outbox_by_case ON outbox (case_id, seq) WHERE case_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS outbox_delivered (
+    key         TEXT PRIMARY KEY,
+    expires_at  REAL NOT NULL  -- unix time
+);
+CREATE INDEX IF NOT EXISTS outbox_delivered_by_expiry ON outbox_delivered (expires_at);
 """
 
 _OPEN = sorted(OPEN_STATUSES)
@@ -394,6 +428,145 @@ class SqliteStore:
             (customer_id,),
         )
         return [parse(AuthorisedUser, r[0]) for r in rows]
+
+    # -- outbox -------------------------------------------------------------------------------
+
+    async def enqueue_outbox(self, items: Iterable[OutboxItem]) -> int:
+        rows = [
+            (
+                item,
+                epoch_micros(item.due_at, "due_at"),
+                epoch_micros(item.created_at, "created_at"),
+            )
+            for item in items
+        ]
+        if not rows:
+            return 0
+        now = time.time()
+        added = 0
+        async with self._write("enqueue outbox items") as db:
+            await db.execute("DELETE FROM outbox_delivered WHERE expires_at <= ?", (now,))
+            for item, due, _ in rows:
+                async with db.execute(
+                    "SELECT 1 FROM outbox WHERE key = ?"
+                    " UNION ALL SELECT 1 FROM outbox_delivered WHERE key = ?",
+                    (item.key, item.key),
+                ) as cur:
+                    if await cur.fetchone() is not None:
+                        continue
+                head = 1
+                if item.case_id is not None:
+                    async with db.execute(
+                        "SELECT 1 FROM outbox WHERE case_id = ? LIMIT 1", (item.case_id,)
+                    ) as cur:
+                        head = 0 if await cur.fetchone() is not None else 1
+                try:
+                    await db.execute(
+                        "INSERT INTO outbox (id, key, case_id, head, due_at, data)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        (item.id, item.key, item.case_id, head, due, item.model_dump_json()),
+                    )
+                except sqlite3.IntegrityError as exc:
+                    raise StoreError(
+                        f"outbox item {item.id} already exists under another key;"
+                        " nothing of this batch was enqueued"
+                    ) from exc
+                added += 1
+        return added
+
+    async def claim_outbox(
+        self, now: datetime, limit: int, lease_seconds: float, worker: str
+    ) -> list[OutboxItem]:
+        if lease_seconds <= 0:
+            raise ValueError(f"lease_seconds must be positive, got {lease_seconds}")
+        if limit <= 0:
+            return []
+        at = epoch_micros(now, "now")
+        until = epoch_micros(now + timedelta(seconds=lease_seconds), "now")
+        async with self._write("claim outbox items") as db:
+            async with db.execute(
+                "SELECT seq, data FROM outbox"
+                " WHERE head = 1 AND due_at <= ? AND (lease_until IS NULL OR lease_until <= ?)"
+                " ORDER BY due_at, seq LIMIT ?",
+                (at, at, limit),
+            ) as cur:
+                rows = list(await cur.fetchall())
+            await db.executemany(
+                "UPDATE outbox SET lease_worker = ?, lease_until = ? WHERE seq = ?",
+                [(worker, until, row[0]) for row in rows],
+            )
+        return [parse(OutboxItem, row[1]) for row in rows]
+
+    async def complete_outbox(self, item_id: str, worker: str) -> None:
+        now = time.time()
+        async with self._write(f"complete outbox item {item_id}") as db:
+            async with db.execute(
+                "SELECT seq, key, case_id, lease_worker FROM outbox WHERE id = ?", (item_id,)
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None or row[3] != worker:
+                _ignored("complete", item_id, worker, row is not None, row and row[3])
+                return
+            seq, key, case_id = int(row[0]), str(row[1]), row[2]
+            await db.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
+            await db.execute(
+                "INSERT INTO outbox_delivered (key, expires_at) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at",
+                (key, now + OUTBOX_DELIVERED_TTL_SECONDS),
+            )
+            if case_id is not None:
+                await db.execute(
+                    "UPDATE outbox SET head = 1 WHERE seq ="
+                    " (SELECT MIN(seq) FROM outbox WHERE case_id = ?)",
+                    (case_id,),
+                )
+
+    async def defer_outbox(self, item_id: str, worker: str, until: datetime, error: str) -> None:
+        due = epoch_micros(until, "until")
+        async with self._write(f"defer outbox item {item_id}") as db:
+            async with db.execute(
+                "SELECT seq, lease_worker, data FROM outbox WHERE id = ?", (item_id,)
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None or row[1] != worker:
+                _ignored("defer", item_id, worker, row is not None, row and row[1])
+                return
+            item = parse(OutboxItem, row[2])
+            deferred = item.model_copy(
+                update={
+                    "due_at": until,
+                    "attempts": item.attempts + 1,
+                    "last_error": clean_error(error),
+                }
+            )
+            await db.execute(
+                "UPDATE outbox SET due_at = ?, lease_worker = NULL, lease_until = NULL, data = ?"
+                " WHERE seq = ?",
+                (due, deferred.model_dump_json(), int(row[0])),
+            )
+
+    async def outbox_pending(self) -> int:
+        rows = await self._select("count outbox items", "SELECT COUNT(*) FROM outbox")
+        return int(rows[0][0])
+
+
+def _ignored(action: str, item_id: str, worker: str, exists: bool, holder: object) -> None:
+    """A late or foreign complete/defer: the lease moved on, or the item is gone."""
+    why = (
+        "no such item (already delivered?)"
+        if not exists
+        else f"the lease is held by {holder}"
+        if holder
+        else "it is not leased"
+    )
+    log.info(
+        "outbox %s of %s by %s ignored: %s",
+        action,
+        item_id,
+        worker,
+        why,
+        extra={"item_id": item_id, "worker": worker},
+    )
 
 
 async def _changed(db: aiosqlite.Connection, sql: str, params: Sequence[Any]) -> int:
