@@ -7,7 +7,10 @@ Resources (the store) open and close with the app (`cleanup_ctx`).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
@@ -16,10 +19,13 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 
 from adapters.settings import Settings
+from adapters.slack.app import SlackFrontDoor
+from adapters.slack.delivery import SlackDeliverer
 from adapters.web.routes import HANDLER, add_routes
 from bot.deployment import Directory, load_deployment
 from bot.errors import StoreError
 from bot.handler import Handler, HandlerSettings
+from bot.outbox import Deliverer, OutboxWorker
 from bot.store import open_store
 from bot.store.base import Store
 
@@ -71,26 +77,71 @@ async def metrics(_: web.Request) -> web.Response:
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
+async def _deliver_forever(worker: OutboxWorker, stop: asyncio.Event,
+                           wake: asyncio.Event) -> None:
+    """Deliver what is due; sleep until something is enqueued here (`wake`) or half a
+    second passes (another process may have enqueued)."""
+    while not stop.is_set():
+        try:
+            delivered = await worker.run_once()
+        except Exception:
+            log.exception("outbox delivery pass failed")
+            delivered = 0
+        if delivered:
+            continue
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), 0.5)
+        wake.clear()
+
+
 def create_app(settings: Settings) -> web.Application:
     """Build the app; the deployment file is validated here, before anything listens."""
     directory = Directory(load_deployment(settings.frontdoor_config))
     app = web.Application(middlewares=[errors_as_json], client_max_size=1024 * 1024)
     app[SETTINGS] = settings
 
+    slack: list[SlackFrontDoor] = []
+
     async def store_ctx(app: web.Application) -> AsyncIterator[None]:
         store = open_store(settings.redis_url, settings.frontdoor_db,
                            settings.frontdoor_redis_prefix)
         await store.open()
         app[STORE] = store
-        app[HANDLER] = Handler(store, directory, HandlerSettings(
+        handler = Handler(store, directory, HandlerSettings(
             idle_timeout=timedelta(minutes=settings.frontdoor_idle_minutes)))
+        app[HANDLER] = handler
         log.info("store open", extra={"store": "redis" if settings.redis_url else "sqlite"})
+        wake = asyncio.Event()
+        deliverers: dict[str, Deliverer] = {}
+        if settings.slack_bot_token and settings.slack_signing_secret:
+            front = SlackFrontDoor(
+                bot_token=settings.slack_bot_token.get_secret_value(),
+                signing_secret=settings.slack_signing_secret.get_secret_value(),
+                api_url=settings.slack_api_url, handler=handler, store=store,
+                directory=directory, kick=wake.set,
+                ticket_emoji=settings.frontdoor_ticket_emoji)
+            slack.append(front)
+            deliverers["slack"] = SlackDeliverer(front.client, store)
+            log.info("slack front door on", extra={"slack_api": settings.slack_api_url})
+        stop = asyncio.Event()
+        worker = OutboxWorker(store, deliverers, f"web-{os.getpid()}-{uuid.uuid4().hex[:6]}")
+        task = asyncio.create_task(_deliver_forever(worker, stop, wake))
         yield
+        stop.set()
+        wake.set()
+        await task
         await store.close()
+
+    async def slack_events(request: web.Request) -> web.StreamResponse:
+        if not slack:
+            return web.json_response({"error": "Slack is not configured on this server "
+                                      "(SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET)"}, status=503)
+        return await slack[0].route(request)
 
     app.cleanup_ctx.append(store_ctx)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    app.router.add_post("/slack/events", slack_events)
     if settings.frontdoor_web_chat:
         add_routes(app)
     return app

@@ -32,5 +32,7 @@ class Settings(BaseSettings):
         default=True, description="serve the local web chat (identities are picked, not "
         "authenticated: keep it off on a public address)")
     frontdoor_idle_minutes: int = Field(default=30, gt=0)
+    frontdoor_ticket_emoji: str = Field(default="ticket", description="reaction that files "
+                                        "the message as a case")
     port: int = Field(default=8080, gt=0, lt=65536)
     log_level: str = "INFO"

@@ -70,6 +70,7 @@ class Customer(_Model):
     timezone: str
     holiday_country: str | None = None
     partner: str | None = None
+    slack_team: str | None = None  # set when the customer joins through Slack Connect
     deployments: tuple[Deployment, ...] = ()
     slack_channels: tuple[str, ...] = ()
     teams_tenant: str | None = None
@@ -105,6 +106,7 @@ class Partner(_Model):
 class Vendor(_Model):
     name: str
     timezone: str = "UTC"
+    slack_team: str | None = None  # the vendor's own Slack workspace (team id)
     channels: dict[Literal["slack", "teams", "web"], Channels] = Field(default_factory=dict)
 
 

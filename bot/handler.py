@@ -436,7 +436,8 @@ class Handler:
                                  "reclassify", "reopen", "close", "start_progress",
                                  "status_update", "escalate", "suspend_sla", "reinstate_sla"} \
             or (action == "comment" and person.is_vendor)
-        to_engineers = not person.is_vendor or action in {"escalate", "reclassify"}
+        # The engineers' channel always gets the news (its card reflects the case's state).
+        to_engineers = True
         if to_customer and person.customer_id is None:
             told = said
             if action == "ask_customer":

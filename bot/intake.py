@@ -946,11 +946,13 @@ def one_shot_form(ctx: IntakeContext, at: datetime, customer_id: str | None = No
     if customer_id is not None and customer_id in ctx.customers:
         state.customer_id = customer_id
     form = _one_shot_form(state, ctx)
-    if form is None or not description:
-        return form
+    if form is None:
+        return None
     fields = tuple(FormField(f.id, f.label, f.kind, f.choices, f.required, f.hint,
-                             description[:3000]) if f.id == "description" else f
-                   for f in form.fields)
+                             description[:3000]) if f.id == "description" and description
+                   else f for f in form.fields)
+    if len(ctx.customers) > 1 and state.customer_id:
+        fields += (FormField("customer", "", "hidden", value=state.customer_id),)
     return Form(form.id, form.title, fields, form.submit_label)
 
 

@@ -5,7 +5,6 @@ classified as "retry later" (429 with Retry-After, 5xx, network) or "won't work"
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Mapping
@@ -82,7 +81,7 @@ class SlackDeliverer:
             await self._send(post)
         except SlackApiError as exc:
             return _classify(exc)
-        except (aiohttp.ClientError, TimeoutError, asyncio.TimeoutError, OSError) as exc:
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             return DeliveryOutcome.retry(None, f"network: {type(exc).__name__}")
         return DeliveryOutcome.ok()
 

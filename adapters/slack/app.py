@@ -1,0 +1,537 @@
+"""The Slack front door: slack-bolt's AsyncApp on our aiohttp app, translating and rendering
+only. Every decision is the conversation handler's (bot/).
+
+Requests are authenticated before anything else (signature and timestamp), acknowledged at
+once, and worked after the ack; retried events are processed once across workers (the
+store). Everything we post goes through the durable outbox, in order per case.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import blocks, translate
+from adapters.slack.actions import (
+    VIEW_CALLBACK_ID,
+    ActionId,
+    SlackPayloadError,
+    action_pattern,
+)
+from adapters.slack.delivery import SlackPost, outbox_item, remember
+from bot.deployment import Directory
+from bot.errors import FrontdoorError
+from bot.handler import Handler, conversation_key
+from bot.messages import Form, Inbound, Notice, Outcome, Person, Place, Reply
+from bot.records import OutboxItem
+from bot.store.base import Store
+
+log = logging.getLogger(__name__)
+SHORTCUT_CALLBACK_ID = "file-support-case"
+SLASH_COMMAND = "/support"
+EVENT_DEDUPE_SECONDS = 6 * 3600
+
+
+class SlackFrontDoor:
+    def __init__(self, *, bot_token: str, signing_secret: str, api_url: str, handler: Handler,
+                 store: Store, directory: Directory, kick: Callable[[], None],
+                 ticket_emoji: str = "ticket") -> None:
+        self.handler = handler
+        self.store = store
+        self.directory = directory
+        self.kick = kick
+        self.ticket_emoji = ticket_emoji.strip(":")
+        self.verifier = SignatureVerifier(signing_secret)
+        self.client = AsyncWebClient(token=bot_token, base_url=api_url)
+        self.app = AsyncApp(client=self.client, signing_secret=signing_secret,
+                            process_before_response=False)
+        self._bot_user: str | None = None
+        self._register()
+
+    # -- the HTTP route -------------------------------------------------------------------------
+
+    async def route(self, request: web.Request) -> web.Response:
+        """POST /slack/events: unsigned → 401 first; unparseable → 400; then bolt."""
+        raw = await request.read()
+        body = raw.decode("utf-8", "replace")
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        signature = request.headers.get("X-Slack-Signature", "")
+        if not timestamp.isdigit() or not signature or not self.verifier.is_valid(
+            body=body, timestamp=timestamp, signature=signature
+        ):
+            return web.json_response({"error": "invalid or missing Slack signature"},
+                                     status=401)
+        if not _parseable(body, request.headers.get("Content-Type", "")):
+            return web.json_response({"error": "unparseable Slack payload"}, status=400)
+        bolt_request = AsyncBoltRequest(body=body, query=request.query_string,
+                                        headers=dict(request.headers))
+        bolt_response = await self.app.async_dispatch(bolt_request)
+        return await to_aiohttp_response(bolt_response)
+
+    # -- listeners ------------------------------------------------------------------------------
+
+    def _register(self) -> None:
+        app = self.app
+        app.error(self._on_error)
+        app.command(SLASH_COMMAND)(self._on_command)
+        app.event("app_mention")(self._on_mention)
+        app.event("message")(self._on_message)
+        app.event("reaction_added")(self._on_reaction)
+        app.event("app_home_opened")(self._on_home)
+        app.action(action_pattern(ActionId.CHOICE))(self._on_choice)
+        app.action(action_pattern(ActionId.CASE))(self._on_choice)
+        app.action(action_pattern(ActionId.OPEN_FORM))(self._on_open_form)
+        app.view(VIEW_CALLBACK_ID)(self._on_view)
+        app.shortcut(SHORTCUT_CALLBACK_ID)(self._on_shortcut)
+
+    async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
+        log.error("slack listener failed: %s", type(error).__name__,
+                  extra={"slack_type": body.get("type")}, exc_info=error)
+
+    async def _person(self, user_id: str | None, team: str | None) -> Person | None:
+        """Who this Slack user is. In Slack Connect the sender's own team must be the one
+        their organisation is registered with, or we refuse to recognise them."""
+        if not user_id:
+            return None
+        person = await self.handler.resolve_person("slack", user_id)
+        if person is None:
+            return None
+        expected = self._team_of(person)
+        if team and expected and team != expected:
+            log.warning("slack user from an unexpected team refused",
+                        extra={"person": person.id, "role": person.role})
+            return None
+        return person
+
+    def _team_of(self, person: Person) -> str | None:
+        deployment = self.directory.deployment
+        if person.partner_id:
+            return deployment.partners[person.partner_id].slack_team
+        if person.customer_id:
+            return deployment.customers[person.customer_id].slack_team
+        return deployment.vendor.slack_team
+
+    async def _unknown(self, channel: str | None, user: str | None, thread: str | None) -> None:
+        if not channel or not user:
+            return
+        text = (f"I don't know your account yet, so I can't open cases for you. Ask "
+                f"{self.directory.deployment.vendor.name} support or your administrator to "
+                "add you.")
+        post = SlackPost(op="ephemeral", channel=channel, user=user, thread_ts=thread,
+                         message=blocks.render_message(Reply(text)))
+        await self._send([outbox_item(post, None)])
+
+    # events
+
+    async def _first_time(self, body: dict[str, Any]) -> bool:
+        event_id = body.get("event_id")
+        if not event_id:
+            return True
+        return await self.store.claim_once(f"slack-event:{event_id}", EVENT_DEDUPE_SECONDS)
+
+    async def _on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if not await self._first_time(body):
+            return
+        await self._conversation_message(event, mention=True)
+
+    async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("subtype") or event.get("bot_id"):
+            return  # edits, joins, our own and other bots' messages
+        if not await self._first_time(body):
+            return
+        channel = str(event.get("channel", ""))
+        is_dm = event.get("channel_type") == "im"
+        mentions_us = self._bot_user_id() and f"<@{self._bot_user_id()}>" in str(
+            event.get("text", ""))
+        if mentions_us:
+            return  # the app_mention event handles it
+        where = translate.where_of(event)
+        if event.get("thread_ts"):
+            case_id = await self._case_of_thread(channel, str(event["thread_ts"]))
+            if case_id is not None:
+                await self._case_thread(event, case_id)
+                return
+            if await self._conversation_exists(event, where):
+                await self._conversation_message(event, mention=False)
+            return
+        if is_dm or channel in self._support_channels():
+            await self._conversation_message(event, mention=False)
+
+    async def _conversation_exists(self, event: dict[str, Any], where: translate.Where) -> bool:
+        person = await self._person(event.get("user"), translate.speaker_team(event))
+        if person is None or where.channel is None:
+            return False
+        key = conversation_key(Inbound(person, Place("slack", where.channel, where.thread),
+                                       datetime.now(UTC)))
+        state, _ = await self.store.load_conversation(key)
+        return state is not None
+
+    def _support_channels(self) -> set[str]:
+        deployment = self.directory.deployment
+        out = {c for cust in deployment.customers.values() for c in cust.slack_channels}
+        out |= {c for p in deployment.partners.values() for c in p.slack_channels}
+        return out
+
+    def _bot_user_id(self) -> str | None:
+        return self._bot_user
+
+    async def _ensure_bot_user(self) -> str | None:
+        if self._bot_user is None:
+            try:
+                result = await self.client.auth_test()
+                self._bot_user = str(result.get("user_id") or "") or None
+            except Exception as exc:  # the mention simply isn't stripped
+                log.warning("auth.test failed: %s", type(exc).__name__)
+        return self._bot_user
+
+    async def _conversation_message(self, event: dict[str, Any], *, mention: bool) -> None:
+        user = event.get("user")
+        where = translate.where_of(event)
+        bot_user = await self._ensure_bot_user()
+        person = await self._person(user, translate.speaker_team(event))
+        if person is None:
+            await self._unknown(where.channel, user, where.thread)
+            return
+        text = translate.text_of_message_event(event, bot_user)
+        place = Place("slack", where.channel or "", where.thread)
+        await self._run(Inbound(person, place, _now(), text=text or "hi"), place, user)
+
+    async def _case_thread(self, event: dict[str, Any], case_id: str) -> None:
+        user = event.get("user")
+        person = await self._person(user, translate.speaker_team(event))
+        if person is None:
+            return
+        where = translate.where_of(event)
+        place = Place("slack", where.channel or "", where.thread)
+        text = translate.text_of_message_event(event, await self._ensure_bot_user())
+        inbound = Inbound(person, place, _now(), text=text)
+        try:
+            outcome = await self.handler.case_thread_message(inbound, case_id)
+        except FrontdoorError as exc:
+            outcome = Outcome([Reply(str(exc), private=True)])
+        await self._deliver(outcome, place, user)
+
+    async def _on_reaction(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("reaction") != self.ticket_emoji:
+            return
+        if not await self._first_time(body):
+            return
+        item = event.get("item") or {}
+        channel, ts = item.get("channel"), item.get("ts")
+        if item.get("type") != "message" or not channel or not ts:
+            return
+        person = await self._person(event.get("user"), translate.speaker_team(event))
+        if person is None:
+            await self._unknown(channel, event.get("user"), ts)
+            return
+        history = await self.client.conversations_history(channel=channel, latest=ts,
+                                                          inclusive=True, limit=1)
+        messages = history.get("messages") or []
+        original = translate.text_of_message_event(messages[0], await self._ensure_bot_user()) \
+            if messages else ""
+        link = await self._permalink(channel, ts)
+        seed = f"{original}\n(from {link})" if link else original
+        place = Place("slack", channel, ts)
+        await self._run(Inbound(person, place, _now(), text=seed or "hi"), place,
+                        event.get("user"))
+
+    async def _permalink(self, channel: str, ts: str) -> str | None:
+        try:
+            result = await self.client.chat_getPermalink(channel=channel, message_ts=ts)
+            return str(result.get("permalink") or "") or None
+        except Exception as exc:
+            log.info("no permalink: %s", type(exc).__name__)
+            return None
+
+    async def _on_home(self, event: dict[str, Any]) -> None:
+        if event.get("tab") not in (None, "home"):
+            return
+        user = event.get("user")
+        person = await self._person(user, None)
+        if person is None or not user:
+            return
+        rows = await self.handler.queue(person, _now())
+        title = ("Queue — nearest due first, breached first" if person.is_vendor
+                 else "Your organisation's open cases")
+        view = blocks.render_home(person.name, [reply for _, reply in rows], title)
+        await self.client.views_publish(user_id=user, view=view)
+
+    # interactions
+
+    async def _on_command(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        user = body.get("user_id")
+        channel = str(body.get("channel_id", ""))
+        text = str(body.get("text", "")).strip().lower()
+        person = await self._person(user, None)
+        if person is None:
+            await self._unknown(channel, user, None)
+            return
+        if text in {"status", "help"}:
+            place = Place("slack", channel, None)
+            outcome = await self.handler.handle(Inbound(person, place, _now(), text=text))
+            outcome.replies = [Reply(r.text, r.choices, r.form, r.actions, r.card, private=True)
+                               for r in outcome.replies]
+            await self._deliver(outcome, place, user)
+            return
+        form = self.handler.intake_form(person, _now(), description=text or None)
+        if form is None:
+            await self._unknown(channel, user, None)
+            return
+        place_channel, place_thread = await self._intake_home(channel, user, person)
+        await self._open_modal(body.get("trigger_id"), form, place_channel, place_thread)
+
+    async def _intake_home(self, channel: str, user: str | None,
+                           person: Person) -> tuple[str, str | None]:
+        """Where a modal-started conversation continues: the support channel (in a thread
+        under a short anchor message) or the person's DM with the bot."""
+        if channel in self._support_channels():
+            anchor = await self.client.chat_postMessage(
+                channel=channel, text=f"{person.name} is filing a support case.")
+            return channel, str(anchor["ts"])
+        opened = await self.client.conversations_open(users=user or "")
+        return str(opened["channel"]["id"]), None
+
+    async def _open_modal(self, trigger_id: object, form: Form, channel: str | None,
+                          thread: str | None) -> None:
+        if not trigger_id:
+            return
+        view = blocks.render_modal(form, blocks.metadata_for(form, channel, thread))
+        await self.client.views_open(trigger_id=str(trigger_id), view=view)
+
+    async def _on_shortcut(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        user = (body.get("user") or {}).get("id")
+        person = await self._person(user, (body.get("user") or {}).get("team_id"))
+        message = body.get("message") or {}
+        channel = str((body.get("channel") or {}).get("id", ""))
+        if person is None:
+            await self._unknown(channel, user, message.get("ts"))
+            return
+        text = translate.text_of_message_event(message, await self._ensure_bot_user())
+        link = await self._permalink(channel, str(message.get("ts", "")))
+        description = f"{text}\n(from {link})" if link else text
+        form = self.handler.intake_form(person, _now(), description=description)
+        if form is None:
+            return
+        thread = str(message.get("thread_ts") or message.get("ts") or "") or None
+        await self._open_modal(body.get("trigger_id"), form, channel, thread)
+
+    async def _on_choice(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        try:
+            choice, _ = translate.choice_of_block_action(body)
+        except SlackPayloadError as exc:
+            log.info("ignored a malformed action: %s", exc)
+            return
+        user = (body.get("user") or {}).get("id")
+        person = await self._person(user, translate.speaker_team(body))
+        where = translate.where_of(body)
+        if person is None:
+            await self._unknown(where.channel, user, where.thread)
+            return
+        place = Place("slack", where.channel or "", where.thread)
+        if not where.channel:  # a button in App Home: continue in the person's DM
+            opened = await self.client.conversations_open(users=user or "")
+            place = Place("slack", str(opened["channel"]["id"]), None)
+        outcome = await self.handler.handle(Inbound(person, place, _now(), choice=choice))
+        form_reply = next((r for r in outcome.replies if r.form and r.form.id.startswith(
+            "action:")), None)
+        if form_reply is not None and form_reply.form is not None and body.get("trigger_id"):
+            await self._open_modal(body["trigger_id"], form_reply.form, place.conversation,
+                                   place.thread)
+            outcome.replies = [r for r in outcome.replies if r is not form_reply]
+        await self._deliver(outcome, place, user)
+        if person.is_vendor and body.get("view", {}).get("type") == "home":
+            await self._on_home({"user": user, "tab": "home"})
+
+    async def _on_open_form(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        user = (body.get("user") or {}).get("id")
+        person = await self._person(user, translate.speaker_team(body))
+        where = translate.where_of(body)
+        if person is None:
+            return
+        try:
+            form_id = translate.form_id_of_block_action(body)
+        except SlackPayloadError as exc:
+            log.info("ignored a malformed form button: %s", exc)
+            return
+        place = Place("slack", where.channel or "", where.thread)
+        form = await self._form_by_id(person, form_id, place)
+        if form is not None:
+            await self._open_modal(body.get("trigger_id"), form, where.channel, where.thread)
+
+    async def _form_by_id(self, person: Person, form_id: str, place: Place) -> Form | None:
+        if form_id.startswith("action:"):
+            _, action, case_id = ([*form_id.split(":", 2), "", ""])[:3]
+            outcome = await self.handler.handle(
+                Inbound(person, place, _now(), choice=f"case:{action}:{case_id}"))
+            return next((r.form for r in outcome.replies if r.form), None)
+        state, _ = await self.store.load_conversation(
+            conversation_key(Inbound(person, place, _now())))
+        customer = (state or {}).get("customer_id")
+        return self.handler.intake_form(person, _now(), customer_id=customer)
+
+    async def _on_view(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        try:
+            metadata = translate.metadata_of_view(view)
+            values = translate.form_values_of_view(view)
+        except SlackPayloadError as exc:
+            await ack(response_action="errors", errors={"description": str(exc)[:150]})
+            return
+        user = (body.get("user") or {}).get("id")
+        person = await self._person(user, translate.speaker_team(body))
+        if person is None:
+            await ack()
+            return
+        if metadata.form == "intake-customer":
+            form = self.handler.intake_form(person, _now(), customer_id=values.get("customer"))
+            if form is None:
+                await ack(response_action="errors", errors={"customer": "Choose a customer."})
+                return
+            view_next = blocks.render_modal(form, blocks.metadata_for(
+                form, metadata.channel, metadata.thread))
+            await ack(response_action="update", view=view_next)
+            return
+        await ack()
+        channel = metadata.channel
+        if not channel:
+            opened = await self.client.conversations_open(users=user or "")
+            channel = str(opened["channel"]["id"])
+        place = Place("slack", channel, metadata.thread)
+        outcome = await self.handler.handle(Inbound(person, place, _now(), form=values))
+        await self._deliver(outcome, place, user)
+
+    # -- posting ------------------------------------------------------------------------------
+
+    async def _run(self, inbound: Inbound, place: Place, user: str | None) -> None:
+        outcome = await self.handler.handle(inbound)
+        await self._deliver(outcome, place, user)
+
+    async def _deliver(self, outcome: Outcome, place: Place, user: str | None) -> None:
+        """Turn the handler's outcome into outbox items: replies where the person spoke (in
+        order), notices to each audience's channel (in order per case)."""
+        now = _now()
+        items: list[OutboxItem] = []
+        conv_key = f"slack:{place.conversation}:{place.thread or '-'}"
+        is_dm = place.conversation.startswith("D")
+        channels = self.directory.deployment.vendor.channels.get("slack")
+        in_engineers_channel = bool(channels and place.conversation == channels.engineers)
+        noticed = {n.case_id for n in outcome.notices if n.audience == "engineers"}
+        for reply in outcome.replies:
+            if in_engineers_channel and reply.card and reply.card.case_id in noticed \
+                    and not reply.private:
+                continue  # the engineers' card is updated and the news posted under it
+            message = blocks.render_message(reply)
+            if reply.private and not is_dm and user:
+                post = SlackPost(op="ephemeral", channel=place.conversation, user=user,
+                                 thread_ts=place.thread, message=message)
+            elif reply.card is not None and await self._is_origin(reply.card.case_id, place):
+                post = SlackPost(op="card", channel=place.conversation, thread_ts=place.thread,
+                                 card_key=f"{reply.card.case_id}:customer", message=message)
+            else:
+                post = SlackPost(op="post", channel=place.conversation,
+                                 thread_ts=place.thread, message=message)
+            items.append(outbox_item(post, conv_key, now=now))
+        for notice in outcome.notices:
+            if notice.kind == "new_case" and place.thread and notice.audience == "engineers":
+                await remember(self.store, f"slack-thread:{place.conversation}:{place.thread}",
+                               {"case_id": notice.case_id})
+            items += await self._notice_items(notice, now)
+        await self._send(items)
+
+    async def _is_origin(self, case_id: str, place: Place) -> bool:
+        case = await self.store.get_case(case_id)
+        return bool(case and case.origin and case.origin.platform == "slack"
+                    and case.origin.conversation == place.conversation
+                    and case.origin.thread == place.thread)
+
+    async def _notice_items(self, notice: Notice, now: datetime) -> list[OutboxItem]:
+        channels = self.directory.deployment.vendor.channels.get("slack")
+        case = await self.store.get_case(notice.case_id)
+        if case is None:
+            return []
+        reply = notice.reply
+        headline = reply.text.splitlines()[0] if reply.text else ""
+        card_only = Reply(reply.text.split("\n", 1)[-1] if reply.card else reply.text,
+                          card=reply.card, actions=reply.actions)
+        items: list[OutboxItem] = []
+
+        def add(post: SlackPost) -> None:
+            items.append(outbox_item(post, case.id, now=now))
+
+        if notice.audience == "engineers" and channels:
+            key = f"{case.id}:engineers"
+            if notice.kind == "new_case":
+                add(SlackPost(op="card", channel=channels.engineers, card_key=key,
+                              message=blocks.render_message(reply)))
+            else:
+                add(SlackPost(op="card", channel=channels.engineers, card_key=key,
+                              message=blocks.render_message(card_only)))
+                add(SlackPost(op="thread_reply", channel=channels.engineers, card_key=key,
+                              message=blocks.render_message(Reply(headline))))
+        elif notice.audience in {"escalations", "war_room"} and channels:
+            target = channels.escalations if notice.audience == "escalations" else \
+                channels.war_room
+            if target:
+                add(SlackPost(op="post", channel=target, message=blocks.render_message(reply)))
+        elif notice.audience == "customer":
+            origin = case.origin
+            if origin is None or origin.platform != "slack":
+                return []
+            key = f"{case.id}:customer"
+            add(SlackPost(op="card", channel=origin.conversation, thread_ts=origin.thread,
+                          card_key=key, message=blocks.render_message(card_only)))
+            add(SlackPost(op="post", channel=origin.conversation, thread_ts=origin.thread,
+                          message=blocks.render_message(Reply(reply.text.split("\n")[0]
+                                                              if reply.card else reply.text))))
+        elif notice.audience == "partner":
+            customer = self.directory.customer(case.customer_id)
+            partner = self.directory.deployment.partners.get(customer.partner or "")
+            if partner and partner.slack_channels:
+                add(SlackPost(op="post", channel=partner.slack_channels[0],
+                              message=blocks.render_message(Reply(headline))))
+        return items
+
+    async def _send(self, items: list[OutboxItem]) -> None:
+        if items:
+            await self.store.enqueue_outbox(items)
+            self.kick()
+
+    async def _case_of_thread(self, channel: str, thread: str) -> str | None:
+        state, _ = await self.store.load_conversation(f"slack-thread:{channel}:{thread}")
+        return str(state["case_id"]) if state and state.get("case_id") else None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _parseable(body: str, content_type: str) -> bool:
+    """Bolt parses before it dispatches; refuse what would make it fail (never a 500)."""
+    try:
+        if "application/json" in content_type:
+            return isinstance(json.loads(body), dict)
+        form = parse_qs(body, keep_blank_values=True)
+        if "payload" in form:
+            payload = json.loads(form["payload"][0])
+            if not isinstance(payload, dict):
+                return False
+            if payload.get("type") == "block_actions" and not payload.get("actions"):
+                return False
+        return True
+    except (ValueError, json.JSONDecodeError):
+        return False
+
