@@ -86,6 +86,8 @@ class FakeSlack:
         params: dict[str, Any]
         if "json" in ctype:
             params = json.loads(raw or b"{}")
+        elif request.method == "GET":
+            params = dict(request.query)
         else:
             params = dict(parse_qsl(raw.decode()))
             for key in ("blocks", "view", "attachments"):
@@ -149,6 +151,7 @@ class FakeSlack:
             asyncio.set_event_loop(loop)
             app = web.Application()
             app.router.add_post("/api/{method}", self._api)
+            app.router.add_get("/api/{method}", self._api)
             runner = web.AppRunner(app, access_log=None)
             loop.run_until_complete(runner.setup())
             site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -256,3 +256,156 @@ def test_web_api_429_is_delivered_after_retry_after(slack: SlackSession) -> None
     thread = slack.mention("U0ULRICH", "C0UMBRELLA", "hello")
     slack.wait_post("C0UMBRELLA", "What kind of case", thread)
     assert time.monotonic() - started >= 0.9
+
+
+def _submission(user: str, view: dict[str, Any], values: dict[str, str],
+                team: str = TEAM_ID) -> dict[str, Any]:
+    """A view_submission as Slack sends it, filling the modal's inputs by block id."""
+    state: dict[str, dict[str, Any]] = {}
+    for block in view.get("blocks", []):
+        if block.get("type") != "input":
+            continue
+        bid = block["block_id"]
+        element = block["element"]
+        value = values.get(bid)
+        if element["type"] == "static_select":
+            options = {o["value"]: o for o in element.get("options", [])}
+            selected = options.get(value) if value is not None else None
+            state[bid] = {element["action_id"]: {"type": "static_select",
+                                                  "selected_option": selected}}
+        else:
+            state[bid] = {element["action_id"]: {"type": "plain_text_input", "value": value}}
+    return {"type": "view_submission", "team": {"id": TEAM_ID},
+            "user": {"id": user, "team_id": team}, "api_app_id": "A0FRONTDOOR",
+            "token": "legacy", "trigger_id": f"trig.{next(_ids)}",
+            "view": {**view, "id": "V123", "state": {"values": state}, "hash": "h"}}
+
+
+def test_slash_command_opens_the_intake_modal_and_a_submission_files_the_case(
+    slack: SlackSession,
+) -> None:
+    """/support → modal with the whole intake → submission → case and confirmation."""
+    opened_before = len(slack.fake.of("views.open"))
+    assert slack.command("U0UMA", "C0UMBRELLA")[0] == 200
+    view = slack.fake.wait_for("views.open", opened_before + 1)[-1].params["view"]
+    assert view["type"] == "modal" and view["callback_id"] == "frontdoor-form"
+    ids = {b["block_id"] for b in view["blocks"] if b.get("type") == "input"}
+    assert {"case_type", "priority", "description"} <= ids
+    status, _ = slack.interaction(_submission("U0UMA", view, {
+        "case_type": "incident", "priority": "critical", "deployment": "identity-platform",
+        "field.product-type": "platform",
+        "description": "Identity platform sign-in fails with HTTP 502 for all our staff"}))
+    assert status == 200
+    review = slack.wait_post("C0UMBRELLA", "Please check and confirm")
+    slack.click("U0UMA", review, "Open the case")
+    confirmation = slack.wait_post("C0UMBRELLA", "is open")
+    assert "UMB-" in _all_text(confirmation)
+
+
+def test_slash_command_status_is_private(slack: SlackSession) -> None:
+    """/support status lists the organisation's open cases, visible only to the asker."""
+    before = len(slack.fake.of("chat.postEphemeral"))
+    assert slack.command("U0ALICE", "C0ACME", "status")[0] == 200
+    slack.fake.wait_for("chat.postEphemeral", before + 1)
+    slack.settle()
+    shown = slack.fake.of("chat.postEphemeral")[before:]
+    assert {c.params["user"] for c in shown} == {"U0ALICE"}
+    assert any("open case" in _all_text(c) for c in shown)
+    assert not any("UMB-" in _all_text(c) or "NORD-" in _all_text(c) for c in shown)
+
+
+def test_message_shortcut_turns_a_message_into_a_case_with_a_permalink(
+    slack: SlackSession,
+) -> None:
+    """The "File a support case" shortcut opens the form prefilled, with a permalink."""
+    before = len(slack.fake.of("views.open"))
+    payload = {"type": "message_action", "callback_id": "file-support-case",
+               "trigger_id": f"trig.{next(_ids)}", "team": {"id": TEAM_ID},
+               "user": {"id": "U0ADAM", "team_id": TEAM_ID}, "channel": {"id": "C0ACME"},
+               "message": {"type": "message", "user": "U0ADAM", "ts": _ts(),
+                           "text": "Nightly export job wrote zero rows again tonight"},
+               "response_url": slack.fake.url + "response"}
+    assert slack.interaction(payload)[0] == 200
+    view = slack.fake.wait_for("views.open", before + 1)[-1].params["view"]
+    description = next(b for b in view["blocks"] if b.get("block_id") == "description")
+    initial = description["element"].get("initial_value", "")
+    assert "Nightly export job" in initial and "northwind.slack.example/archives" in initial
+
+
+def test_ticket_emoji_files_the_message_in_its_thread(slack: SlackSession) -> None:
+    """Reacting with :ticket: starts the intake in that message's thread, prefilled."""
+    ts = _ts()
+    slack.fake.messages[("C0ACME", ts)] = {"ts": ts, "user": "U0ALICE",
+                                           "text": "Checkout page shows a blank screen on iOS"}
+    status, _ = slack.event({"type": "reaction_added", "user": "U0ALICE",
+                             "reaction": "ticket", "item_user": "U0ALICE",
+                             "item": {"type": "message", "channel": "C0ACME", "ts": ts},
+                             "event_ts": _ts()})
+    assert status == 200
+    slack.wait_post("C0ACME", "What kind of case", ts)
+    slack.say_in_thread("U0ALICE", "C0ACME", ts, "query")
+    review = slack.wait_post("C0ACME", "Please check", ts)
+    assert "Checkout page shows a blank screen" in _all_text(review)
+
+
+def test_partner_escalates_in_the_shared_channel_and_it_lands_with_history(
+    slack: SlackSession,
+) -> None:
+    """A partner files for a customer it serves and presses Escalate (reason and impact);
+    the escalation lands in the vendor's escalation channel with the case history."""
+    thread = slack.mention("U0PIA", "C0BLUEBRIDGE", "hello")
+    slack.wait_post("C0BLUEBRIDGE", "Which customer", thread)
+    for text, expect in [("Acme", "What kind of case"), ("query", "Describe"),
+                         ("Bulk import rejects files over 10 MB since the last release",
+                          "Please check")]:
+        slack.say_in_thread("U0PIA", "C0BLUEBRIDGE", thread, text)
+        slack.wait_post("C0BLUEBRIDGE", expect, thread)
+    slack.say_in_thread("U0PIA", "C0BLUEBRIDGE", thread, "open")
+    opened = slack.wait_post("C0BLUEBRIDGE", "is open", thread)
+    before = len(slack.fake.of("views.open"))
+    slack.click("U0PIA", opened, "Escalate", team="T0BLUEBRIDGE")
+    view = slack.fake.wait_for("views.open", before + 1)[-1].params["view"]
+    status, _ = slack.interaction(_submission("U0PIA", view, {
+        "text": "Customer's go-live is tomorrow; imports block their migration"},
+        team="T0BLUEBRIDGE"))
+    assert status == 200
+    landed = slack.wait_post("C0ESCALATE", "escalated")
+    assert "History" in _all_text(landed) and "opened" in _all_text(landed)
+
+
+def test_a_partner_from_the_wrong_workspace_is_not_recognised(slack: SlackSession) -> None:
+    """Slack Connect: the sender's own team decides who is speaking."""
+    before = len(slack.fake.of("chat.postEphemeral"))
+    ts = _ts()
+    slack.event({"type": "app_mention", "user": "U0PIA", "user_team": "T0IMPOSTOR",
+                 "channel": "C0BLUEBRIDGE", "text": f"<@{BOT_USER_ID}> status", "ts": ts,
+                 "event_ts": ts})
+    refusal = slack.fake.wait_for("chat.postEphemeral", before + 1)[-1]
+    assert "don't know your account" in _all_text(refusal)
+
+
+def test_engineer_first_reply_in_the_case_thread_acknowledges(slack: SlackSession) -> None:
+    """An engineer's first reply in the customer's case thread is the first human response."""
+    thread = slack.mention("U0ALICE", "C0ACME", "SSO login loops back to the start page")
+    slack.wait_post("C0ACME", "What kind of case", thread)
+    slack.say_in_thread("U0ALICE", "C0ACME", thread, "query")
+    slack.wait_post("C0ACME", "Please check", thread)
+    slack.say_in_thread("U0ALICE", "C0ACME", thread, "open")
+    slack.wait_post("C0ACME", "is open", thread)
+    slack.say_in_thread("U0BEN", "C0ACME", thread, "Looking at it now — which IdP?")
+    slack.wait_post("C0ACME", "picked up", thread)
+
+
+def test_app_home_shows_engineers_the_queue_and_customers_their_cases(
+    slack: SlackSession,
+) -> None:
+    """App Home: customers see their organisation's open cases; engineers the queue."""
+    before = len(slack.fake.of("views.publish"))
+    slack.event({"type": "app_home_opened", "user": "U0ANA", "channel": "D0ANA",
+                 "tab": "home", "event_ts": _ts()})
+    slack.event({"type": "app_home_opened", "user": "U0NILS", "channel": "D0NILS",
+                 "tab": "home", "event_ts": _ts()})
+    published = slack.fake.wait_for("views.publish", before + 2)[before:]
+    by_user = {c.params["user_id"]: json.dumps(c.params["view"]) for c in published}
+    assert "Queue" in by_user["U0ANA"] and "ACME-" in by_user["U0ANA"]
+    assert "ACME-" not in by_user["U0NILS"]
