@@ -41,6 +41,12 @@ log = logging.getLogger(__name__)
 SHORTCUT_CALLBACK_ID = "file-support-case"
 SLASH_COMMAND = "/support"
 EVENT_DEDUPE_SECONDS = 6 * 3600
+# What this front door listens to; manifest.json must subscribe to exactly these (a test checks).
+EVENTS = ("app_mention", "message", "reaction_added", "app_home_opened")
+# A "message" subscription in the manifest is per kind of conversation.
+MESSAGE_EVENT_KINDS = ("message.channels", "message.groups", "message.im")
+COMMANDS = (SLASH_COMMAND,)
+MESSAGE_SHORTCUTS = (SHORTCUT_CALLBACK_ID,)
 
 
 class SlackFrontDoor:
@@ -85,10 +91,11 @@ class SlackFrontDoor:
         app = self.app
         app.error(self._on_error)
         app.command(SLASH_COMMAND)(self._on_command)
-        app.event("app_mention")(self._on_mention)
-        app.event("message")(self._on_message)
-        app.event("reaction_added")(self._on_reaction)
-        app.event("app_home_opened")(self._on_home)
+        listeners = {"app_mention": self._on_mention, "message": self._on_message,
+                     "reaction_added": self._on_reaction, "app_home_opened": self._on_home}
+        assert set(listeners) == set(EVENTS)
+        for name in EVENTS:
+            app.event(name)(listeners[name])
         app.action(action_pattern(ActionId.CHOICE))(self._on_choice)
         app.action(action_pattern(ActionId.CASE))(self._on_choice)
         app.action(action_pattern(ActionId.OPEN_FORM))(self._on_open_form)
