@@ -367,6 +367,11 @@ def cmd_serve(args: argparse.Namespace) -> str:
     settings = Settings()
     if args.port is not None:
         settings = settings.model_copy(update={"port": args.port})
+    if args.socket_mode:
+        if not (settings.slack_app_token and settings.slack_bot_token):
+            raise UsageError("argument --socket-mode: needs SLACK_APP_TOKEN (xapp-…) and "
+                             "SLACK_BOT_TOKEN")
+        settings = settings.model_copy(update={"slack_socket_mode": True})
     configure_logging(settings.log_level)
     try:
         app = create_app(settings)
@@ -436,6 +441,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default: $PORT or 8080)")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
+    serve.add_argument("--socket-mode", action="store_true",
+                       help="receive Slack over Socket Mode (no public URL needed)")
 
     chat = sub.add_parser("chat", help="talk to the front door in this terminal")
     chat.add_argument("--as", dest="as_user", required=True, metavar="USER_ID",

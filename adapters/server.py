@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
 from adapters.settings import Settings
 from adapters.slack.app import SlackFrontDoor
@@ -101,6 +102,7 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
 
     slack: list[SlackFrontDoor] = []
+    sockets: list[AsyncSocketModeHandler] = []
 
     async def store_ctx(app: web.Application) -> AsyncIterator[None]:
         store = open_store(settings.redis_url, settings.frontdoor_db,
@@ -123,10 +125,18 @@ def create_app(settings: Settings) -> web.Application:
             slack.append(front)
             deliverers["slack"] = SlackDeliverer(front.client, store)
             log.info("slack front door on", extra={"slack_api": settings.slack_api_url})
+            if settings.slack_socket_mode and settings.slack_app_token:
+                socket = AsyncSocketModeHandler(
+                    front.app, settings.slack_app_token.get_secret_value())
+                await socket.connect_async()  # type: ignore[no-untyped-call]
+                sockets.append(socket)
+                log.info("slack socket mode connected")
         stop = asyncio.Event()
         worker = OutboxWorker(store, deliverers, f"web-{os.getpid()}-{uuid.uuid4().hex[:6]}")
         task = asyncio.create_task(_deliver_forever(worker, stop, wake))
         yield
+        for socket in sockets:
+            await socket.close_async()  # type: ignore[no-untyped-call]
         stop.set()
         wake.set()
         await task

@@ -35,4 +35,6 @@ class Settings(BaseSettings):
     frontdoor_ticket_emoji: str = Field(default="ticket", description="reaction that files "
                                         "the message as a case")
     port: int = Field(default=8080, gt=0, lt=65536)
+    slack_socket_mode: bool = Field(default=False, description="receive Slack over Socket "
+                                    "Mode (SLACK_APP_TOKEN) instead of POST /slack/events")
     log_level: str = "INFO"

@@ -43,6 +43,8 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     # (channel, ts) → message, for conversations.history (reactions look the message up)
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    acks: list[dict[str, Any]] = field(default_factory=list)
+    _sockets: list[web.WebSocketResponse] = field(default_factory=list)
     _failures: dict[str, _Failure] = field(default_factory=dict)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -106,9 +108,47 @@ class FakeSlack:
                         else "internal_error"}
                 return web.json_response(body, status=failure.status, headers=headers)
             ts = f"{int(time.time())}.{next(self._ts):06d}"
+        if method == "apps.connections.open":
+            if not str(token or "").startswith("xapp-"):
+                return web.json_response({"ok": False, "error": "not_allowed_token_type"})
+            base = self.url.removesuffix("/api/").replace("http://", "ws://")
+            return web.json_response({"ok": True, "url": f"{base}/link/?ticket=t{ts}"})
         if not token or not str(token).startswith("xoxb-"):
             return web.json_response({"ok": False, "error": "not_authed"})
         return web.json_response(self._answer(method, params, ts))
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, then push envelopes; record the acks."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": 1,
+                            "debug_info": {"host": "fake"}, "connection_info": {
+                                "app_id": "A0FRONTDOOR"}})
+        async for message in ws:
+            if message.type == 1:  # TEXT
+                with self._lock:
+                    self.acks.append(json.loads(message.data))
+        self._sockets.remove(ws)
+        return ws
+
+    def push_envelope(self, payload: dict[str, Any], kind: str = "events_api") -> str:
+        """Send an envelope to every connected Socket Mode client; returns its id."""
+        envelope_id = f"env-{next(self._ts)}"
+        envelope = {"envelope_id": envelope_id, "type": kind, "payload": payload,
+                    "accepts_response_payload": False, "retry_attempt": 0,
+                    "retry_reason": ""}
+        assert self._loop is not None
+        for ws in list(self._sockets):
+            asyncio.run_coroutine_threadsafe(ws.send_json(envelope), self._loop).result(5)
+        return envelope_id
+
+    def wait_connected(self, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not self._sockets:
+            time.sleep(0.05)
+        if not self._sockets:
+            raise AssertionError("no Socket Mode client connected")
 
     def _answer(self, method: str, params: dict[str, Any], ts: str) -> dict[str, Any]:
         if method == "auth.test":
@@ -152,6 +192,7 @@ class FakeSlack:
             app = web.Application()
             app.router.add_post("/api/{method}", self._api)
             app.router.add_get("/api/{method}", self._api)
+            app.router.add_get("/link/", self._socket)
             runner = web.AppRunner(app, access_log=None)
             loop.run_until_complete(runner.setup())
             site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -26,7 +26,8 @@ def free_port() -> int:
 class ServerProcess:
     """Start with `env` overrides; `post`/`get` return (status, JSON body)."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path,
+                 extra_args: tuple[str, ...] = ()) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         full_env = {k: v for k, v in os.environ.items()
@@ -35,7 +36,8 @@ class ServerProcess:
         self.log_path = log_path
         self._log = log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "adapters.cli", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "adapters.cli", "serve", "--port", str(self.port),
+             *extra_args],
             cwd=ROOT, env=full_env, stdout=self._log, stderr=subprocess.STDOUT)
         self._wait()
 

@@ -409,3 +409,28 @@ def test_app_home_shows_engineers_the_queue_and_customers_their_cases(
     by_user = {c.params["user_id"]: json.dumps(c.params["view"]) for c in published}
     assert "Queue" in by_user["U0ANA"] and "ACME-" in by_user["U0ANA"]
     assert "ACME-" not in by_user["U0NILS"]
+
+
+def test_socket_mode_takes_the_same_path(tmp_path: Path) -> None:
+    """`frontdoor serve --socket-mode`: events arrive over the websocket, are acknowledged,
+    and are handled by the same code as HTTP."""
+    fake = FakeSlack()
+    url = fake.start()
+    server = ServerProcess({"FRONTDOOR_DB": str(tmp_path / "sm.db"), "SLACK_BOT_TOKEN": BOT_TOKEN,
+                            "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": url,
+                            "SLACK_APP_TOKEN": "xapp-test-app-token"}, tmp_path / "sm.log",
+                           extra_args=("--socket-mode",))
+    try:
+        fake.wait_connected()
+        ts = _ts()
+        envelope = fake.push_envelope({
+            "token": "legacy", "team_id": TEAM_ID, "api_app_id": "A0FRONTDOOR",
+            "type": "event_callback", "event_id": "EvSocket1", "event_time": int(time.time()),
+            "event": {"type": "app_mention", "user": "U0ALICE", "channel": "C0ACME",
+                      "text": f"<@{BOT_USER_ID}> hello", "ts": ts, "event_ts": ts}})
+        session = SlackSession(server, fake)
+        session.wait_post("C0ACME", "What kind of case", ts)
+        assert any(a.get("envelope_id") == envelope for a in fake.acks)
+    finally:
+        server.stop()
+        fake.stop()
