@@ -124,15 +124,17 @@ class Handler:
     # -- forms and case threads (for platforms with modals and threads) ----------------------
 
     def intake_form(self, person: Person, at: datetime, customer_id: str | None = None,
-                    description: str | None = None) -> Form | None:
+                    description: str | None = None, case_type: str | None = None,
+                    values: dict[str, str] | None = None) -> Form | None:
         """The one-shot intake form for this person (first the customer, if they file for
-        several); None when they may file for nobody."""
+        several), shaped by the case type once it is chosen; None when they may file for
+        nobody."""
         ctx = self._context(person)
         if not ctx.customers:
             return None
         if customer_id is None and len(ctx.customers) > 1:
             return customer_form(ctx)
-        return one_shot_form(ctx, at, customer_id, description)
+        return one_shot_form(ctx, at, customer_id, description, case_type, values)
 
     async def case_thread_message(self, inbound: Inbound, case_id: str) -> Outcome:
         """Someone wrote in a case's own thread. An engineer's first reply there is the first

@@ -939,50 +939,73 @@ def customer_form(ctx: IntakeContext) -> Form:
 
 
 def one_shot_form(ctx: IntakeContext, at: datetime, customer_id: str | None = None,
-                  description: str | None = None) -> Form | None:
+                  description: str | None = None, case_type: str | None = None,
+                  values: Mapping[str, str] | None = None) -> Form | None:
     """The whole intake as one form, prefilled with `description` (a message turned into a
     case); None when the customer must be chosen first (see `customer_form`)."""
     state = start_state(at, ctx)
     if customer_id is not None and customer_id in ctx.customers:
         state.customer_id = customer_id
+    if case_type and state.customer_id:
+        try:
+            state.case_type = _check_type(ctx.pack_for(state.customer_id),
+                                          ctx.pack_for(state.customer_id).case_type(case_type),
+                                          ctx, state.customer_id)
+        except (PolicyError, ValueError):
+            state.case_type = None
     form = _one_shot_form(state, ctx)
     if form is None:
         return None
+    if values:  # keep what the person already entered when the form reshapes
+        form = Form(form.id, form.title, tuple(
+            FormField(f.id, f.label, f.kind, f.choices, f.required, f.hint,
+                      values.get(f.id) or f.value, f.refresh) for f in form.fields),
+            form.submit_label)
     fields = tuple(FormField(f.id, f.label, f.kind, f.choices, f.required, f.hint,
-                             description[:3000]) if f.id == "description" and description
-                   else f for f in form.fields)
+                             description[:3000], f.refresh)
+                   if f.id == "description" and description else f for f in form.fields)
     if len(ctx.customers) > 1 and state.customer_id:
         fields += (FormField("customer", "", "hidden", value=state.customer_id),)
     return Form(form.id, form.title, fields, form.submit_label)
 
 
 def _one_shot_form(state: IntakeState, ctx: IntakeContext) -> Form | None:
-    """Everything at once, for platforms with forms (Slack modal, Teams card, web)."""
+    """Everything at once, for platforms with forms (Slack modal, Teams card, web). Once the
+    case type is known the form only asks what that type needs, with the pack's guidance."""
     if state.customer_id is None:
         return None
     pack = ctx.pack_for(state.customer_id)
     customer = ctx.customers[state.customer_id]
     word = pack.priority_word
+    spec = pack.case_types.get(state.case_type or "")
     fields: list[FormField] = [
-        FormField("case_type", "Case type", "choice", _type_choices(pack, ctx, state.customer_id))
+        FormField("case_type", "Case type", "choice", _type_choices(pack, ctx, state.customer_id),
+                  value=state.case_type, refresh=True,
+                  hint=spec.description if spec else "Choose first: the form adapts to it")
     ]
-    fields.append(FormField(
-        "priority", word, "choice",
-        tuple(Choice(p, pack.priorities[p].label, pack.priorities[p].summary)
-              for p in pack.ordered_priorities()),
-        required=False, hint="Leave empty to answer the impact questions (incidents only)"))
-    for qid, question in pack.impact.questions.items():
-        fields.append(FormField(f"impact.{qid}", question.text, "choice",
-                                _impact_choices(question), required=False))
-    if customer.deployments:
+    if spec is None or spec.has_priority:
+        fields.append(FormField(
+            "priority", word, "choice",
+            tuple(Choice(p, pack.priorities[p].label, pack.priorities[p].summary)
+                  for p in pack.ordered_priorities()),
+            required=False, hint="Leave empty to answer the impact questions below"))
+        for qid, question in pack.impact.questions.items():
+            fields.append(FormField(f"impact.{qid}", question.text, "choice",
+                                    _impact_choices(question), required=False))
+    if customer.deployments and (spec is None or spec.needs_deployment):
         fields.append(FormField("deployment", "Deployment", "choice", tuple(
             Choice(d.name, d.name, d.environment) for d in customer.deployments),
             required=False, hint="Not needed for a query"))
-    for name, spec in pack.intake.items():
-        fields.append(FormField(f"field.{name}", spec.label,
-                                "choice" if spec.options else "text",
-                                tuple(Choice(o.id, o.label, o.hint) for o in spec.options),
-                                required=False, hint=spec.prompt))
+    for name, field_spec in pack.intake.items():
+        if spec is not None and field_spec.case_types is not None \
+                and state.case_type not in field_spec.case_types:
+            continue
+        if spec is None and field_spec.case_types == ():
+            continue
+        fields.append(FormField(f"field.{name}", field_spec.label,
+                                "choice" if field_spec.options else "text",
+                                tuple(Choice(o.id, o.label, o.hint) for o in field_spec.options),
+                                required=False, hint=field_spec.prompt))
     fields.append(FormField("description", "Description", "long_text",
                             hint="What happened, error messages, steps to reproduce"))
     return Form("intake", "File a support case", tuple(fields), "Review")

@@ -76,6 +76,7 @@ class FormField:
     required: bool = True
     hint: str = ""
     value: str | None = None
+    refresh: bool = False  # changing it reshapes the form (e.g. case type → priority guidance)
 
 
 @dataclass(frozen=True, slots=True)

@@ -434,3 +434,48 @@ def test_socket_mode_takes_the_same_path(tmp_path: Path) -> None:
     finally:
         server.stop()
         fake.stop()
+
+
+def test_the_modal_adapts_when_the_case_type_is_picked(slack: SlackSession) -> None:
+    """Dependent choices: picking a case type reshapes the modal (a Query has no priority)."""
+    before = len(slack.fake.of("views.open"))
+    assert slack.command("U0ALICE", "C0ACME")[0] == 200
+    view = slack.fake.wait_for("views.open", before + 1)[-1].params["view"]
+    picker = next(b for b in view["blocks"] if b.get("block_id") == "case_type")
+    assert picker.get("dispatch_action") is True
+    updates = len(slack.fake.of("views.update"))
+    payload = _submission("U0ALICE", view, {"case_type": "query"})
+    payload["type"] = "block_actions"
+    payload["container"] = {"type": "view", "view_id": "V123"}
+    payload["actions"] = [{"type": "static_select", "action_id": "value",
+                           "block_id": "case_type",
+                           "selected_option": {"value": "query",
+                                               "text": {"type": "plain_text",
+                                                        "text": "Query"}},
+                           "action_ts": _ts()}]
+    assert slack.interaction(payload)[0] == 200
+    updated = slack.fake.wait_for("views.update", updates + 1)[-1].params
+    ids = [b.get("block_id") for b in updated["view"]["blocks"] if b.get("type") == "input"]
+    assert "priority" not in ids and "deployment" not in ids and "description" in ids
+    assert updated["view_id"] == "V123"
+
+
+def test_direct_messages_hold_the_same_conversation_privately(slack: SlackSession) -> None:
+    """DM the bot: the same intake, in the DM, no thread."""
+    ts = _ts()
+    slack.event({"type": "message", "channel_type": "im", "user": "U0NANNA",
+                 "channel": "D0NANNA", "text": "hi", "ts": ts, "event_ts": ts})
+    first = slack.wait_post("D0NANNA", "What kind of case")
+    assert first.params.get("thread_ts") in (None, "")
+
+
+def test_the_bot_ignores_its_own_and_other_bots_messages(slack: SlackSession) -> None:
+    """Bot messages (ours or others') never start a conversation."""
+    before = slack.settle()
+    for extra in ({"bot_id": "BOTHER"}, {"subtype": "bot_message", "bot_id": "B1"},
+                  {"user": BOT_USER_ID, "bot_id": "BFRONTDOOR"}):
+        ts = _ts()
+        event = {"type": "message", "channel_type": "channel", "user": "U0ALICE",
+                 "channel": "C0ACME", "text": "hello there", "ts": ts, "event_ts": ts, **extra}
+        assert slack.event(event)[0] == 200
+    assert slack.settle() == before

@@ -24,6 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import blocks, translate
 from adapters.slack.actions import (
+    INPUT_ACTION_ID,
     VIEW_CALLBACK_ID,
     ActionId,
     SlackPayloadError,
@@ -100,6 +101,8 @@ class SlackFrontDoor:
         app.action(action_pattern(ActionId.CASE))(self._on_choice)
         app.action(action_pattern(ActionId.OPEN_FORM))(self._on_open_form)
         app.view(VIEW_CALLBACK_ID)(self._on_view)
+        app.action({"action_id": INPUT_ACTION_ID, "block_id": "case_type"})(
+            self._on_case_type_picked)
         app.shortcut(SHORTCUT_CALLBACK_ID)(self._on_shortcut)
 
     async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
@@ -390,6 +393,30 @@ class SlackFrontDoor:
             conversation_key(Inbound(person, place, _now())))
         customer = (state or {}).get("customer_id")
         return self.handler.intake_form(person, _now(), customer_id=customer)
+
+    async def _on_case_type_picked(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        """The case type was chosen in the modal: reshape the form for it (its priority
+        guidance, only the questions that type needs), keeping what was typed."""
+        await ack()
+        view = body.get("view") or {}
+        try:
+            metadata = translate.metadata_of_view(view)
+            values = translate.form_values_of_view(view)
+        except SlackPayloadError as exc:
+            log.info("ignored a malformed modal change: %s", exc)
+            return
+        user = (body.get("user") or {}).get("id")
+        person = await self._person(user, translate.speaker_team(body))
+        if person is None or not view.get("id"):
+            return
+        form = self.handler.intake_form(person, _now(), customer_id=values.get("customer"),
+                                        case_type=values.get("case_type"), values=values)
+        if form is None:
+            return
+        await self.client.views_update(
+            view_id=str(view["id"]), hash=view.get("hash"),
+            view=blocks.render_modal(form, blocks.metadata_for(form, metadata.channel,
+                                                               metadata.thread)))
 
     async def _on_view(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         try:

@@ -428,6 +428,8 @@ def _input_block(f: FormField) -> Block:
     }
     if f.hint.strip():
         block["hint"] = _plain(f.hint, HINT_MAX)
+    if f.refresh and options:
+        block["dispatch_action"] = True  # Slack tells us at once, so the form can adapt
     return block
 
 
