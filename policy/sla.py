@@ -109,6 +109,8 @@ class ClockStatus:
     stopped_at: datetime | None
     remaining: timedelta | None
     explanation: str
+    # When the given fractions of the target are used up (reminders), while it runs.
+    thresholds: tuple[tuple[float, datetime], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,8 +253,12 @@ def sla_status(
     events: Sequence[CaseEvent],
     now: datetime,
     display_tz: ZoneInfo | None = None,
+    fractions: Sequence[float] = (),
 ) -> SlaStatus:
-    """Every clock of a case at `now`, folded from its history (events in any order)."""
+    """Every clock of a case at `now`, folded from its history (events in any order).
+
+    With `fractions` (e.g. 0.5, 0.75, 0.9), each running clock also says when that share
+    of its target is used up — in coverage time, so a reminder never falls outside it."""
     require_aware(now, "now")
     history = sorted(events, key=lambda e: e.at)
     for event in history:
@@ -288,6 +294,7 @@ def sla_status(
             clocks[name] = _clock(
                 name, spec.label, spec.starts, spec.stops,
                 spec.paused_while_waiting_on_customer, target, past, now, calendar, tz, opened.at,
+                fractions,
             )
     every, next_update = _status_updates(assessment, past, now, calendar)
     return SlaStatus(
@@ -322,6 +329,7 @@ def _clock(
     calendar: BusinessCalendar,
     tz: ZoneInfo,
     reported_at: datetime,
+    fractions: Sequence[float] = (),
 ) -> ClockStatus:
     def status(state: ClockState, **kw: object) -> ClockStatus:
         base: dict[str, object] = {
@@ -380,15 +388,7 @@ def _clock(
 
     # The due: where the target runs out along the running segments (for a clock that stopped
     # early, where it would have run out had the last segment gone on).
-    consumed = timedelta(0)
-    due: datetime | None = None
-    for seg_start, seg_end in segments:
-        left = duration - consumed
-        piece = None if seg_end is None else calendar.business_time_between(seg_start, seg_end)
-        if piece is None or piece >= left or (seg_start, seg_end) == segments[-1]:
-            due = calendar.add_business_time(seg_start, left)
-            break
-        consumed += piece
+    due = _when_used(segments, calendar, duration)
     if paused_by and stopped_at is None and segments:
         paused_at = segments[-1][1]
         if due is None or paused_at is None or due > paused_at:
@@ -417,8 +417,28 @@ def _clock(
         late = calendar.business_time_between(due, now)
         return status("breached", started_at=start, due=due, remaining=-late,
                       explanation=explanation)
+    thresholds = tuple((f, at) for f in fractions
+                       if 0 < f < 1 and (at := _when_used(segments, calendar, duration * f))
+                       is not None)
     return status("running", started_at=start, due=due,
-                  remaining=calendar.business_time_between(now, due), explanation=explanation)
+                  remaining=calendar.business_time_between(now, due), explanation=explanation,
+                  thresholds=thresholds)
+
+
+def _when_used(
+    segments: Sequence[tuple[datetime, datetime | None]], calendar: BusinessCalendar,
+    amount: timedelta,
+) -> datetime | None:
+    """Where `amount` of business time runs out along the running segments (for a clock that
+    stopped early, where it would have run out had the last segment gone on)."""
+    consumed = timedelta(0)
+    for seg_start, seg_end in segments:
+        left = amount - consumed
+        piece = None if seg_end is None else calendar.business_time_between(seg_start, seg_end)
+        if piece is None or piece >= left or (seg_start, seg_end) == segments[-1]:
+            return calendar.add_business_time(seg_start, left)
+        consumed += piece
+    return None
 
 
 def _status_updates(

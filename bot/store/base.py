@@ -99,3 +99,26 @@ class Store(Protocol):
 
     async def outbox_pending(self) -> int:
         """How many items wait (for health and metrics)."""
+
+    # -- case timers (the scheduler: one entry per case, its next moment) ---------------------
+
+    async def schedule_case(self, case_id: str, due_at: datetime | None) -> None:
+        """Set when the case next needs the scheduler (None: never). Replaces the previous
+        entry; an entry currently leased keeps its lease (the holder's release decides)."""
+
+    async def claim_due_cases(
+        self, now: datetime, limit: int, lease_seconds: float, worker: str
+    ) -> list[tuple[str, datetime]]:
+        """Lease up to `limit` cases whose moment is due (due_at <= now), earliest first, as
+        (case id, due_at). A leased entry is not claimable until its lease expires (its
+        worker died); cost must not grow with the number of scheduled cases."""
+
+    async def release_case(
+        self, case_id: str, worker: str, next_due: datetime | None
+    ) -> None:
+        """The holder is done with this case: schedule its next moment (None: remove). If the
+        case was re-scheduled meanwhile (schedule_case while leased), keep the earlier of
+        the two moments. Ignored when `worker` no longer holds the lease."""
+
+    async def scheduled_cases(self) -> int:
+        """How many cases have a moment scheduled (health, metrics, benchmarks)."""
