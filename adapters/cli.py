@@ -386,6 +386,36 @@ def cmd_serve(args: argparse.Namespace) -> str:
     return ""
 
 
+def cmd_worker(_args: argparse.Namespace) -> str:
+    """The scheduler process; with Redis run as many as you like."""
+    import asyncio
+
+    from adapters.logs import configure_logging
+    from adapters.settings import Settings
+    from adapters.worker import run_worker
+
+    settings = Settings()
+    configure_logging(settings.log_level)
+    asyncio.run(run_worker(settings))
+    return ""
+
+
+def cmd_tick(args: argparse.Namespace) -> dict[str, Any]:
+    """Fire what is due at --at once (operators, tests)."""
+    import asyncio
+
+    from adapters.logs import configure_logging
+    from adapters.settings import Settings
+    from adapters.worker import run_tick
+
+    if args.at.tzinfo is None:
+        raise UsageError(f"argument --at: {args.at.isoformat()} has no offset")
+    settings = Settings()
+    configure_logging(settings.log_level)
+    fired, delivered = asyncio.run(run_tick(settings, args.at))
+    return {"at": args.at.isoformat(), "cases_fired": fired, "posts_delivered": delivered}
+
+
 def cmd_chat(args: argparse.Namespace) -> str:
     """The same conversation in a terminal (reads lines, prints replies as text)."""
     import asyncio
@@ -444,6 +474,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--socket-mode", action="store_true",
                        help="receive Slack over Socket Mode (no public URL needed)")
 
+    sub.add_parser("worker", help="run the scheduler: SLA reminders, breaches, escalations")
+    tick = sub.add_parser("tick", help="fire every SLA timer due at an instant once, then exit")
+    tick.add_argument("--at", required=True, type=_instant, help="ISO 8601 instant with offset")
+
     chat = sub.add_parser("chat", help="talk to the front door in this terminal")
     chat.add_argument("--as", dest="as_user", required=True, metavar="USER_ID",
                       help="a person's id from the deployment file")
@@ -454,7 +488,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {"sla": cmd_sla, "scope": cmd_scope, "policy": cmd_policy, "demo": cmd_demo,
-                "serve": cmd_serve, "chat": cmd_chat}
+                "serve": cmd_serve, "chat": cmd_chat, "worker": cmd_worker, "tick": cmd_tick}
     try:
         result = handlers[args.command](args)
     except UsageError as exc:

@@ -8,7 +8,6 @@ Resources (the store) open and close with the app (`cleanup_ctx`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import uuid
@@ -23,10 +22,12 @@ from adapters.settings import Settings
 from adapters.slack.app import SlackFrontDoor
 from adapters.slack.delivery import SlackDeliverer
 from adapters.web.routes import HANDLER, add_routes
+from adapters.worker import notice_sink, run_loops, scheduler_settings
 from bot.deployment import Directory, load_deployment
 from bot.errors import StoreError
 from bot.handler import Handler, HandlerSettings
 from bot.outbox import Deliverer, OutboxWorker
+from bot.scheduler import Scheduler
 from bot.store import open_store
 from bot.store.base import Store
 
@@ -78,23 +79,6 @@ async def metrics(_: web.Request) -> web.Response:
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-async def _deliver_forever(worker: OutboxWorker, stop: asyncio.Event,
-                           wake: asyncio.Event) -> None:
-    """Deliver what is due; sleep until something is enqueued here (`wake`) or half a
-    second passes (another process may have enqueued)."""
-    while not stop.is_set():
-        try:
-            delivered = await worker.run_once()
-        except Exception:
-            log.exception("outbox delivery pass failed")
-            delivered = 0
-        if delivered:
-            continue
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), 0.5)
-        wake.clear()
-
-
 def create_app(settings: Settings) -> web.Application:
     """Build the app; the deployment file is validated here, before anything listens."""
     directory = Directory(load_deployment(settings.frontdoor_config))
@@ -109,8 +93,11 @@ def create_app(settings: Settings) -> web.Application:
                            settings.frontdoor_redis_prefix)
         await store.open()
         app[STORE] = store
+        rescheduler = Scheduler(store, directory, notice_sink(store, directory, settings),
+                                "web-reschedule", scheduler_settings(settings))
         handler = Handler(store, directory, HandlerSettings(
-            idle_timeout=timedelta(minutes=settings.frontdoor_idle_minutes)))
+            idle_timeout=timedelta(minutes=settings.frontdoor_idle_minutes)),
+            on_case_change=rescheduler.reschedule)
         app[HANDLER] = handler
         log.info("store open", extra={"store": "redis" if settings.redis_url else "sqlite"})
         wake = asyncio.Event()
@@ -132,8 +119,14 @@ def create_app(settings: Settings) -> web.Application:
                 sockets.append(socket)
                 log.info("slack socket mode connected")
         stop = asyncio.Event()
-        worker = OutboxWorker(store, deliverers, f"web-{os.getpid()}-{uuid.uuid4().hex[:6]}")
-        task = asyncio.create_task(_deliver_forever(worker, stop, wake))
+        ident = f"web-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        worker = OutboxWorker(store, deliverers, ident)
+        # With SQLite this process is the only one: it runs the scheduler too. With Redis,
+        # `frontdoor worker` processes do (any number of them).
+        scheduler = None if settings.redis_url else Scheduler(
+            store, directory, notice_sink(store, directory, settings), ident,
+            scheduler_settings(settings))
+        task = asyncio.create_task(run_loops(scheduler, worker, stop, wake))
         yield
         for socket in sockets:
             await socket.close_async()  # type: ignore[no-untyped-call]

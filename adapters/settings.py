@@ -34,7 +34,22 @@ class Settings(BaseSettings):
     frontdoor_idle_minutes: int = Field(default=30, gt=0)
     frontdoor_ticket_emoji: str = Field(default="ticket", description="reaction that files "
                                         "the message as a case")
+    frontdoor_reminders: str = Field(default="50,75,90", description="reminders before each "
+                                     "due, in % of the target, comma-separated")
     port: int = Field(default=8080, gt=0, lt=65536)
     slack_socket_mode: bool = Field(default=False, description="receive Slack over Socket "
                                     "Mode (SLACK_APP_TOKEN) instead of POST /slack/events")
     log_level: str = "INFO"
+
+    def reminder_fractions(self) -> tuple[float, ...]:
+        """FRONTDOOR_REMINDERS as fractions (50,75,90 → 0.5, 0.75, 0.9)."""
+        out = []
+        for part in self.frontdoor_reminders.split(","):
+            part = part.strip().rstrip("%")
+            if not part:
+                continue
+            value = float(part) / 100
+            if not 0 < value < 1:
+                raise ValueError(f"FRONTDOOR_REMINDERS: {part}% is not between 0 and 100")
+            out.append(value)
+        return tuple(sorted(set(out)))

@@ -10,6 +10,7 @@ resolved by optimistic concurrency: a stale write is reloaded, re-checked and re
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -83,10 +84,20 @@ class ActResult:
     previous: CaseRecord | None = None
 
 
+CaseChanged = Callable[[str, datetime], Awaitable[None]]
+"""Called after every write to a case (the scheduler re-computes its timer)."""
+
+
 class CaseService:
-    def __init__(self, store: Store, directory: Directory) -> None:
+    def __init__(self, store: Store, directory: Directory,
+                 on_change: CaseChanged | None = None) -> None:
         self.store = store
         self.directory = directory
+        self.on_change = on_change
+
+    async def _changed(self, case_id: str, at: datetime) -> None:
+        if self.on_change is not None:
+            await self.on_change(case_id, at)
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -149,6 +160,7 @@ class CaseService:
                 reason="The customer approved a paid consulting request.",
                 data={"clause": draft.scope.clause if draft.scope else None}))
         stored = await self.store.create_case(case, events)
+        await self._changed(case_id, at)
         await self._audit(person, "file", True, draft.customer_id, case_id, at,
                           f"{kind} {draft.case_type} {draft.priority or ''}".strip())
         log.info("case opened", extra={"case_id": case_id, "customer_id": draft.customer_id,
@@ -185,6 +197,7 @@ class CaseService:
                                           priority=priority, minutes=minutes, level=level)
             try:
                 stored = await self.store.update_case(updated, case.version, events)
+                await self._changed(case.id, at)
             except StaleWriteError:
                 log.info("stale case write, retrying",
                          extra={"case_id": case.id, "attempt": attempt + 1})

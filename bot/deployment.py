@@ -208,6 +208,11 @@ class Directory:
     def person(self, person_id: str) -> Person | None:
         return self._people.get(person_id)
 
+    def platform_id(self, person_id: str, platform: str) -> str | None:
+        """The person's user id on a platform (for mentions), if the deployment file has it."""
+        return next((uid for (plat, uid), pid in self._by_platform.items()
+                     if plat == platform and pid == person_id), None)
+
     def by_platform(self, platform: str, platform_user_id: str) -> Person | None:
         if platform == "web":
             return self._people.get(platform_user_id)

@@ -17,7 +17,14 @@ from typing import Any
 
 from bot.access import may
 from bot.cards import case_card, reader_tz
-from bot.cases import NEEDS_TEXT, TRANSITIONS, ActResult, CaseService, escalation_ladder
+from bot.cases import (
+    NEEDS_TEXT,
+    TRANSITIONS,
+    ActResult,
+    CaseChanged,
+    CaseService,
+    escalation_ladder,
+)
 from bot.deployment import Customer, Directory
 from bot.errors import FrontdoorError, StaleWriteError
 from bot.intake import (
@@ -74,10 +81,11 @@ class HandlerSettings:
 
 class Handler:
     def __init__(self, store: Store, directory: Directory,
-                 settings: HandlerSettings | None = None) -> None:
+                 settings: HandlerSettings | None = None,
+                 on_case_change: CaseChanged | None = None) -> None:
         self.store = store
         self.directory = directory
-        self.cases = CaseService(store, directory)
+        self.cases = CaseService(store, directory, on_case_change)
         self.settings = settings or HandlerSettings()
 
     # -- identities -------------------------------------------------------------------------------

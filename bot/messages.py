@@ -132,6 +132,7 @@ class Notice:
     audience: Literal["customer", "engineers", "escalations", "war_room", "partner"]
     reply: Reply
     kind: str = "update"
+    mentions: tuple[str, ...] = ()  # people (ids) to mention where the platform can
 
 
 @dataclass(slots=True)

@@ -29,5 +29,6 @@ def describe_event(directory: Directory, case: CaseRecord, event: CaseEventRecor
         "sla_suspended": f"{who} suspended the SLA on {case.id}{reason}",
         "sla_reinstated": f"{who} reinstated the SLA on {case.id}",
         "consulting_approved": f"{who} approved a paid consulting request ({case.id})",
+        "sla_notice": f"{case.id}: {event.reason or 'SLA notice'}",
     }
     return texts.get(event.kind, f"{case.id}: {event.kind.replace('_', ' ')}{reason}")

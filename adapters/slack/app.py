@@ -31,6 +31,7 @@ from adapters.slack.actions import (
     action_pattern,
 )
 from adapters.slack.delivery import SlackPost, outbox_item, remember
+from adapters.slack.notices import notice_items
 from bot.deployment import Directory
 from bot.errors import FrontdoorError
 from bot.handler import Handler, conversation_key
@@ -493,51 +494,7 @@ class SlackFrontDoor:
                     and case.origin.thread == place.thread)
 
     async def _notice_items(self, notice: Notice, now: datetime) -> list[OutboxItem]:
-        channels = self.directory.deployment.vendor.channels.get("slack")
-        case = await self.store.get_case(notice.case_id)
-        if case is None:
-            return []
-        reply = notice.reply
-        headline = reply.text.splitlines()[0] if reply.text else ""
-        card_only = Reply(reply.text.split("\n", 1)[-1] if reply.card else reply.text,
-                          card=reply.card, actions=reply.actions)
-        items: list[OutboxItem] = []
-
-        def add(post: SlackPost) -> None:
-            items.append(outbox_item(post, case.id, now=now))
-
-        if notice.audience == "engineers" and channels:
-            key = f"{case.id}:engineers"
-            if notice.kind == "new_case":
-                add(SlackPost(op="card", channel=channels.engineers, card_key=key,
-                              message=blocks.render_message(reply)))
-            else:
-                add(SlackPost(op="card", channel=channels.engineers, card_key=key,
-                              message=blocks.render_message(card_only)))
-                add(SlackPost(op="thread_reply", channel=channels.engineers, card_key=key,
-                              message=blocks.render_message(Reply(headline))))
-        elif notice.audience in {"escalations", "war_room"} and channels:
-            target = channels.escalations if notice.audience == "escalations" else \
-                channels.war_room
-            if target:
-                add(SlackPost(op="post", channel=target, message=blocks.render_message(reply)))
-        elif notice.audience == "customer":
-            origin = case.origin
-            if origin is None or origin.platform != "slack":
-                return []
-            key = f"{case.id}:customer"
-            add(SlackPost(op="card", channel=origin.conversation, thread_ts=origin.thread,
-                          card_key=key, message=blocks.render_message(card_only)))
-            add(SlackPost(op="post", channel=origin.conversation, thread_ts=origin.thread,
-                          message=blocks.render_message(Reply(reply.text.split("\n")[0]
-                                                              if reply.card else reply.text))))
-        elif notice.audience == "partner":
-            customer = self.directory.customer(case.customer_id)
-            partner = self.directory.deployment.partners.get(customer.partner or "")
-            if partner and partner.slack_channels:
-                add(SlackPost(op="post", channel=partner.slack_channels[0],
-                              message=blocks.render_message(Reply(headline))))
-        return items
+        return await notice_items(self.store, self.directory, notice, now)
 
     async def _send(self, items: list[OutboxItem]) -> None:
         if items:

@@ -1,0 +1,135 @@
+"""The scheduler process (`frontdoor worker`), one-shot ticks (`frontdoor tick --at`), and the
+loops the web process runs itself when the store is SQLite.
+
+Composition only: the scheduler (bot/) decides what is due; here its notices become outbox
+items for each configured platform, and the outbox worker delivers them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.settings import Settings
+from adapters.slack.delivery import SlackDeliverer
+from adapters.slack.notices import notice_items
+from bot.deployment import Directory, load_deployment
+from bot.messages import Notice
+from bot.outbox import Deliverer, OutboxWorker
+from bot.records import OutboxItem
+from bot.scheduler import NoticeSink, Scheduler, SchedulerSettings
+from bot.store import open_store
+from bot.store.base import Store
+
+log = logging.getLogger(__name__)
+
+
+def scheduler_settings(settings: Settings) -> SchedulerSettings:
+    return SchedulerSettings(reminder_fractions=settings.reminder_fractions())
+
+
+def notice_sink(store: Store, directory: Directory, settings: Settings) -> NoticeSink:
+    """Notices → outbox items for every platform this deployment uses (each with a key
+    derived from the moment, so a re-fired timer never posts twice)."""
+
+    async def sink(notices: Sequence[Notice], key: str, now: datetime) -> None:
+        items: list[OutboxItem] = []
+        for index, notice in enumerate(notices):
+            if settings.slack_bot_token:
+                items += await notice_items(store, directory, notice, now,
+                                            key=f"{key}/{index}")
+        if items:
+            await store.enqueue_outbox(items)
+
+    return sink
+
+
+def deliverers(settings: Settings, store: Store) -> dict[str, Deliverer]:
+    out: dict[str, Deliverer] = {}
+    if settings.slack_bot_token:
+        client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(),
+                                base_url=settings.slack_api_url)
+        out["slack"] = SlackDeliverer(client, store)
+    return out
+
+
+def worker_id(kind: str) -> str:
+    return f"{kind}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+async def run_loops(scheduler: Scheduler | None, outbox: OutboxWorker, stop: asyncio.Event,
+                    wake: asyncio.Event | None = None,
+                    clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    """Fire due timers and deliver the outbox until `stop`; idle waits are short polls (the
+    schedule itself is data in the store, not sleeps)."""
+    while not stop.is_set():
+        busy = 0
+        if scheduler is not None:
+            try:
+                busy += await scheduler.tick(clock())
+            except Exception:
+                log.exception("scheduler tick failed")
+        try:
+            busy += await outbox.run_once()
+        except Exception:
+            log.exception("outbox delivery pass failed")
+        if busy:
+            continue
+        waiter = wake if wake is not None else stop
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(waiter.wait(), 0.5)
+        if wake is not None:
+            wake.clear()
+
+
+async def run_worker(settings: Settings) -> None:
+    """`frontdoor worker`: the scheduler and the outbox, until SIGTERM/SIGINT."""
+    directory = Directory(load_deployment(settings.frontdoor_config))
+    store = open_store(settings.redis_url, settings.frontdoor_db, settings.frontdoor_redis_prefix)
+    await store.open()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        ident = worker_id("worker")
+        scheduler = Scheduler(store, directory, notice_sink(store, directory, settings), ident,
+                              scheduler_settings(settings))
+        outbox = OutboxWorker(store, deliverers(settings, store), ident)
+        log.info("worker started", extra={"worker": ident})
+        await run_loops(scheduler, outbox, stop)
+    finally:
+        await store.close()
+
+
+async def run_tick(settings: Settings, at: datetime) -> tuple[int, int]:
+    """`frontdoor tick --at`: fire what is due at `at` once, deliver what that decided, exit.
+    Returns (cases fired, posts delivered)."""
+    directory = Directory(load_deployment(settings.frontdoor_config))
+    store = open_store(settings.redis_url, settings.frontdoor_db, settings.frontdoor_redis_prefix)
+    await store.open()
+    try:
+        ident = worker_id("tick")
+        scheduler = Scheduler(store, directory, notice_sink(store, directory, settings), ident,
+                              scheduler_settings(settings))
+        fired = 0
+        while (n := await scheduler.tick(at)) > 0:
+            fired += n
+            if fired > 100_000:
+                break
+        outbox = OutboxWorker(store, deliverers(settings, store), ident, clock=lambda: at)
+        delivered = 0
+        while (n := await outbox.run_once()) > 0:
+            delivered += n
+        return fired, delivered
+    finally:
+        await store.close()
