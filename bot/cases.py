@@ -143,6 +143,7 @@ class CaseService:
                               thread=origin.thread),
             scope=draft.scope,
             consulting_approved_by=person.id if draft.consulting_approved else None,
+            billable=draft.billable,
             created_at=at, updated_at=at,
         )
         facts: dict[str, Any] = {

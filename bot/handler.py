@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -180,8 +180,20 @@ class Handler:
             clocks_preview=self._clocks_preview, explain_preview=self._explain_preview,
         )
 
+    async def query_usage(self, customer_id: str) -> tuple[int, int | None]:
+        """(query minutes used, the plan's limit in minutes or None). All of the customer's
+        queries count: the deployment file knows no subscription term yet."""
+        customer = self.directory.customer(customer_id)
+        _, plan = self.directory.pack_of(customer_id).plan(customer.plan)
+        if plan.query_hours is None:
+            return 0, None
+        cases = await self.store.list_cases([customer_id], open_only=False)
+        return sum(c.query_minutes for c in cases), plan.query_hours * 60
+
     async def _intake(self, inbound: Inbound, key: str) -> Outcome:
         ctx = self._context(inbound.person)
+        usage = {cid: await self.query_usage(cid) for cid in ctx.customers}
+        ctx = replace(ctx, query_usage=usage)
         for _ in range(_STATE_RETRIES):
             raw, version = await self.store.load_conversation(key)
             state = IntakeState.model_validate(raw) if raw else None
@@ -467,11 +479,34 @@ class Handler:
             outcome.notices.append(Notice(case.id, "escalations", case_card(
                 self.directory, _viewer("engineer", case), case, events, now,
                 f"{said}\nHistory:\n{history}"), kind=action))
+        if action == "log_hours":
+            outcome.notices += await self._query_hours_notices(case, result)
         has_partner = case.partner_id or self.directory.customer(case.customer_id).partner
         if has_partner and action in {"escalate", "resolve", "acknowledge"} \
                 and person.role != "partner":
             outcome.notices.append(Notice(case.id, "partner", Reply(said), kind=action))
         return outcome
+
+
+    async def _query_hours_notices(self, case: CaseRecord, result: ActResult) -> list[Notice]:
+        """At 80 % and 100 % of the plan's query hours, tell the customer's admin (their
+        case thread) and the engineers — once per threshold crossed."""
+        used, limit = await self.query_usage(case.customer_id)
+        if not limit:
+            return []
+        logged = int(result.events[-1].data.get("minutes", 0)) if result.events else 0
+        before = used - logged
+        customer = self.directory.customer(case.customer_id)
+        out: list[Notice] = []
+        for share in (0.8, 1.0):
+            if before < share * limit <= used:
+                text = (f"{customer.name} has used {used / 60:.1f} of its {limit // 60} query "
+                        f"hours ({round(100 * used / limit)} %)."
+                        + (" New queries will be billable before they are accepted."
+                           if share >= 1.0 else ""))
+                out.append(Notice(case.id, "customer", Reply(text), "query_hours"))
+                out.append(Notice(case.id, "engineers", Reply(text), "query_hours"))
+        return out
 
 
 def conversation_key(inbound: Inbound) -> str:

@@ -103,6 +103,7 @@ class CaseDraft:
     scope: ScopeVerdict | None
     consulting_request: bool = False
     consulting_approved: bool = False
+    billable: bool = False  # a query beyond the plan's query hours
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,8 @@ class IntakeContext:
     idle_timeout: timedelta
     clocks_preview: Callable[[CaseDraft, datetime], list[str]]
     explain_preview: Callable[[CaseDraft, datetime], list[str]]
+    # Per customer: (query minutes used this term, the plan's limit in minutes or None).
+    query_usage: Mapping[str, tuple[int, int | None]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -450,6 +453,14 @@ def _facts(state: IntakeState, ctx: IntakeContext) -> CaseFacts:
     )
 
 
+def _over_query_limit(state: IntakeState, ctx: IntakeContext) -> bool:
+    """Konneqt: queries are capped by the plan's query hours; beyond, a new query is billable."""
+    if state.case_type != "query" or state.customer_id is None:
+        return False
+    used, limit = ctx.query_usage.get(state.customer_id, (0, None))
+    return limit is not None and used >= limit
+
+
 def draft_of(state: IntakeState, ctx: IntakeContext, *, consulting: bool = False) -> CaseDraft:
     assert state.customer_id and state.case_type
     facts = _facts(state, ctx)
@@ -471,6 +482,7 @@ def draft_of(state: IntakeState, ctx: IntakeContext, *, consulting: bool = False
         scope=state.scope,
         consulting_request=consulting,
         consulting_approved=consulting,
+        billable=_over_query_limit(state, ctx),
     )
 
 
@@ -659,6 +671,12 @@ def _confirm(state: IntakeState, pack: Pack, customer: Customer, ctx: IntakeCont
         lines.append(f"• Scope: filed for review ({draft.scope.clause})")
     if draft.hypercare:
         lines.append("• Hypercare: this deployment is in hypercare")
+    if draft.billable:
+        _, plan_spec = pack.plan(customer.plan)
+        lines.append(f"• Billable: {customer.name} has used the {plan_spec.query_hours} query "
+                     f"hours of its {plan_spec.label} plan, so this query will be billed "
+                     f"({pack.query_hours.clause if pack.query_hours else 'query limits'}). "
+                     "Opening it accepts that.")
     lines += ctx.clocks_preview(draft, now)
     return Reply("\n".join(lines), choices=(
         Choice("confirm:open", "Open the case", "File it now"),
