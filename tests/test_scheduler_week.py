@@ -232,3 +232,40 @@ async def test_a_timer_fired_twice_notifies_once(sim: Sim) -> None:
     await sim.store.schedule_case(case, when)
     await sim.scheduler.tick(when)
     assert first >= 1 and len(sim.notices) == first
+
+
+async def test_waiting_on_the_customer_moves_the_timers_and_resolving_cancels_them(
+    sim: Sim,
+) -> None:
+    """Konneqt: waiting for the customer's information pauses the workaround and resolution
+    clocks, so their reminders move by the pause; resolving cancels every timer."""
+    case = await sim.open("alice", "acme", "incident", "P1", t(NY, 2026, 11, 23, 8, 0))
+    await sim.run(case, t(NY, 2026, 11, 24, 17, 0), [
+        at(t(NY, 2026, 11, 23, 8, 10), "acknowledge"),
+        at(t(NY, 2026, 11, 23, 9, 10), "ask_customer", text="Which version?"),
+        at(t(NY, 2026, 11, 24, 9, 10), "provide_info", who="alice", text="4.2"),
+    ])
+    # Workaround 24 h from Mon 08:10: 1 h used by 09:10, then paused for 9 business hours
+    # (Mon 09:10–17:00, Tue 08:00–09:10); 50 % (12 h) is 11 h after Tue 09:10: Tue 7 h 50
+    # to 17:00, Wed 08:00 + 3 h 10 → Wed 11:10 (without the pause it would be Tue 11:10).
+    store = sim.store
+    case_rec = await store.get_case(case)
+    events = await store.case_events(case)
+    assert case_rec is not None
+    upcoming = next_moment(DIRECTORY, case_rec, events, t(NY, 2026, 11, 24, 17, 0),
+                           sim.settings)
+    assert upcoming is not None
+    reminders = [e for e in events if e.kind == "sla_notice"
+                 and e.data.get("clock") == "workaround"]
+    assert reminders == []  # nothing fired during the pause
+    await sim.run(case, t(NY, 2026, 11, 25, 12, 0))
+    fired = [(c, when) for m, c, _, when in await sim.fired(case) if m == "reminder"
+             and c == "workaround"]
+    assert fired == [("workaround", t(NY, 2026, 11, 25, 11, 10))]
+    ana = DIRECTORY.person("ana")
+    assert ana is not None
+    await sim.cases.act(ana, case, "resolve", t(NY, 2026, 11, 25, 12, 0), text="patched")
+    case_rec = await store.get_case(case)
+    assert case_rec is not None
+    assert next_moment(DIRECTORY, case_rec, await store.case_events(case),
+                       t(NY, 2026, 11, 25, 12, 0), sim.settings) is None
