@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -27,6 +28,21 @@ def epoch_micros(at: datetime, field: str) -> int:
     if at.tzinfo is None or at.utcoffset() is None:
         raise StoreError(f"{field} must be a timezone-aware datetime, got naive {at.isoformat()}")
     return (at - _EPOCH) // timedelta(microseconds=1)
+
+
+def from_epoch_micros(micros: int | str) -> datetime:
+    """The aware UTC instant of `epoch_micros` (exact), from an int or the text of one.
+
+    Redis may print a score it returns in exponent form (`1.741e+15`): read it exactly."""
+    if isinstance(micros, str):
+        try:
+            micros = int(micros)
+        except ValueError:
+            try:
+                micros = int(Decimal(micros))
+            except (ArithmeticError, ValueError) as exc:
+                raise StoreError(f"a stored instant {micros!r} is unreadable") from exc
+    return _EPOCH + timedelta(microseconds=micros)
 
 
 def dump_state(state: dict[str, Any]) -> str:

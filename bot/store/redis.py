@@ -20,6 +20,10 @@ Why it is shaped like this:
   scored by due time), a sorted set of leased items (scored by lease expiry), and a FIFO
   list per case. A claim reads the first due members of the first set with
   `ZRANGEBYSCORE … LIMIT`, so it costs O(log N + limit), whatever is queued behind.
+- Case timers (see "Timer keys" below) follow the same pattern with less: a case not
+  leased is nothing but one member of a sorted set scored by its due time, so a million
+  scheduled cases cost a million sorted-set entries and nothing else, and a claim costs
+  O(log N + limit). Only leased cases carry more: one field of a hash, with the holder.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from bot.store._codec import (
     clean_error,
     dump_state,
     epoch_micros,
+    from_epoch_micros,
     load_state,
     own_events,
     parse,
@@ -261,6 +266,101 @@ return {1, ''}
 
 RECLAIM_BATCH = 1_000  # most expired leases returned to the claimable set per claim
 
+# -- Timer keys (P is the store prefix) ---------------------------------------------------------
+#
+#   P timers:due      zset: member case id, score due_at in microseconds since the epoch; the
+#                     cases a claim may take (not leased, or whose lease ran out)
+#   P timers:leased   zset: member case id, score lease expiry in microseconds
+#   P timers:lease    hash: field case id, value "<due>:<pending>:<holder>" while a holder is
+#                     recorded: the due score the case was claimed at, a moment scheduled
+#                     while leased ('' when none) and the worker. Kept after the lease ran
+#                     out (and the case went back to timers:due) until it is released or
+#                     claimed again, so a late holder may still release it.
+#
+# A case is in at most one of the zsets, so ZCARD(due) + ZCARD(leased) = scheduled_cases.
+# Every key is passed in KEYS. Scores go in as Python's integer text, or as Redis printed
+# them (WITHSCORES): Lua compares them with tonumber (exact below 2^53 µs, the year 2255)
+# but never prints a number it computed.
+
+_TIMER_HELPERS = """
+local function lease_of(v)  -- due, pending ('' when none), holder
+  return string.match(v, '^([^:]*):([^:]*):(.*)$')
+end
+"""
+
+# KEYS: due, lease. ARGV: case id, due (micros) or '' to remove.
+# Returns 1 when scheduled (or removed), 0 when noted as pending behind a recorded holder.
+_SCHEDULE_CASE = (
+    _TIMER_HELPERS
+    + """
+local v = redis.call('HGET', KEYS[2], ARGV[1])
+if v then
+  local due, _, holder = lease_of(v)
+  redis.call('HSET', KEYS[2], ARGV[1], due .. ':' .. ARGV[2] .. ':' .. holder)
+  return 0
+end
+if ARGV[2] == '' then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+else
+  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+end
+return 1
+"""
+)
+
+# KEYS: due, leased, lease. ARGV: now, lease expiry, limit, worker, most expired to reclaim.
+# Returns per claimed case 2 values: case id, due (as Redis prints the score).
+_CLAIM_DUE_CASES = (
+    _TIMER_HELPERS
+    + """
+local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, ARGV[5])
+for _, id in ipairs(expired) do
+  redis.call('ZREM', KEYS[2], id)
+  local v = redis.call('HGET', KEYS[3], id)
+  if v then redis.call('ZADD', KEYS[1], (lease_of(v)), id) end  -- the holder stays recorded
+end
+local out = {}
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, ARGV[3])
+for i = 1, #due, 2 do
+  local id, score = due[i], due[i + 1]
+  local pending = ''
+  local v = redis.call('HGET', KEYS[3], id)
+  if v then
+    local _, p = lease_of(v)
+    pending = p
+  end
+  redis.call('ZREM', KEYS[1], id)
+  redis.call('ZADD', KEYS[2], ARGV[2], id)
+  redis.call('HSET', KEYS[3], id, score .. ':' .. pending .. ':' .. ARGV[4])
+  out[#out + 1] = id
+  out[#out + 1] = score
+end
+return out
+"""
+)
+
+# KEYS: due, leased, lease. ARGV: case id, worker, next due (micros) or '' for none.
+# Returns {1, ''} when released, {0, ''} when no holder is recorded, {-1, holder} otherwise.
+_RELEASE_CASE = (
+    _TIMER_HELPERS
+    + """
+local v = redis.call('HGET', KEYS[3], ARGV[1])
+if not v then return {0, ''} end
+local _, pending, holder = lease_of(v)
+if holder ~= ARGV[2] then return {-1, holder} end
+redis.call('HDEL', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+local nxt = ARGV[3]
+if pending ~= '' and (nxt == '' or tonumber(pending) < tonumber(nxt)) then nxt = pending end
+if nxt == '' then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+else
+  redis.call('ZADD', KEYS[1], nxt, ARGV[1])
+end
+return {1, ''}
+"""
+)
+
 
 def redact_url(url: str) -> str:
     """The URL as an operator may see it: any password (user info or query) replaced."""
@@ -300,6 +400,9 @@ class RedisStore:
         self._claim_outbox: AsyncScript | None = None
         self._complete_outbox: AsyncScript | None = None
         self._defer_outbox: AsyncScript | None = None
+        self._schedule_case: AsyncScript | None = None
+        self._claim_due_cases: AsyncScript | None = None
+        self._release_case: AsyncScript | None = None
 
     def __repr__(self) -> str:
         return f"RedisStore({self._safe_url!r}, prefix={self._prefix!r})"
@@ -333,6 +436,9 @@ class RedisStore:
         self._claim_outbox = client.register_script(_CLAIM_OUTBOX)
         self._complete_outbox = client.register_script(_COMPLETE_OUTBOX)
         self._defer_outbox = client.register_script(_DEFER_OUTBOX)
+        self._schedule_case = client.register_script(_SCHEDULE_CASE)
+        self._claim_due_cases = client.register_script(_CLAIM_DUE_CASES)
+        self._release_case = client.register_script(_RELEASE_CASE)
         self._redis = client
         log.info("Redis store open at %s with prefix %r", self._safe_url, self._prefix)
 
@@ -647,6 +753,51 @@ class RedisStore:
         async with self._errors("count outbox items"):
             return int(await self._client().scard(self._outbox_key("ids")))
 
+    # -- case timers --------------------------------------------------------------------------
+
+    def _timer_keys(self, *names: str) -> list[str]:
+        return [self._key("timers", name) for name in names]
+
+    async def schedule_case(self, case_id: str, due_at: datetime | None) -> None:
+        due = "" if due_at is None else str(epoch_micros(due_at, "due_at"))
+        async with self._errors(f"schedule case {case_id}"):
+            await self._script(self._schedule_case)(
+                keys=self._timer_keys("due", "lease"), args=[case_id, due]
+            )
+
+    async def claim_due_cases(
+        self, now: datetime, limit: int, lease_seconds: float, worker: str
+    ) -> list[tuple[str, datetime]]:
+        if lease_seconds <= 0:
+            raise ValueError(f"lease_seconds must be positive, got {lease_seconds}")
+        if limit <= 0:
+            return []
+        at = epoch_micros(now, "now")
+        until = epoch_micros(now + timedelta(seconds=lease_seconds), "now")
+        args: list[str | int] = [str(at), str(until), limit, worker, RECLAIM_BATCH]
+        async with self._errors("claim due cases"):
+            flat = await self._script(self._claim_due_cases)(
+                keys=self._timer_keys("due", "leased", "lease"), args=args
+            )
+        return [(str(flat[i]), from_epoch_micros(str(flat[i + 1]))) for i in range(0, len(flat), 2)]
+
+    async def release_case(self, case_id: str, worker: str, next_due: datetime | None) -> None:
+        due = "" if next_due is None else str(epoch_micros(next_due, "next_due"))
+        async with self._errors(f"release case {case_id}"):
+            outcome, holder = await self._script(self._release_case)(
+                keys=self._timer_keys("due", "leased", "lease"), args=[case_id, worker, due]
+            )
+        if int(outcome) != 1:
+            _release_ignored(case_id, worker, holder or None)
+
+    async def scheduled_cases(self) -> int:
+        async with self._errors("count scheduled cases"):
+            pipe = self._client().pipeline(transaction=True)  # one instant for both counts
+            pipe.zcard(self._key("timers", "due"))
+            pipe.zcard(self._key("timers", "leased"))
+            due, leased = await pipe.execute()
+        return int(due) + int(leased)
+
 
 def _ignored(action: str, item_id: str, worker: str, exists: bool, holder: object) -> None:
     """A late or foreign complete/defer: the lease moved on, or the item is gone."""
@@ -664,6 +815,17 @@ def _ignored(action: str, item_id: str, worker: str, exists: bool, holder: objec
         worker,
         why,
         extra={"item_id": item_id, "worker": worker},
+    )
+
+
+def _release_ignored(case_id: str, worker: str, holder: str | None) -> None:
+    """A late or foreign release: another worker took the case over, or it is not leased."""
+    log.info(
+        "release of case timer %s by %s ignored: %s",
+        case_id,
+        worker,
+        f"the lease is held by {holder}" if holder else "it is not leased",
+        extra={"case_id": case_id, "worker": worker},
     )
 
 

@@ -20,6 +20,13 @@ Why it is shaped like this:
   heads whose lease is still live, so its cost does not grow with the items queued behind
   them. Completing a head deletes it and flags the case's next item. Delivered keys are
   remembered in their own table for 7 days (wall-clock time).
+- Case timers are one row per scheduled case (`timers`). A row not leased is found through a
+  partial index on its due time, so a claim reads the first due rows and stops: its cost
+  does not grow with the cases scheduled later. A leased row leaves that index; its lease
+  expiry has an index of its own, through which a claim also finds the (few) rows whose
+  lease ran out. The holder stays recorded until the row is released or claimed again, so
+  a late holder may still release it if nobody else took it. A `schedule_case` while a
+  holder is recorded only notes `pending_due`; the release keeps the earlier moment.
 """
 
 from __future__ import annotations
@@ -50,6 +57,7 @@ from bot.store._codec import (
     clean_error,
     dump_state,
     epoch_micros,
+    from_epoch_micros,
     load_state,
     own_events,
     parse,
@@ -57,7 +65,7 @@ from bot.store._codec import (
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2  # 2: the outbox tables
+SCHEMA_VERSION = 3  # 2: the outbox tables; 3: the case timers
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -121,6 +129,15 @@ CREATE TABLE IF NOT EXISTS outbox_delivered (
     expires_at  REAL NOT NULL  -- unix time
 );
 CREATE INDEX IF NOT EXISTS outbox_delivered_by_expiry ON outbox_delivered (expires_at);
+CREATE TABLE IF NOT EXISTS timers (
+    case_id      TEXT PRIMARY KEY,  -- no foreign key: the scheduler may outlive a case
+    due_at       INTEGER NOT NULL,  -- microseconds since the epoch
+    lease_owner  TEXT,              -- the worker that claimed it, until released
+    lease_until  INTEGER,           -- microseconds, NULL exactly when lease_owner is
+    pending_due  INTEGER            -- microseconds: scheduled while leased, NULL if none
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS timers_due ON timers (due_at, case_id) WHERE lease_owner IS NULL;
+CREATE INDEX IF NOT EXISTS timers_leases ON timers (lease_until) WHERE lease_until IS NOT NULL;
 """
 
 _OPEN = sorted(OPEN_STATUSES)
@@ -549,6 +566,84 @@ class SqliteStore:
         rows = await self._select("count outbox items", "SELECT COUNT(*) FROM outbox")
         return int(rows[0][0])
 
+    # -- case timers --------------------------------------------------------------------------
+
+    async def schedule_case(self, case_id: str, due_at: datetime | None) -> None:
+        due = None if due_at is None else epoch_micros(due_at, "due_at")
+        async with self._write(f"schedule case {case_id}") as db:
+            async with db.execute(
+                "SELECT lease_owner FROM timers WHERE case_id = ?", (case_id,)
+            ) as cur:
+                row = await cur.fetchone()
+            if row is not None and row[0] is not None:
+                # leased: the holder's release decides, keeping the earlier moment
+                await db.execute(
+                    "UPDATE timers SET pending_due = ? WHERE case_id = ?", (due, case_id)
+                )
+            elif due is None:
+                await db.execute("DELETE FROM timers WHERE case_id = ?", (case_id,))
+            else:
+                await db.execute(
+                    "INSERT INTO timers (case_id, due_at) VALUES (?, ?)"
+                    " ON CONFLICT (case_id) DO UPDATE SET due_at = excluded.due_at",
+                    (case_id, due),
+                )
+
+    async def claim_due_cases(
+        self, now: datetime, limit: int, lease_seconds: float, worker: str
+    ) -> list[tuple[str, datetime]]:
+        if lease_seconds <= 0:
+            raise ValueError(f"lease_seconds must be positive, got {lease_seconds}")
+        if limit <= 0:
+            return []
+        at = epoch_micros(now, "now")
+        until = epoch_micros(now + timedelta(seconds=lease_seconds), "now")
+        async with self._write("claim due cases") as db:
+            async with db.execute(
+                "SELECT case_id, due_at FROM timers"
+                " WHERE lease_owner IS NULL AND due_at <= ? ORDER BY due_at, case_id LIMIT ?",
+                (at, limit),
+            ) as cur:
+                rows = [(str(r[0]), int(r[1])) for r in await cur.fetchall()]
+            async with db.execute(  # leases that ran out: their holder died (or is late)
+                "SELECT case_id, due_at FROM timers"
+                " WHERE lease_until <= ? AND due_at <= ? ORDER BY lease_until LIMIT ?",
+                (at, at, limit),
+            ) as cur:
+                rows += [(str(r[0]), int(r[1])) for r in await cur.fetchall()]
+            rows.sort(key=lambda r: (r[1], r[0]))
+            del rows[limit:]
+            await db.executemany(
+                "UPDATE timers SET lease_owner = ?, lease_until = ? WHERE case_id = ?",
+                [(worker, until, case_id) for case_id, _ in rows],
+            )
+        return [(case_id, from_epoch_micros(due)) for case_id, due in rows]
+
+    async def release_case(self, case_id: str, worker: str, next_due: datetime | None) -> None:
+        due = None if next_due is None else epoch_micros(next_due, "next_due")
+        async with self._write(f"release case {case_id}") as db:
+            async with db.execute(
+                "SELECT lease_owner, pending_due FROM timers WHERE case_id = ?", (case_id,)
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None or row[0] != worker:
+                _release_ignored(case_id, worker, None if row is None else row[0])
+                return
+            if row[1] is not None and (due is None or int(row[1]) < due):
+                due = int(row[1])  # re-scheduled while leased, earlier: that moment wins
+            if due is None:
+                await db.execute("DELETE FROM timers WHERE case_id = ?", (case_id,))
+            else:
+                await db.execute(
+                    "UPDATE timers SET due_at = ?, lease_owner = NULL, lease_until = NULL,"
+                    " pending_due = NULL WHERE case_id = ?",
+                    (due, case_id),
+                )
+
+    async def scheduled_cases(self) -> int:
+        rows = await self._select("count scheduled cases", "SELECT COUNT(*) FROM timers")
+        return int(rows[0][0])
+
 
 def _ignored(action: str, item_id: str, worker: str, exists: bool, holder: object) -> None:
     """A late or foreign complete/defer: the lease moved on, or the item is gone."""
@@ -566,6 +661,17 @@ def _ignored(action: str, item_id: str, worker: str, exists: bool, holder: objec
         worker,
         why,
         extra={"item_id": item_id, "worker": worker},
+    )
+
+
+def _release_ignored(case_id: str, worker: str, holder: str | None) -> None:
+    """A late or foreign release: another worker took the case over, or it is not leased."""
+    log.info(
+        "release of case timer %s by %s ignored: %s",
+        case_id,
+        worker,
+        f"the lease is held by {holder}" if holder else "it is not leased",
+        extra={"case_id": case_id, "worker": worker},
     )
 
 
