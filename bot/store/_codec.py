@@ -7,6 +7,7 @@ by one sorts exactly as it would by the other.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -115,3 +116,19 @@ def clean_error(text: str, limit: int = OUTBOX_ERROR_MAX) -> str:
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return text
+
+
+def ignored_settlement(log: logging.Logger, action: str, item_id: str, worker: str,
+                       exists: bool, holder: object) -> None:
+    """A late or foreign outbox complete/defer: the lease moved on, or the item is gone."""
+    why = ("no such item (already delivered?)" if not exists
+           else f"the lease is held by {holder}" if holder else "it is not leased")
+    log.info("outbox %s of %s by %s ignored: %s", action, item_id, worker, why,
+             extra={"item_id": item_id, "worker": worker})
+
+
+def ignored_release(log: logging.Logger, case_id: str, worker: str, holder: str | None) -> None:
+    """A late or foreign timer release: another worker took the case over, or it is idle."""
+    log.info("release of case timer %s by %s ignored: %s", case_id, worker,
+             f"the lease is held by {holder}" if holder else "it is not leased",
+             extra={"case_id": case_id, "worker": worker})

@@ -56,6 +56,8 @@ from bot.store._codec import (
     dump_state,
     epoch_micros,
     from_epoch_micros,
+    ignored_release,
+    ignored_settlement,
     load_state,
     own_events,
     parse,
@@ -738,7 +740,7 @@ class RedisStore:
         async with self._errors(f"complete outbox item {item_id}"):
             outcome, holder = await self._script(self._complete_outbox)(keys=keys, args=args)
         if int(outcome) != 1:
-            _ignored("complete", item_id, worker, int(outcome) == -1, holder)
+            ignored_settlement(log, "complete", item_id, worker, int(outcome) == -1, holder)
 
     async def defer_outbox(self, item_id: str, worker: str, until: datetime, error: str) -> None:
         keys = [self._outbox_key("ready"), self._outbox_key("leased")]
@@ -747,7 +749,7 @@ class RedisStore:
         async with self._errors(f"defer outbox item {item_id}"):
             outcome, holder = await self._script(self._defer_outbox)(keys=keys, args=args)
         if int(outcome) != 1:
-            _ignored("defer", item_id, worker, int(outcome) == -1, holder)
+            ignored_settlement(log, "defer", item_id, worker, int(outcome) == -1, holder)
 
     async def outbox_pending(self) -> int:
         async with self._errors("count outbox items"):
@@ -788,7 +790,7 @@ class RedisStore:
                 keys=self._timer_keys("due", "leased", "lease"), args=[case_id, worker, due]
             )
         if int(outcome) != 1:
-            _release_ignored(case_id, worker, holder or None)
+            ignored_release(log, case_id, worker, holder or None)
 
     async def scheduled_cases(self) -> int:
         async with self._errors("count scheduled cases"):
@@ -798,35 +800,6 @@ class RedisStore:
             due, leased = await pipe.execute()
         return int(due) + int(leased)
 
-
-def _ignored(action: str, item_id: str, worker: str, exists: bool, holder: object) -> None:
-    """A late or foreign complete/defer: the lease moved on, or the item is gone."""
-    why = (
-        "no such item (already delivered?)"
-        if not exists
-        else f"the lease is held by {holder}"
-        if holder
-        else "it is not leased"
-    )
-    log.info(
-        "outbox %s of %s by %s ignored: %s",
-        action,
-        item_id,
-        worker,
-        why,
-        extra={"item_id": item_id, "worker": worker},
-    )
-
-
-def _release_ignored(case_id: str, worker: str, holder: str | None) -> None:
-    """A late or foreign release: another worker took the case over, or it is not leased."""
-    log.info(
-        "release of case timer %s by %s ignored: %s",
-        case_id,
-        worker,
-        f"the lease is held by {holder}" if holder else "it is not leased",
-        extra={"case_id": case_id, "worker": worker},
-    )
 
 
 def _secrets(url: str) -> list[str]:

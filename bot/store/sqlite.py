@@ -58,6 +58,8 @@ from bot.store._codec import (
     dump_state,
     epoch_micros,
     from_epoch_micros,
+    ignored_release,
+    ignored_settlement,
     load_state,
     own_events,
     parse,
@@ -522,7 +524,8 @@ class SqliteStore:
             ) as cur:
                 row = await cur.fetchone()
             if row is None or row[3] != worker:
-                _ignored("complete", item_id, worker, row is not None, row and row[3])
+                ignored_settlement(log, "complete", item_id, worker, row is not None,
+                                   row and row[3])
                 return
             seq, key, case_id = int(row[0]), str(row[1]), row[2]
             await db.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
@@ -546,7 +549,7 @@ class SqliteStore:
             ) as cur:
                 row = await cur.fetchone()
             if row is None or row[1] != worker:
-                _ignored("defer", item_id, worker, row is not None, row and row[1])
+                ignored_settlement(log, "defer", item_id, worker, row is not None, row and row[1])
                 return
             item = parse(OutboxItem, row[2])
             deferred = item.model_copy(
@@ -627,7 +630,7 @@ class SqliteStore:
             ) as cur:
                 row = await cur.fetchone()
             if row is None or row[0] != worker:
-                _release_ignored(case_id, worker, None if row is None else row[0])
+                ignored_release(log, case_id, worker, None if row is None else row[0])
                 return
             if row[1] is not None and (due is None or int(row[1]) < due):
                 due = int(row[1])  # re-scheduled while leased, earlier: that moment wins
@@ -644,35 +647,6 @@ class SqliteStore:
         rows = await self._select("count scheduled cases", "SELECT COUNT(*) FROM timers")
         return int(rows[0][0])
 
-
-def _ignored(action: str, item_id: str, worker: str, exists: bool, holder: object) -> None:
-    """A late or foreign complete/defer: the lease moved on, or the item is gone."""
-    why = (
-        "no such item (already delivered?)"
-        if not exists
-        else f"the lease is held by {holder}"
-        if holder
-        else "it is not leased"
-    )
-    log.info(
-        "outbox %s of %s by %s ignored: %s",
-        action,
-        item_id,
-        worker,
-        why,
-        extra={"item_id": item_id, "worker": worker},
-    )
-
-
-def _release_ignored(case_id: str, worker: str, holder: str | None) -> None:
-    """A late or foreign release: another worker took the case over, or it is not leased."""
-    log.info(
-        "release of case timer %s by %s ignored: %s",
-        case_id,
-        worker,
-        f"the lease is held by {holder}" if holder else "it is not leased",
-        extra={"case_id": case_id, "worker": worker},
-    )
 
 
 async def _changed(db: aiosqlite.Connection, sql: str, params: Sequence[Any]) -> int:
