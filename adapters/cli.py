@@ -427,6 +427,40 @@ def cmd_chat(args: argparse.Namespace) -> str:
     return ""
 
 
+def cmd_teams_package(args: argparse.Namespace) -> dict[str, Any]:
+    """Build the Teams app package (manifest.json and icons) for upload."""
+    from pathlib import Path
+
+    from adapters.settings import Settings
+    from adapters.teams.package import PackageError, PackageOptions, write_package
+    from bot.deployment import load_deployment
+    from bot.errors import ConfigError
+
+    settings = Settings()
+    if not settings.microsoft_app_id.strip():
+        raise UsageError("MICROSOFT_APP_ID: set it to the bot's Microsoft app id (a GUID) "
+                         "from its Azure Bot registration")
+    try:
+        vendor = load_deployment(settings.frontdoor_config).vendor.name
+    except ConfigError as exc:
+        raise UsageError(f"FRONTDOOR_CONFIG: {exc}") from None
+    options = PackageOptions(
+        app_id=settings.microsoft_app_id.strip(), vendor=vendor, version=args.version,
+        name=args.name, website_url=settings.frontdoor_teams_website_url,
+        privacy_url=settings.frontdoor_teams_privacy_url,
+        terms_url=settings.frontdoor_teams_terms_url,
+        accent_color=settings.frontdoor_teams_accent_color, domains=tuple(args.domain or ()))
+    output = Path(args.output)
+    try:
+        manifest = write_package(output, options)
+    except PackageError as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"argument --output: cannot write {output}: {exc.strerror}") from None
+    return {"package": str(output), "app_id": manifest["id"], "version": manifest["version"],
+            "manifest_version": manifest["manifestVersion"]}
+
+
 # ---- parser and entry point
 
 
@@ -478,6 +512,15 @@ def build_parser() -> argparse.ArgumentParser:
     tick = sub.add_parser("tick", help="fire every SLA timer due at an instant once, then exit")
     tick.add_argument("--at", required=True, type=_instant, help="ISO 8601 instant with offset")
 
+    package = sub.add_parser("teams-package", help="build the Teams app package (zip) to upload")
+    package.add_argument("--output", default="frontdoor-teams.zip", metavar="PATH",
+                         help="where to write the zip (default frontdoor-teams.zip)")
+    package.add_argument("--version", default="1.0.0", help="the app's version (1.0.0); "
+                         "raise it for every upload of a changed package")
+    package.add_argument("--name", default="Frontdoor", help="the app's short name in Teams")
+    package.add_argument("--domain", action="append", metavar="HOST",
+                         help="a domain the app links to (validDomains); repeatable")
+
     chat = sub.add_parser("chat", help="talk to the front door in this terminal")
     chat.add_argument("--as", dest="as_user", required=True, metavar="USER_ID",
                       help="a person's id from the deployment file")
@@ -488,7 +531,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {"sla": cmd_sla, "scope": cmd_scope, "policy": cmd_policy, "demo": cmd_demo,
-                "serve": cmd_serve, "chat": cmd_chat, "worker": cmd_worker, "tick": cmd_tick}
+                "serve": cmd_serve, "chat": cmd_chat, "worker": cmd_worker, "tick": cmd_tick,
+                "teams-package": cmd_teams_package}
     try:
         result = handlers[args.command](args)
     except UsageError as exc:

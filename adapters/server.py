@@ -21,6 +21,8 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from adapters.settings import Settings
 from adapters.slack.app import SlackFrontDoor
 from adapters.slack.delivery import SlackDeliverer
+from adapters.teams.app import TeamsFrontDoor
+from adapters.teams.wiring import teams_config
 from adapters.web.routes import HANDLER, add_routes
 from adapters.worker import notice_sink, run_loops, scheduler_settings
 from bot.deployment import Directory, load_deployment
@@ -82,11 +84,13 @@ async def metrics(_: web.Request) -> web.Response:
 def create_app(settings: Settings) -> web.Application:
     """Build the app; the deployment file is validated here, before anything listens."""
     directory = Directory(load_deployment(settings.frontdoor_config))
+    teams_settings = teams_config(settings)
     app = web.Application(middlewares=[errors_as_json], client_max_size=1024 * 1024)
     app[SETTINGS] = settings
 
     slack: list[SlackFrontDoor] = []
     sockets: list[AsyncSocketModeHandler] = []
+    teams: list[TeamsFrontDoor] = []
 
     async def store_ctx(app: web.Application) -> AsyncIterator[None]:
         store = open_store(settings.redis_url, settings.frontdoor_db,
@@ -118,6 +122,12 @@ def create_app(settings: Settings) -> web.Application:
                 await socket.connect_async()  # type: ignore[no-untyped-call]
                 sockets.append(socket)
                 log.info("slack socket mode connected")
+        teams_door = TeamsFrontDoor(config=teams_settings, handler=handler,
+                                    store=store, directory=directory, kick=wake.set)
+        await teams_door.start()
+        teams.append(teams_door)
+        if teams_door.mode != "off":
+            deliverers["teams"] = teams_door.deliverer
         stop = asyncio.Event()
         ident = f"web-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         worker = OutboxWorker(store, deliverers, ident)
@@ -130,6 +140,8 @@ def create_app(settings: Settings) -> web.Application:
         yield
         for socket in sockets:
             await socket.close_async()  # type: ignore[no-untyped-call]
+        for door in teams:
+            await door.close()
         stop.set()
         wake.set()
         await task
@@ -141,10 +153,16 @@ def create_app(settings: Settings) -> web.Application:
                                       "(SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET)"}, status=503)
         return await slack[0].route(request)
 
+    async def teams_messages(request: web.Request) -> web.StreamResponse:
+        if not teams:
+            return web.json_response({"error": "starting up"}, status=503)
+        return await teams[0].route(request)
+
     app.cleanup_ctx.append(store_ctx)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_post("/slack/events", slack_events)
+    app.router.add_post("/api/messages", teams_messages)
     if settings.frontdoor_web_chat:
         add_routes(app)
     return app

@@ -23,6 +23,22 @@ class Settings(BaseSettings):
     microsoft_app_password: SecretStr | None = None
     microsoft_app_tenant_id: str = ""
     microsoft_app_type: str = "MultiTenant"
+    frontdoor_teams_emulator: bool | None = Field(
+        default=None, description="without MICROSOFT_APP_ID, accept unauthenticated Bot "
+        "Framework Emulator requests on /api/messages (anyone can claim any identity: local "
+        "only); default: on when FRONTDOOR_WEB_CHAT is")
+    frontdoor_teams_service_url: str | None = Field(
+        default=None, description="Bot Framework service URL for proactive posts to a Teams "
+        "conversation no message came from yet; default with MICROSOFT_APP_ID: Teams' "
+        "global https://smba.trafficmanager.net/teams/ (a government cloud has its own)")
+    frontdoor_test_botframework_openid_url: str | None = Field(
+        default=None, description="TEST ONLY: check Teams tokens against this OpenID "
+        "metadata instead of the Bot Framework's, and send a fixed test token outbound "
+        "instead of asking Azure AD. Never set it in production.")
+    frontdoor_teams_website_url: str = "https://frontdoor.example.com/"
+    frontdoor_teams_privacy_url: str = "https://frontdoor.example.com/privacy"
+    frontdoor_teams_terms_url: str = "https://frontdoor.example.com/terms"
+    frontdoor_teams_accent_color: str = "#2F5EA8"
     redis_url: str | None = None
     frontdoor_redis_prefix: str = Field(default="fd:", min_length=1,
                                         description="key prefix, to share one Redis")
@@ -36,6 +52,9 @@ class Settings(BaseSettings):
                                         "the message as a case")
     frontdoor_reminders: str = Field(default="50,75,90", description="reminders before each "
                                      "due, in % of the target, comma-separated")
+    frontdoor_scheduler_lease_seconds: float = Field(
+        default=60.0, gt=0, description="how long a worker holds a claimed case timer; a "
+        "worker killed mid-fire delays that case's notices by up to this long")
     port: int = Field(default=8080, gt=0, lt=65536)
     slack_socket_mode: bool = Field(default=False, description="receive Slack over Socket "
                                     "Mode (SLACK_APP_TOKEN) instead of POST /slack/events")

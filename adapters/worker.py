@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.settings import Settings
 from adapters.slack.delivery import SlackDeliverer
 from adapters.slack.notices import notice_items
+from adapters.teams.wiring import teams_deliverer, with_teams
 from bot.deployment import Directory, load_deployment
 from bot.messages import Notice
 from bot.outbox import Deliverer, OutboxWorker
@@ -33,7 +34,8 @@ log = logging.getLogger(__name__)
 
 
 def scheduler_settings(settings: Settings) -> SchedulerSettings:
-    return SchedulerSettings(reminder_fractions=settings.reminder_fractions())
+    return SchedulerSettings(reminder_fractions=settings.reminder_fractions(),
+                             lease_seconds=settings.frontdoor_scheduler_lease_seconds)
 
 
 def notice_sink(store: Store, directory: Directory, settings: Settings) -> NoticeSink:
@@ -49,15 +51,19 @@ def notice_sink(store: Store, directory: Directory, settings: Settings) -> Notic
         if items:
             await store.enqueue_outbox(items)
 
-    return sink
+    return with_teams(sink, store, directory, settings)
 
 
-def deliverers(settings: Settings, store: Store) -> dict[str, Deliverer]:
+def deliverers(settings: Settings, store: Store, directory: Directory) -> dict[str, Deliverer]:
+    """The posting side for a process without inbound routes (`worker`, `tick`)."""
     out: dict[str, Deliverer] = {}
     if settings.slack_bot_token:
         client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(),
                                 base_url=settings.slack_api_url)
         out["slack"] = SlackDeliverer(client, store)
+    teams = teams_deliverer(settings, store, directory)
+    if teams is not None:
+        out["teams"] = teams
     return out
 
 
@@ -104,7 +110,7 @@ async def run_worker(settings: Settings) -> None:
         ident = worker_id("worker")
         scheduler = Scheduler(store, directory, notice_sink(store, directory, settings), ident,
                               scheduler_settings(settings))
-        outbox = OutboxWorker(store, deliverers(settings, store), ident)
+        outbox = OutboxWorker(store, deliverers(settings, store, directory), ident)
         log.info("worker started", extra={"worker": ident})
         await run_loops(scheduler, outbox, stop)
     finally:
@@ -126,7 +132,8 @@ async def run_tick(settings: Settings, at: datetime) -> tuple[int, int]:
             fired += n
             if fired > 100_000:
                 break
-        outbox = OutboxWorker(store, deliverers(settings, store), ident, clock=lambda: at)
+        outbox = OutboxWorker(store, deliverers(settings, store, directory), ident,
+                              clock=lambda: at)
         delivered = 0
         while (n := await outbox.run_once()) > 0:
             delivered += n

@@ -999,7 +999,7 @@ def _one_shot_form(state: IntakeState, ctx: IntakeContext) -> Form | None:
     fields: list[FormField] = [
         FormField("case_type", "Case type", "choice", _type_choices(pack, ctx, state.customer_id),
                   value=state.case_type, refresh=True,
-                  hint=spec.description if spec else "Choose first: the form adapts to it")
+                  hint=spec.description if spec else "What kind of case is it?")
     ]
     if spec is None or spec.has_priority:
         fields.append(FormField(

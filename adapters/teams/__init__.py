@@ -1,0 +1,1 @@
+"""The Microsoft Teams front door: Bot Framework activities in, Adaptive Cards out."""

@@ -1,0 +1,376 @@
+"""`Reply` → Adaptive Card (pure): messages, case cards and one-card forms for Teams.
+
+Nothing here decides what a person may do or see: it shows the `Reply` it is given, within
+Teams' limits. Every button is an ``Action.Submit`` carrying the neutral choice id (see
+`adapters.teams.actions`), never ``Action.Execute``: botbuilder 4.17.1 answers invokes that
+return a body with a 500. A form becomes inputs in one card (``Input.ChoiceSet`` /
+``Input.Text``, ids = field ids, hidden fields in the submit ``data``) — inline when it is the
+whole reply, behind an ``Action.ShowCard`` when the reply also offers buttons.
+
+Teams refuses a message over about 28 KB; a card that would pass `CARD_BYTES_MAX` is shortened
+step by step (long lines cut, explanations dropped, then content cut) and says so — it never
+fails and always keeps its buttons. The plain-text fallback (notifications, screen readers,
+clients without cards) is the reply's text, in the card's ``fallbackText`` and the activity's
+``summary``. A reply that is one plain line is sent as a text message, not a card.
+
+Text is CommonMark as Adaptive Cards render it (``**bold**`` passes through); a single newline
+would be a soft break there, so each line of our text is its own TextBlock.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from adapters.teams.actions import RESERVED, ActionStyle, SubmitData, submit_data
+from bot.messages import CaseCard, Choice, ClockLine, Form, FormField, Reply
+
+log = logging.getLogger(__name__)
+
+Element = dict[str, Any]
+
+CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+CARD_VERSION = "1.5"  # what Teams renders on desktop, web and mobile
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+# Teams refuses messages over ~28 KB; leave room for the activity around the card.
+CARD_BYTES_MAX = 24_000
+TEXT_LINE_MAX = 2000
+SHORT_LINE_MAX = 400
+ACTIONS_PER_SET = 5  # Teams shows at most 6 actions in a set; keep a row readable
+BUTTON_TITLE_MAX = 60
+CHOICES_MAX = 100
+SUMMARY_MAX = 300
+FALLBACK_MAX = 2000
+INPUT_MAX_LENGTH = 4000
+OPEN_FORM_LABEL = "Fill in one form"
+SHORTENED_NOTE = "_Shortened to fit in Teams: some lines or buttons are not shown._"
+_PRIMARY = ("case:acknowledge:", "confirm:open")
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """Someone to @mention in a post: their Teams user id and the name shown."""
+
+    user_id: str
+    name: str
+
+
+# ---- text ------------------------------------------------------------------------------------
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters with "…" when longer."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 1, 0)].rstrip() + "…"
+
+
+def plain(text: str) -> str:
+    """Our text without the ``**`` bold markers (for titles, which are not markdown)."""
+    return text.replace("**", "")
+
+
+def fallback_text(reply: Reply) -> str:
+    """The reply as plain text, for notifications and clients that cannot show cards."""
+    text = reply.text.strip()
+    if not text and reply.card is not None:
+        text = f"{reply.card.case_id} · {reply.card.title}"
+    if not text and reply.form is not None:
+        text = reply.form.title
+    return clip(plain(text), FALLBACK_MAX) or "…"
+
+
+def _text_blocks(text: str, line_max: int, max_lines: int | None = None) -> list[Element]:
+    """One TextBlock per line (a blank line becomes a larger gap)."""
+    blocks: list[Element] = []
+    gap = False
+    for line in text.strip().split("\n"):
+        if not line.strip():
+            gap = True
+            continue
+        if max_lines is not None and len(blocks) >= max_lines:
+            break
+        block: Element = {"type": "TextBlock", "text": clip(line.rstrip(), line_max),
+                          "wrap": True}
+        if blocks:
+            block["spacing"] = "Medium" if gap else "None"
+        blocks.append(block)
+        gap = False
+    return blocks
+
+
+def _subtle(text: str, line_max: int) -> Element:
+    return {"type": "TextBlock", "text": clip(text, line_max), "wrap": True, "isSubtle": True,
+            "size": "Small", "spacing": "Small"}
+
+
+def _text_before_card(text: str, card: CaseCard) -> str:
+    """The reply text without its plain-text rendition of the card (the card shows it)."""
+    lines = text.split("\n")
+    marker = f"{card.case_id} · "
+    for i, line in enumerate(lines):
+        if line.startswith(marker):
+            return "\n".join(lines[:i])
+    return text
+
+
+# ---- buttons ---------------------------------------------------------------------------------
+
+
+def _submit(title: str, data: dict[str, Any], primary: bool = False) -> Element:
+    action: Element = {"type": "Action.Submit", "title": clip(plain(title).strip() or "…",
+                                                              BUTTON_TITLE_MAX), "data": data}
+    if primary:
+        action["style"] = ActionStyle.POSITIVE.value
+    return action
+
+
+def _choice_action(choice: Choice) -> Element | None:
+    try:
+        target = SubmitData(choice=choice.id)
+    except ValidationError:
+        log.warning("choice id %r cannot travel in a Teams card; left out", choice.id[:80])
+        return None
+    return _submit(choice.label or choice.id, submit_data(target),
+                   primary=choice.id.startswith(_PRIMARY))
+
+
+def _action_sets(actions: Sequence[Element | None]) -> list[Element]:
+    usable = [a for a in actions if a is not None]
+    return [{"type": "ActionSet", "actions": usable[i:i + ACTIONS_PER_SET]}
+            for i in range(0, len(usable), ACTIONS_PER_SET)]
+
+
+# ---- forms -----------------------------------------------------------------------------------
+
+
+def _usable_fields(form: Form) -> tuple[list[FormField], dict[str, str]]:
+    """(visible fields, hidden values): ids must be distinct and not one of ours."""
+    seen: set[str] = set()
+    visible: list[FormField] = []
+    hidden: dict[str, str] = {}
+    for f in form.fields:
+        if not f.id or f.id in RESERVED or f.id in seen:
+            log.warning("form field id %r cannot be a Teams input id; left out", f.id[:80])
+            continue
+        seen.add(f.id)
+        if f.kind == "hidden":
+            hidden[f.id] = f.value or ""
+        else:
+            visible.append(f)
+    return visible, hidden
+
+
+def _input(f: FormField, level: int) -> list[Element]:
+    label = clip(plain(f.label or f.id), 300 if level < 2 else 100)
+    element: Element
+    if f.kind == "choice" and f.choices:
+        unique = list({c.id: c for c in f.choices if c.id}.values())
+        most = CHOICES_MAX >> level  # 100, 50, 25, 12 options as the card must shrink
+        if len(unique) > most:
+            chosen = [c for c in unique if c.id == f.value]
+            unique = [c for c in unique if c.id != f.value][: most - len(chosen)] + chosen
+        title_max = 150 if level == 0 else 60
+        element = {"type": "Input.ChoiceSet", "id": f.id, "label": label, "style": "compact",
+                   "isRequired": f.required, "placeholder": "Choose…",
+                   "choices": [{"title": clip(plain(c.label or c.id), title_max),
+                                "value": c.id} for c in unique]}
+        if f.value and any(c.id == f.value for c in unique):
+            element["value"] = f.value
+    else:
+        element = {"type": "Input.Text", "id": f.id, "label": label, "isRequired": f.required,
+                   "maxLength": INPUT_MAX_LENGTH}
+        if f.kind == "long_text":
+            element["isMultiline"] = True
+        if f.value:
+            element["value"] = f.value[:INPUT_MAX_LENGTH]
+    if f.required:
+        element["errorMessage"] = f"{label}: required"
+    out = [element]
+    if level == 0 and f.hint.strip():
+        out.append(_subtle(f.hint.strip(), SHORT_LINE_MAX))
+    return out
+
+
+def _form_parts(form: Form, level: int,
+                extra_hidden: dict[str, str] | None = None) -> tuple[list[Element], Element]:
+    """(the inputs, the submit action) of a form, at a level of detail (see `_attempt`)."""
+    visible, hidden = _usable_fields(form)
+    inputs: list[Element] = []
+    for f in visible:
+        inputs += _input(f, level)
+    try:
+        target = SubmitData(form=form.id)
+    except ValidationError:
+        log.warning("form id %r cannot travel in a Teams card", form.id[:80])
+        target = SubmitData(form="form")
+    data = submit_data(target, {**(extra_hidden or {}), **hidden})
+    return inputs, _submit(form.submit_label or "Submit", data, primary=True)
+
+
+# ---- case cards ------------------------------------------------------------------------------
+
+
+def _clock_line(clock: ClockLine) -> str:
+    line = f"**{clock.label or 'Clock'}**: "
+    if clock.due:
+        line += f"due {clock.due}"
+        if clock.state != "running":
+            line += f" ({clock.state})"
+    else:
+        line += clock.state
+    if clock.remaining:
+        line += f", {clock.remaining}"
+    return line
+
+
+def _case_container(card: CaseCard, line_max: int, detailed: bool) -> Element:
+    items: list[Element] = [{"type": "TextBlock", "text": clip(plain(
+        f"{card.case_id} · {card.title}"), 300), "weight": "Bolder", "size": "Medium",
+        "wrap": True}]
+    summary = [("Customer", card.customer), ("Type", card.case_type),
+               ("Priority", card.priority), ("Environment", card.environment),
+               ("Status", card.status), ("Assignee", card.assignee or "Unassigned"),
+               *card.facts]
+    facts = [{"title": clip(plain(k), 100), "value": clip(v, line_max)}
+             for k, v in summary if v and (k or v)]
+    if facts:
+        items.append({"type": "FactSet", "facts": facts})
+    for clock in card.clocks:
+        items.append({"type": "TextBlock", "text": clip(_clock_line(clock), line_max),
+                      "wrap": True, "spacing": "Small"})
+        if detailed and clock.explanation.strip():
+            items.append(_subtle(clock.explanation.strip(), line_max))
+    return {"type": "Container", "style": "emphasis", "items": items}
+
+
+# ---- whole cards -----------------------------------------------------------------------------
+
+
+def _card(body: list[Element], reply_text: str, actions: list[Element] | None = None
+          ) -> dict[str, Any]:
+    card: dict[str, Any] = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": CARD_VERSION,
+                            "body": body, "fallbackText": clip(reply_text, FALLBACK_MAX),
+                            "msteams": {"width": "Full"}}
+    if actions:
+        card["actions"] = actions
+    return card
+
+
+def _size(card: dict[str, Any]) -> int:
+    return len(json.dumps(card, ensure_ascii=False).encode("utf-8"))
+
+
+def _controls(reply: Reply, level: int) -> list[Element]:
+    """The buttons (case actions, choices, the form, navigation) as body elements."""
+    controls = _action_sets([_choice_action(a) for a in reply.actions])
+    main = [c for c in reply.choices if not c.id.startswith("cmd:")]
+    nav = [c for c in reply.choices if c.id.startswith("cmd:")]
+    if level >= 3:
+        main = main[:30]
+    if level == 0:
+        controls += [_subtle(f"**{plain(c.label) or c.id}** — {c.explanation}", SHORT_LINE_MAX)
+                     for c in main if c.explanation.strip() and c.explanation not in reply.text]
+    controls += _action_sets([_choice_action(c) for c in main])
+    tail: list[Element | None] = []
+    if reply.form is not None:
+        inputs, submit = _form_parts(reply.form, level)
+        title = OPEN_FORM_LABEL if reply.form.id == "intake" else "Fill in the form"
+        tail.append({"type": "Action.ShowCard", "title": title, "card": {
+            "type": "AdaptiveCard", "body": inputs or _text_blocks(reply.form.title, 300),
+            "actions": [submit]}})
+    tail += [_choice_action(c) for c in nav]
+    return controls + _action_sets(tail)
+
+
+def _attempt(reply: Reply, level: int) -> dict[str, Any]:
+    """The card at a level of detail: 0 everything … 3 the bare minimum with the buttons."""
+    detailed = level == 0
+    line_max = TEXT_LINE_MAX if level == 0 else SHORT_LINE_MAX
+    text = _text_before_card(reply.text, reply.card) if reply.card else reply.text
+    fallback = fallback_text(reply)
+    inline_form = reply.form is not None and not (reply.choices or reply.actions or reply.card)
+    body: list[Element] = []
+    if level <= 1:
+        body += _text_blocks(text, line_max)
+    elif level == 2:
+        body += _text_blocks(text, SHORT_LINE_MAX, max_lines=20)
+    else:
+        body += _text_blocks(clip(text, 1000), SHORT_LINE_MAX, max_lines=8)
+    if reply.card is not None and level <= 2:
+        body.append(_case_container(reply.card, line_max, detailed))
+    if level >= 2:
+        body.append(_subtle(SHORTENED_NOTE, 200))
+    if inline_form and reply.form is not None:
+        inputs, submit = _form_parts(reply.form, level)
+        if reply.form.title.strip() and reply.form.title.strip() not in text:
+            body.insert(0, {"type": "TextBlock", "text": clip(plain(reply.form.title), 300),
+                            "weight": "Bolder", "wrap": True})
+        return _card(body + inputs + _action_sets([submit]), fallback)
+    return _card(body + _controls(reply, level), fallback)
+
+
+def render_card(reply: Reply) -> dict[str, Any]:
+    """A Reply as an Adaptive Card's content, within Teams' size limit."""
+    card: dict[str, Any] = {}
+    for level in range(4):
+        card = _attempt(reply, level)
+        if _size(card) <= CARD_BYTES_MAX:
+            if level:
+                log.info("a Teams card was shortened to fit", extra={"level": level})
+            return card
+    log.warning("a Teams card is still too large after shortening; sent as text")
+    blocks = _text_blocks(clip(fallback_text(reply), 4000), SHORT_LINE_MAX)
+    return _card([*blocks, _subtle(SHORTENED_NOTE, 200)], fallback_text(reply))
+
+
+def render_form_card(form: Form, extra_hidden: dict[str, str] | None = None) -> dict[str, Any]:
+    """A form as a card of its own (a task module), its title on top, the submit below."""
+    title: Element = {"type": "TextBlock", "text": clip(plain(form.title), 300),
+                      "weight": "Bolder", "size": "Medium", "wrap": True}
+    card: dict[str, Any] = {}
+    for level in range(4):
+        inputs, submit = _form_parts(form, level, extra_hidden)
+        card = _card([title, *inputs], form.title, actions=[submit])
+        if _size(card) <= CARD_BYTES_MAX:
+            break
+    return card
+
+
+def attachment(card: dict[str, Any]) -> dict[str, Any]:
+    return {"contentType": CONTENT_TYPE, "content": card}
+
+
+def is_plain(reply: Reply) -> bool:
+    """A reply of one line and nothing else goes as a text message."""
+    return not (reply.choices or reply.actions or reply.card or reply.form) \
+        and "\n" not in reply.text.strip()
+
+
+def render_activity(reply: Reply, mentions: Sequence[Mention] = ()) -> dict[str, Any]:
+    """A Reply as the message activity to post: text, or a card with its text summary.
+    `mentions` are @mentioned in front of the text (Teams notifies them)."""
+    tags = [f"<at>{clip(plain(m.name), 100)}</at>" for m in mentions]
+    entities = [{"type": "mention", "text": tag, "mentioned": {"id": m.user_id, "name": m.name}}
+                for tag, m in zip(tags, mentions, strict=True)]
+    prefix = " ".join(tags)
+    if is_plain(reply):
+        text = clip(reply.text.strip(), 20_000) or "…"
+        activity: dict[str, Any] = {"type": "message", "textFormat": "markdown",
+                                    "text": f"{prefix} {text}" if prefix else text}
+    else:
+        card = render_card(reply)
+        if tags:
+            card["body"].insert(0, {"type": "TextBlock", "text": prefix, "wrap": True})
+            card["msteams"]["entities"] = entities
+        activity = {"type": "message", "summary": clip(fallback_text(reply), SUMMARY_MAX),
+                    "attachments": [attachment(card)]}
+        return activity
+    if entities:
+        activity["entities"] = entities
+    return activity
