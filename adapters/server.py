@@ -140,11 +140,13 @@ def create_app(settings: Settings) -> web.Application:
         yield
         for socket in sockets:
             await socket.close_async()  # type: ignore[no-untyped-call]
-        for door in teams:
-            await door.close()
         stop.set()
         wake.set()
-        await task
+        await task  # the outbox worker stops before the clients it posts with close
+        for door in teams:
+            await door.close()
+        for front_door in slack:
+            await front_door.close()
         await store.close()
 
     async def slack_events(request: web.Request) -> web.StreamResponse:

@@ -192,8 +192,11 @@ class Handler:
 
     async def _intake(self, inbound: Inbound, key: str) -> Outcome:
         ctx = self._context(inbound.person)
-        usage = {cid: await self.query_usage(cid) for cid in ctx.customers}
-        ctx = replace(ctx, query_usage=usage)
+        raw, _ = await self.store.load_conversation(key)
+        if raw is None or raw.get("case_type") in (None, "query"):
+            # only a query can be billable: skip reading the customer's cases otherwise
+            ids = [raw["customer_id"]] if raw and raw.get("customer_id") else list(ctx.customers)
+            ctx = replace(ctx, query_usage={cid: await self.query_usage(cid) for cid in ids})
         for _ in range(_STATE_RETRIES):
             raw, version = await self.store.load_conversation(key)
             state = IntakeState.model_validate(raw) if raw else None

@@ -8,6 +8,7 @@ store). Everything we post goes through the durable outbox, in order per case.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -43,6 +45,7 @@ log = logging.getLogger(__name__)
 SHORTCUT_CALLBACK_ID = "file-support-case"
 SLASH_COMMAND = "/support"
 EVENT_DEDUPE_SECONDS = 6 * 3600
+MAX_CONCURRENT_WORK = 32
 # What this front door listens to; manifest.json must subscribe to exactly these (a test checks).
 EVENTS = ("app_mention", "message", "reaction_added", "app_home_opened")
 # A "message" subscription in the manifest is per kind of conversation.
@@ -61,11 +64,19 @@ class SlackFrontDoor:
         self.kick = kick
         self.ticket_emoji = ticket_emoji.strip(":")
         self.verifier = SignatureVerifier(signing_secret)
-        self.client = AsyncWebClient(token=bot_token, base_url=api_url)
+        # One HTTP session for every Web API call (slack_sdk opens one per call otherwise).
+        self.session = aiohttp.ClientSession()
+        self.client = AsyncWebClient(token=bot_token, base_url=api_url, session=self.session)
+        # Work after the ack is bounded: past this many, events queue here instead of piling
+        # onto the store (backpressure rather than errors after Slack was told "ok").
+        self._work = asyncio.Semaphore(MAX_CONCURRENT_WORK)
         self.app = AsyncApp(client=self.client, signing_secret=signing_secret,
                             process_before_response=False)
         self._bot_user: str | None = None
         self._register()
+
+    async def close(self) -> None:
+        await self.session.close()
 
     # -- the HTTP route -------------------------------------------------------------------------
 
@@ -152,13 +163,18 @@ class SlackFrontDoor:
         return await self.store.claim_once(f"slack-event:{event_id}", EVENT_DEDUPE_SECONDS)
 
     async def _on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        if not await self._first_time(body):
-            return
-        await self._conversation_message(event, mention=True)
+        async with self._work:
+            if not await self._first_time(body):
+                return
+            await self._conversation_message(event, mention=True)
 
     async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         if event.get("subtype") or event.get("bot_id"):
             return  # edits, joins, our own and other bots' messages
+        async with self._work:
+            await self._message(body, event)
+
+    async def _message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         if not await self._first_time(body):
             return
         channel = str(event.get("channel", ""))
@@ -236,6 +252,10 @@ class SlackFrontDoor:
     async def _on_reaction(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         if event.get("reaction") != self.ticket_emoji:
             return
+        async with self._work:
+            await self._reaction(body, event)
+
+    async def _reaction(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         if not await self._first_time(body):
             return
         item = event.get("item") or {}
@@ -341,6 +361,10 @@ class SlackFrontDoor:
 
     async def _on_choice(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
+        async with self._work:
+            await self._choice(body)
+
+    async def _choice(self, body: dict[str, Any]) -> None:
         try:
             choice, _ = translate.choice_of_block_action(body)
         except SlackPayloadError as exc:

@@ -65,6 +65,8 @@ from bot.store._codec import (
 
 log = logging.getLogger(__name__)
 
+MAX_CONNECTIONS = 64  # per process; a call waits for a free one (up to POOL_WAIT_SECONDS)
+POOL_WAIT_SECONDS = 30
 AUDIT_CAP = 10_000  # newest entries kept in the global audit list
 CASE_AUDIT_CAP = 1_000  # newest entries kept per case
 
@@ -416,12 +418,17 @@ class RedisStore:
         if self._redis is not None:
             return
         try:
-            client = aioredis.Redis.from_url(
+            # A blocking pool: under load a call waits for a free connection instead of
+            # failing with "Too many connections" (which lost events after their ack).
+            pool = aioredis.BlockingConnectionPool.from_url(
                 self._url,
                 decode_responses=True,
                 socket_connect_timeout=5,
                 health_check_interval=30,
+                max_connections=MAX_CONNECTIONS,
+                timeout=POOL_WAIT_SECONDS,
             )
+            client = aioredis.Redis(connection_pool=pool)
         except ValueError as exc:
             raise StoreError(
                 f"invalid Redis URL {self._safe_url}: {self._scrub(str(exc))}"
@@ -448,7 +455,7 @@ class RedisStore:
         """Close the connection pool; safe to call twice or before `open`."""
         client, self._redis = self._redis, None
         if client is not None:
-            await client.aclose()
+            await client.aclose(close_connection_pool=True)
 
     # -- plumbing -----------------------------------------------------------------------------
 
