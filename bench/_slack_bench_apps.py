@@ -11,7 +11,7 @@ the platform notes describe (`to_bolt_request` → `async_dispatch` → `to_aioh
 
 `fake` runs the fake Slack Web API (its own thread, as in the tests) and, on PORT, a control
 endpoint: `GET /calls?since=N` answers the calls recorded from index N on as
-`[[method, channel, thread_ts, at], …]` (`at` is the fake's `time.time()` on arrival), and
+`[[method, channel, thread_ts, at, text], …]` (`at` is the fake's `time.time()` on arrival), and
 `POST /reset` forgets them. The fake's own base URL is printed as the first line on stdout.
 """
 
@@ -34,8 +34,9 @@ def bolt_app(signing_secret: str, token: str) -> web.Application:
         return AuthorizeResult(enterprise_id=None, team_id=TEAM_ID, bot_user_id=BOT_USER_ID,
                                bot_id=BOT_ID, bot_token=token)
 
-    bolt = AsyncApp(signing_secret=signing_secret, token_verification_enabled=False,
-                    authorize=authorize)
+    # No token and an `authorize=`: bolt never calls auth.test. (`token_verification_enabled`
+    # exists only on the synchronous `App`; `AsyncApp` has no such argument.)
+    bolt = AsyncApp(signing_secret=signing_secret, authorize=authorize)
 
     @bolt.event("app_mention")
     async def on_mention() -> None:
@@ -63,6 +64,13 @@ def bare_app() -> web.Application:
     return app
 
 
+def call_row(call: Any) -> list[Any]:
+    """What the benchmark needs of one recorded call (a tests.fake_slack.Call)."""
+    params = call.params
+    return [call.method, params.get("channel"), params.get("thread_ts"), call.at,
+            params.get("text")]
+
+
 def fake_control_app() -> tuple[web.Application, str]:
     from tests.fake_slack import FakeSlack
 
@@ -73,8 +81,7 @@ def fake_control_app() -> tuple[web.Application, str]:
         since = int(request.query.get("since", "0"))
         with fake._lock:  # the fake's own lock: its thread appends under it
             window = fake.calls[since:]
-            rows = [[c.method, c.params.get("channel"), c.params.get("thread_ts"), c.at]
-                    for c in window]
+            rows = [call_row(c) for c in window]
         return web.json_response(rows)
 
     async def reset(_: web.Request) -> web.Response:
