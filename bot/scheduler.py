@@ -120,13 +120,12 @@ def next_moment(directory: Directory, case: CaseRecord, events: Sequence[CaseEve
                 at: datetime, settings: SchedulerSettings) -> datetime | None:
     """The first moment after `at` (the case's timer), or None."""
     fired = _fired_keys(events)
-    future = [m.at for m in moments(directory, case, events, at, settings)
-              if m.at > at and m.key not in fired]
-    due_now = [m for m in moments(directory, case, events, at, settings)
-               if m.at <= at and m.key not in fired]
+    pending = [m.at for m in moments(directory, case, events, at, settings)
+               if m.key not in fired]
+    due_now = [when for when in pending if when <= at]
     if due_now:
-        return min(m.at for m in due_now)
-    return min(future, default=None)
+        return min(due_now)  # something is already due: fire it right away
+    return min(pending, default=None)
 
 
 def _fired_keys(events: Sequence[CaseEventRecord]) -> set[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from adapters.slack import blocks
 from adapters.slack.delivery import SlackPost, outbox_item
@@ -26,8 +27,6 @@ async def notice_items(store: Store, directory: Directory, notice: Notice, now: 
     headline = reply.text.splitlines()[0] if reply.text else ""
     mentions = " ".join(f"<@{uid}>" for pid in notice.mentions
                         if (uid := directory.platform_id(pid, "slack")))
-    if mentions:
-        headline = f"{mentions} {headline}"
     card_only = Reply(reply.text.split("\n", 1)[-1] if reply.card else reply.text,
                       card=reply.card, actions=reply.actions)
     items: list[OutboxItem] = []
@@ -45,7 +44,8 @@ async def notice_items(store: Store, directory: Directory, notice: Notice, now: 
             add(SlackPost(op="card", channel=channels.engineers, card_key=card_key,
                           message=blocks.render_message(card_only)))
             add(SlackPost(op="thread_reply", channel=channels.engineers, card_key=card_key,
-                          message=blocks.render_message(Reply(headline))))
+                          message=_mentioning(blocks.render_message(Reply(headline)),
+                                              mentions)))
     elif notice.audience in {"escalations", "war_room"} and channels:
         target = channels.escalations if notice.audience == "escalations" else \
             channels.war_room
@@ -55,9 +55,10 @@ async def notice_items(store: Store, directory: Directory, notice: Notice, now: 
         origin = case.origin
         if origin is None or origin.platform != "slack":
             return []
-        card_key = f"{case.id}:customer"
-        add(SlackPost(op="card", channel=origin.conversation, thread_ts=origin.thread,
-                      card_key=card_key, message=blocks.render_message(card_only)))
+        if reply.card is not None:  # a text-only notice must not replace the case card
+            add(SlackPost(op="card", channel=origin.conversation, thread_ts=origin.thread,
+                          card_key=f"{case.id}:customer",
+                          message=blocks.render_message(card_only)))
         add(SlackPost(op="post", channel=origin.conversation, thread_ts=origin.thread,
                       message=blocks.render_message(Reply(reply.text.split("\n")[0]
                                                           if reply.card else reply.text))))
@@ -68,3 +69,20 @@ async def notice_items(store: Store, directory: Directory, notice: Notice, now: 
             add(SlackPost(op="post", channel=partner.slack_channels[0],
                           message=blocks.render_message(Reply(headline))))
     return items
+
+
+def _mentioning(message: dict[str, Any], mentions: str) -> dict[str, Any]:
+    """Put Slack mentions (`<@U…>`, which the renderer would escape) before the text."""
+    if not mentions:
+        return message
+    out = dict(message)
+    out["text"] = f"{mentions} {message.get('text', '')}"
+    rendered = [dict(b) for b in message.get("blocks") or []]
+    for block in rendered:
+        if block.get("type") == "section" and isinstance(block.get("text"), dict):
+            block["text"] = {**block["text"], "text": f"{mentions} {block['text']['text']}"}
+            break
+    else:
+        rendered.insert(0, {"type": "section", "text": {"type": "mrkdwn", "text": mentions}})
+    out["blocks"] = rendered
+    return out

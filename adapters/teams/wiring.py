@@ -77,7 +77,7 @@ def with_teams(sink: NoticeSink, store: Store, directory: Directory,
                 if await reachable(store, item, fallback):
                     items.append(item)
                 else:
-                    log.info("teams notice not posted: no way to reach that conversation yet",
+                    log.debug("teams notice not posted: no way to reach that conversation yet",
                              extra={"case_id": item.case_id})
         if items:
             await store.enqueue_outbox(items)
