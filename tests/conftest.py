@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import redis
 
+from bot.store import Store
+from bot.store.redis import RedisStore
+from bot.store.sqlite import SqliteStore
 from tests.redis_server import (
     free_port,
     require_redis_server,
@@ -59,3 +64,52 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
             client.delete(*keys[start : start + 500])
     finally:
         client.close()
+
+
+# -- every store test runs against both backends ------------------------------------------
+
+MakeStore = Callable[[], Awaitable[Store]]
+
+
+@dataclass(frozen=True)
+class Backend:
+    """How to reach one backend: enough to build more stores on it, here or in a child."""
+
+    kind: str
+    location: str  # SQLite file path or Redis URL
+    prefix: str = ""
+
+    def build(self) -> Store:
+        if self.kind == "sqlite":
+            return SqliteStore(self.location)
+        return RedisStore(self.location, prefix=self.prefix)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    if request.param == "sqlite":
+        return Backend("sqlite", str(tmp_path / "frontdoor.db"))
+    url: str = request.getfixturevalue("redis_url")
+    prefix: str = request.getfixturevalue("redis_prefix")
+    return Backend("redis", url, prefix)
+
+
+@pytest.fixture
+async def make_store(backend: Backend) -> AsyncIterator[MakeStore]:
+    """Open another store on the same backend (another worker); all closed afterwards."""
+    opened: list[Store] = []
+
+    async def make() -> Store:
+        store = backend.build()
+        await store.open()
+        opened.append(store)
+        return store
+
+    yield make
+    for store in opened:
+        await store.close()
+
+
+@pytest.fixture
+async def store(make_store: MakeStore) -> Store:
+    return await make_store()

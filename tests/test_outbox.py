@@ -10,7 +10,7 @@ import asyncio
 import logging
 import random
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,36 +20,8 @@ import pytest
 from bot.outbox import DeliveryOutcome, OutboxWorker
 from bot.records import OutboxItem
 from bot.store import Store
-from tests.test_store_contract import T0, Backend, MakeStore, an_item
-
-
-@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
-def backend(request: pytest.FixtureRequest, tmp_path: Any) -> Backend:
-    if request.param == "sqlite":
-        return Backend("sqlite", str(tmp_path / "frontdoor.db"))
-    url: str = request.getfixturevalue("redis_url")
-    prefix: str = request.getfixturevalue("redis_prefix")
-    return Backend("redis", url, prefix)
-
-
-@pytest.fixture
-async def make_store(backend: Backend) -> AsyncIterator[MakeStore]:
-    opened: list[Store] = []
-
-    async def make() -> Store:
-        store = backend.build()
-        await store.open()
-        opened.append(store)
-        return store
-
-    yield make
-    for store in opened:
-        await store.close()
-
-
-@pytest.fixture
-async def store(make_store: MakeStore) -> Store:
-    return await make_store()
+from tests.conftest import MakeStore
+from tests.test_store_contract import T0, an_item
 
 
 class Clock:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -29,6 +27,7 @@ from bot.records import (
 from bot.store import Store, open_store
 from bot.store.redis import RedisStore
 from bot.store.sqlite import SqliteStore
+from tests.conftest import Backend, MakeStore
 from tests.redis_server import (
     free_port,
     require_redis_server,
@@ -38,53 +37,6 @@ from tests.redis_server import (
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
-
-MakeStore = Callable[[], Awaitable[Store]]
-
-
-@dataclass(frozen=True)
-class Backend:
-    """How to reach one backend: enough to build more stores on it, here or in a child."""
-
-    kind: str
-    location: str  # SQLite file path or Redis URL
-    prefix: str = ""
-
-    def build(self) -> Store:
-        if self.kind == "sqlite":
-            return SqliteStore(self.location)
-        return RedisStore(self.location, prefix=self.prefix)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
-    if request.param == "sqlite":
-        return Backend("sqlite", str(tmp_path / "frontdoor.db"))
-    url: str = request.getfixturevalue("redis_url")
-    prefix: str = request.getfixturevalue("redis_prefix")
-    return Backend("redis", url, prefix)
-
-
-@pytest.fixture
-async def make_store(backend: Backend) -> AsyncIterator[MakeStore]:
-    """Open another store on the same backend (another worker); all closed afterwards."""
-    opened: list[Store] = []
-
-    async def make() -> Store:
-        store = backend.build()
-        await store.open()
-        opened.append(store)
-        return store
-
-    yield make
-    for store in opened:
-        await store.close()
-
-
-@pytest.fixture
-async def store(make_store: MakeStore) -> Store:
-    return await make_store()
-
 
 def a_case(
     customer: str = "acme",

@@ -12,7 +12,6 @@ import asyncio
 import sqlite3
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -22,46 +21,13 @@ import redis
 from bot.errors import StoreError
 from bot.store import Store
 from bot.store.sqlite import SCHEMA_VERSION, SqliteStore
-from tests.test_store_contract import Backend
+from tests.conftest import Backend, MakeStore
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
-
-MakeStore = Callable[[], Awaitable[Store]]
-
-
-@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
-    if request.param == "sqlite":
-        return Backend("sqlite", str(tmp_path / "frontdoor.db"))
-    url: str = request.getfixturevalue("redis_url")
-    prefix: str = request.getfixturevalue("redis_prefix")
-    return Backend("redis", url, prefix)
-
-
-@pytest.fixture
-async def make_store(backend: Backend) -> AsyncIterator[MakeStore]:
-    """Open another store on the same backend (another worker); all closed afterwards."""
-    opened: list[Store] = []
-
-    async def make() -> Store:
-        store = backend.build()
-        await store.open()
-        opened.append(store)
-        return store
-
-    yield make
-    for store in opened:
-        await store.close()
-
-
-@pytest.fixture
-async def store(make_store: MakeStore) -> Store:
-    return await make_store()
-
 
 def seed_far_off(backend: Backend, count: int, *, start: int = 0) -> None:
     """`count` timers an hour or more after T0 (never due in these tests), in one bulk write."""
@@ -336,7 +302,7 @@ async def test_claim_cost_does_not_grow_with_scheduled_cases(
 _CHILD = """
 import asyncio, sys
 from datetime import UTC, datetime
-from tests.test_store_contract import Backend
+from tests.conftest import Backend, MakeStore
 
 async def main() -> None:
     kind, location, prefix, worker = sys.argv[1:5]
