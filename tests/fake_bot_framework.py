@@ -25,6 +25,8 @@ from typing import Any, Literal
 
 from aiohttp import web
 
+from tests.threaded_app import ThreadedApp
+
 Kind = Literal["send", "reply", "update", "create"]
 
 
@@ -71,7 +73,7 @@ class FakeConnector:
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _loop: asyncio.AbstractEventLoop | None = None
-    _thread: threading.Thread | None = None
+    _server: ThreadedApp = field(default_factory=lambda: ThreadedApp("fake-bot-connector"))
 
     # -- control ---------------------------------------------------------------------------
 
@@ -160,8 +162,6 @@ class FakeConnector:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> str:
-        ready = threading.Event()
-
         async def send(request: web.Request) -> web.Response:
             return await self._handle(request, "send")
 
@@ -174,35 +174,18 @@ class FakeConnector:
         async def create(request: web.Request) -> web.Response:
             return await self._handle(request, "create")
 
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            asyncio.set_event_loop(loop)
-            app = web.Application()
+        def routes(app: web.Application) -> None:
             app.router.add_post("/v3/conversations", create)
             app.router.add_post("/v3/conversations/{conversation}/activities", send)
             app.router.add_post("/v3/conversations/{conversation}/activities/{activity}",
                                 reply)
             app.router.add_put("/v3/conversations/{conversation}/activities/{activity}",
                                update)
-            runner = web.AppRunner(app, access_log=None)
-            loop.run_until_complete(runner.setup())
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            loop.run_until_complete(site.start())
-            port = runner.addresses[0][1]
-            self.url = f"http://127.0.0.1:{port}/"
-            ready.set()
-            loop.run_forever()
-            loop.run_until_complete(runner.cleanup())
-            loop.close()
 
-        self._thread = threading.Thread(target=run, name="fake-bot-connector", daemon=True)
-        self._thread.start()
-        ready.wait(10)
+        self._server = ThreadedApp("fake-bot-connector")
+        self.url = self._server.start(routes) + "/"
+        self._loop = self._server.loop
         return self.url
 
     def stop(self) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-        if self._thread is not None:
-            self._thread.join(10)
+        self._server.stop()

@@ -8,9 +8,7 @@ event loop: botbuilder fetches keys with a blocking call on the bot's loop.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 import time
 from typing import Any
 
@@ -18,6 +16,8 @@ import jwt
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+
+from tests.threaded_app import ThreadedApp
 
 BOT_FRAMEWORK_ISSUER = "https://api.botframework.com"
 KEY_ID = "frontdoor-test-key"
@@ -29,8 +29,7 @@ class FakeOpenId:
         self.other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.url = ""  # the metadata URL, once started
         self.fetches = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._server = ThreadedApp("fake-openid")
 
     def token(self, *, audience: str, service_url: str, issuer: str = BOT_FRAMEWORK_ISSUER,
               lifetime: float = 3600.0, issued_ago: float = 60.0, key_id: str = KEY_ID,
@@ -51,8 +50,6 @@ class FakeOpenId:
         return {"keys": [jwk]}
 
     def start(self) -> str:
-        ready = threading.Event()
-
         async def metadata(request: web.Request) -> web.Response:
             self.fetches += 1
             base = f"http://{request.host}"
@@ -67,31 +64,12 @@ class FakeOpenId:
         async def keys(_: web.Request) -> web.Response:
             return web.json_response(self._jwks())
 
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            asyncio.set_event_loop(loop)
-            app = web.Application()
+        def routes(app: web.Application) -> None:
             app.router.add_get("/.well-known/openidconfiguration", metadata)
             app.router.add_get("/keys", keys)
-            runner = web.AppRunner(app, access_log=None)
-            loop.run_until_complete(runner.setup())
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            loop.run_until_complete(site.start())
-            port = runner.addresses[0][1]
-            self.url = f"http://127.0.0.1:{port}/.well-known/openidconfiguration"
-            ready.set()
-            loop.run_forever()
-            loop.run_until_complete(runner.cleanup())
-            loop.close()
 
-        self._thread = threading.Thread(target=run, name="fake-openid", daemon=True)
-        self._thread.start()
-        ready.wait(10)
+        self.url = self._server.start(routes) + "/.well-known/openidconfiguration"
         return self.url
 
     def stop(self) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-        if self._thread is not None:
-            self._thread.join(10)
+        self._server.stop()

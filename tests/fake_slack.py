@@ -18,6 +18,8 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from tests.threaded_app import ThreadedApp
+
 BOT_USER_ID = "UFRONTDOOR"
 BOT_ID = "BFRONTDOOR"
 TEAM_ID = "T0NORTHWIND"
@@ -50,8 +52,7 @@ class FakeSlack:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
     _loop: asyncio.AbstractEventLoop | None = None
-    _runner: web.AppRunner | None = None
-    _thread: threading.Thread | None = None
+    _server: ThreadedApp = field(default_factory=lambda: ThreadedApp("fake-slack"))
 
     # -- control ---------------------------------------------------------------------------
 
@@ -183,35 +184,15 @@ class FakeSlack:
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> str:
-        ready = threading.Event()
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            asyncio.set_event_loop(loop)
-            app = web.Application()
+        def routes(app: web.Application) -> None:
             app.router.add_post("/api/{method}", self._api)
             app.router.add_get("/api/{method}", self._api)
             app.router.add_get("/link/", self._socket)
-            runner = web.AppRunner(app, access_log=None)
-            loop.run_until_complete(runner.setup())
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            loop.run_until_complete(site.start())
-            port = runner.addresses[0][1]
-            self.url = f"http://127.0.0.1:{port}/api/"
-            self._runner = runner
-            ready.set()
-            loop.run_forever()
-            loop.run_until_complete(runner.cleanup())
-            loop.close()
 
-        self._thread = threading.Thread(target=run, name="fake-slack", daemon=True)
-        self._thread.start()
-        ready.wait(10)
+        self._server = ThreadedApp("fake-slack")
+        self.url = self._server.start(routes) + "/api/"
+        self._loop = self._server.loop
         return self.url
 
     def stop(self) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-        if self._thread is not None:
-            self._thread.join(10)
+        self._server.stop()
