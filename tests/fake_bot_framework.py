@@ -15,7 +15,6 @@ blocks its loop; a fake on the same loop would deadlock), so synchronous tests a
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import threading
@@ -72,7 +71,6 @@ class FakeConnector:
     _failures: dict[str, _Failure] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _loop: asyncio.AbstractEventLoop | None = None
     _server: ThreadedApp = field(default_factory=lambda: ThreadedApp("fake-bot-connector"))
 
     # -- control ---------------------------------------------------------------------------
@@ -184,7 +182,6 @@ class FakeConnector:
 
         self._server = ThreadedApp("fake-bot-connector")
         self.url = self._server.start(routes) + "/"
-        self._loop = self._server.loop
         return self.url
 
     def stop(self) -> None:
