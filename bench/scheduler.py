@@ -289,7 +289,8 @@ def end_to_end(url: str, slack: SlackProcess, cases: int, workers: int,
     have = slack.stats()["count"]
     procs: list[WorkerProcess] = []
     try:
-        env = worker_env(url, E2E, slack.url)  # defaults otherwise, LOG_LEVEL INFO
+        # as the Procfile runs them (no demo web chat, so no Teams emulator), LOG_LEVEL INFO
+        env = {**worker_env(url, E2E, slack.url), "FRONTDOOR_WEB_CHAT": "false"}
         procs = [WorkerProcess(env, tmp / f"worker-{i}.log") for i in range(workers)]
         started = _first_claim(url)
         stats = slack.wait_for(have + 2 * cases)

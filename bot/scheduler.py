@@ -76,11 +76,14 @@ def case_sla(directory: Directory, case: CaseRecord, events: Sequence[CaseEventR
 
 
 def moments(directory: Directory, case: CaseRecord, events: Sequence[CaseEventRecord],
-            at: datetime, settings: SchedulerSettings) -> list[Moment]:
-    """Every moment the case's current state implies, past and future (pure)."""
+            at: datetime, settings: SchedulerSettings,
+            status: SlaStatus | None = None) -> list[Moment]:
+    """Every moment the case's current state implies, past and future (pure). `status` is
+    the clock at `at` when the caller already folded it."""
     if case.status not in OPEN_STATUSES:
         return []
-    status = case_sla(directory, case, events, at, settings)
+    if status is None:
+        status = case_sla(directory, case, events, at, settings)
     if status is None:
         return []
     pack = directory.pack_of(case.customer_id)
@@ -137,14 +140,17 @@ def decide(directory: Directory, case: CaseRecord, events: Sequence[CaseEventRec
     """What is due at `at` and not yet done (pure). Of several reminders of one clock only the
     latest is sent (a case that was paused or found late isn't spammed), and a breach
     supersedes the clock's reminders."""
-    fired = _fired_keys(events)
-    due = [m for m in moments(directory, case, events, at, settings)
-           if m.at <= at and m.key not in fired]
     decision = Decision()
-    if not due:
+    if case.status not in OPEN_STATUSES:
         return decision
     status = case_sla(directory, case, events, at, settings)
-    assert status is not None
+    if status is None:
+        return decision
+    fired = _fired_keys(events)
+    due = [m for m in moments(directory, case, events, at, settings, status)
+           if m.at <= at and m.key not in fired]
+    if not due:
+        return decision
     pack = directory.pack_of(case.customer_id)
     breached = {m.clock for m in due if m.kind == "breach"}
     latest_reminder: dict[str, Moment] = {}
@@ -342,40 +348,52 @@ class Scheduler:
                 await self.cases.act(SYSTEM, case.id, "escalate", now, text=reason, level=level)
             except FrontdoorError as exc:
                 log.info("escalation skipped: %s", exc, extra={"case_id": case.id})
-        # 3. the moments, once each, in the case's history
-        for moment, _ in decision.fired:
-            await self._record(case.id, moment, now)
-        case = await self.store.get_case(case_id) or case
-        events = await self.store.case_events(case_id)
+        # 3. the moments, once each, in the case's history (one write for all of them)
+        if decision.escalate_to:
+            case = await self.store.get_case(case_id) or case
+            events = await self.store.case_events(case_id)
+        case, events = await self._record(case, events,
+                                          [m for m, _ in decision.fired], now)
         await self.store.release_case(
             case_id, self.worker_id, next_moment(self.directory, case, events, now,
                                                  self.settings))
         return 1 if decision.fired else 0
 
-    async def _record(self, case_id: str, moment: Moment, now: datetime) -> None:
+    async def _record(
+        self, case: CaseRecord, events: Sequence[CaseEventRecord], fired: Sequence[Moment],
+        now: datetime,
+    ) -> tuple[CaseRecord, list[CaseEventRecord]]:
+        """Append the fired moments not yet in the history; returns the case and its history
+        as they are afterwards (re-read only when another writer got in first)."""
+        history = list(events)
         for _ in range(10):
-            case = await self.store.get_case(case_id)
-            if case is None:
-                return
-            events = await self.store.case_events(case_id)
-            if moment.key in _fired_keys(events):
-                return
-            event = CaseEventRecord(case_id=case_id, kind="sla_notice", at=now,
-                                    actor=SYSTEM.id, actor_name=SYSTEM.name,
-                                    reason=_describe(moment),
-                                    data={"key": moment.key, "moment": moment.kind,
-                                          "clock": moment.clock, "due": moment.at.isoformat()})
-            batch = [event]
-            if moment.kind == "proactive_update":
-                # the customer did get an update: the cadence counts from it
+            done = _fired_keys(history)
+            batch: list[CaseEventRecord] = []
+            for moment in fired:
+                if moment.key in done:
+                    continue
                 batch.append(CaseEventRecord(
-                    case_id=case_id, kind="status_update", at=now, actor=SYSTEM.id,
-                    actor_name=SYSTEM.name, reason="proactive hypercare update"))
+                    case_id=case.id, kind="sla_notice", at=now, actor=SYSTEM.id,
+                    actor_name=SYSTEM.name, reason=_describe(moment),
+                    data={"key": moment.key, "moment": moment.kind, "clock": moment.clock,
+                          "due": moment.at.isoformat()}))
+                if moment.kind == "proactive_update":
+                    # the customer did get an update: the cadence counts from it
+                    batch.append(CaseEventRecord(
+                        case_id=case.id, kind="status_update", at=now, actor=SYSTEM.id,
+                        actor_name=SYSTEM.name, reason="proactive hypercare update"))
+            if not batch:
+                return case, history
             try:
-                await self.store.update_case(case, case.version, batch)
-                return
+                stored = await self.store.update_case(case, case.version, batch)
             except FrontdoorError:
+                fresh = await self.store.get_case(case.id)
+                if fresh is None:
+                    return case, history
+                case, history = fresh, await self.store.case_events(case.id)
                 continue
+            return stored, history + batch  # seq numbers don't matter to the clock
+        return case, history
 
 
 def _rank(levels: list[str], level: str | None) -> int:
