@@ -29,6 +29,15 @@ _BUTTONS: list[tuple[str, str, str]] = [
 ]
 
 
+def channel_reader(role: str, customer_id: str | None = None) -> Person:
+    """A stand-in reader for a channel audience (the engineers' channel, a customer's
+    thread): what that channel may be shown, in whose time zone."""
+    if role == "engineer":
+        return Person(id="channel:engineers", name="engineers", role="engineer")
+    return Person(id=f"channel:{customer_id}", name="customer", role="customer_user",
+                  customer_id=customer_id)
+
+
 def reader_tz(directory: Directory, person: Person, case: CaseRecord) -> ZoneInfo:
     """Customers read times in their organisation's zone; the vendor in its own."""
     if person.customer_id:

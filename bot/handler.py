@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.access import may
-from bot.cards import case_card, reader_tz
+from bot.cards import case_card, channel_reader, reader_tz
 from bot.cases import (
     NEEDS_TEXT,
     TRANSITIONS,
@@ -239,7 +239,7 @@ class Handler:
         outcome.replies.append(case_card(self.directory, person, case, events, inbound.at,
                                          headline))
         who = person.name
-        engineer_view = _viewer("engineer", case)
+        engineer_view = channel_reader("engineer")
         outcome.notices.append(Notice(case.id, "engineers", case_card(
             self.directory, engineer_view, case, events, inbound.at,
             f"New {'consulting request' if draft.consulting_request else 'case'} from "
@@ -468,19 +468,19 @@ class Handler:
             if action == "ask_customer":
                 told = (f"{who} asks on {case.id}: {note}\nReply with “reply {case.id} …”; "
                         "the clocks the policy pauses are paused until you answer.")
+            customer_view = channel_reader("customer_user", case.customer_id)
             outcome.notices.append(Notice(case.id, "customer", case_card(
-                self.directory, _viewer("customer_user", case), case, events, now, told),
-                kind=action))
+                self.directory, customer_view, case, events, now, told), kind=action))
         if to_engineers:
             outcome.notices.append(Notice(case.id, "engineers", case_card(
-                self.directory, _viewer("engineer", case), case, events, now, said),
+                self.directory, channel_reader("engineer"), case, events, now, said),
                 kind=action))
         if action == "escalate":
             history = "\n".join(f"• {e.at:%d %b %H:%M} UTC — "
                                 f"{describe_event(self.directory, case, e)}"
                                 for e in events[-15:])
             outcome.notices.append(Notice(case.id, "escalations", case_card(
-                self.directory, _viewer("engineer", case), case, events, now,
+                self.directory, channel_reader("engineer"), case, events, now,
                 f"{said}\nHistory:\n{history}"), kind=action))
         if action == "log_hours":
             outcome.notices += await self._query_hours_notices(case, result)
@@ -515,14 +515,6 @@ class Handler:
 def conversation_key(inbound: Inbound) -> str:
     place = inbound.place
     return f"{place.platform}:{place.conversation}:{place.thread or '-'}:{inbound.person.id}"
-
-
-def _viewer(role: str, case: CaseRecord) -> Person:
-    """A stand-in reader for a channel audience (engineers' channel, customer thread)."""
-    if role == "engineer":
-        return Person(id="channel:engineers", name="engineers", role="engineer")
-    return Person(id=f"channel:{case.customer_id}", name="customer", role="customer_user",
-                  customer_id=case.customer_id)
 
 
 def _verb_for(action: str) -> str:

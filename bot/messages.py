@@ -123,6 +123,15 @@ class Reply:
     card: CaseCard | None = None
     private: bool = False  # only the person who asked should see it (ephemeral)
 
+    def summary(self) -> str:
+        """The words a notification shows: the text, else the case, else the form's title."""
+        text = self.text.strip()
+        if not text and self.card is not None:
+            text = f"{self.card.case_id} · {self.card.title}"
+        if not text and self.form is not None:
+            text = self.form.title
+        return text
+
 
 @dataclass(frozen=True, slots=True)
 class Notice:

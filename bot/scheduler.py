@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-from bot.cards import case_card
+from bot.cards import case_card, channel_reader
 from bot.cases import CaseService, escalation_ladder
 from bot.deployment import Directory
 from bot.errors import FrontdoorError
@@ -159,8 +159,8 @@ def decide(directory: Directory, case: CaseRecord, events: Sequence[CaseEventRec
             best = latest_reminder.get(m.clock or "")
             if best is None or (m.threshold or 0) > (best.threshold or 0):
                 latest_reminder[m.clock or ""] = m
-    engineers = _viewer("engineer")
-    customer_view = _viewer("customer_user", case.customer_id)
+    engineers = channel_reader("engineer")
+    customer_view = channel_reader("customer_user", case.customer_id)
     mentions = (case.assignee,) if case.assignee else tuple(
         p.id for p in directory.engineers() if p.role == "engineer")
     tz_vendor = directory.deployment.vendor.timezone
@@ -246,13 +246,6 @@ def _available(pack: Pack, case: CaseRecord, wanted: str) -> str | None:
         below = [lv for lv in ladder if levels.index(lv) < levels.index(wanted)]
         return below[-1] if below else None
     return None
-
-
-def _viewer(role: str, customer_id: str | None = None) -> Person:
-    if role == "engineer":
-        return Person(id="channel:engineers", name="engineers", role="engineer")
-    return Person(id=f"channel:{customer_id}", name="customer", role="customer_user",
-                  customer_id=customer_id)
 
 
 def _card_notice(directory: Directory, case: CaseRecord, events: Sequence[CaseEventRecord],

@@ -19,6 +19,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from adapters.payload_errors import first_error, shown
+
 BUTTON_VALUE_MAX = 2000
 PRIVATE_METADATA_MAX = 3000
 ACTION_ID_MAX = 255
@@ -58,7 +60,7 @@ def parse_action_id(action_id: object) -> ActionId:
     for kind in ActionId:
         if action_pattern(kind).match(action_id):
             return kind
-    raise SlackPayloadError(f"{_show(action_id)} is not an action id Frontdoor renders "
+    raise SlackPayloadError(f"{shown(action_id)} is not an action id Frontdoor renders "
                             f"(expected one of {', '.join(k.value for k in ActionId)})")
 
 
@@ -107,14 +109,14 @@ def encode_button_value(value: ButtonValue) -> str:
 
 def decode_button_value(raw: object) -> ButtonValue:
     if not isinstance(raw, str) or not raw:
-        raise SlackPayloadError(f"the button has no value (got {_show(raw)})")
+        raise SlackPayloadError(f"the button has no value (got {shown(raw)})")
     if len(raw) > BUTTON_VALUE_MAX:
         raise SlackPayloadError(f"the button value is {len(raw)} characters, more than "
                                 f"Slack's {BUTTON_VALUE_MAX}: not one of ours")
     try:
         return ButtonValue.model_validate_json(raw)
     except ValidationError as exc:
-        raise SlackPayloadError(f"the button value {_show(raw)} is not a Frontdoor button "
+        raise SlackPayloadError(f"the button value {shown(raw)} is not a Frontdoor button "
                                 f"value: {first_error(exc)}") from None
 
 
@@ -136,21 +138,6 @@ def decode_metadata(raw: object) -> ModalMetadata:
     try:
         return ModalMetadata.model_validate_json(raw)
     except ValidationError as exc:
-        raise SlackPayloadError(f"the view's private_metadata {_show(raw)} is not Frontdoor "
+        raise SlackPayloadError(f"the view's private_metadata {shown(raw)} is not Frontdoor "
                                 f"modal metadata: {first_error(exc)}") from None
 
-
-def first_error(exc: ValidationError) -> str:
-    """The first problem pydantic found, as one line (``loc: msg (and n more)``)."""
-    errors = exc.errors(include_url=False, include_input=False)
-    if not errors:
-        return str(exc)
-    first = errors[0]
-    where = ".".join(str(p) for p in first.get("loc", ())) or "value"
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"{where}: {first.get('msg', 'invalid')}{more}"
-
-
-def _show(raw: object, limit: int = 80) -> str:
-    text = repr(raw)
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from adapters.payload_errors import first_error
 from adapters.slack.actions import (
     INPUT_ACTION_ID,
     VIEW_CALLBACK_ID,
@@ -31,7 +32,6 @@ from adapters.slack.actions import (
     action_id_for,
     encode_button_value,
     encode_metadata,
-    first_error,
 )
 from bot.messages import CaseCard, Choice, ClockLine, Form, FormField, Reply
 
@@ -223,12 +223,7 @@ def render_message(reply: Reply) -> dict[str, Any]:
 
 def fallback_text(reply: Reply) -> str:
     """The notification / accessibility text of a reply: all of it, cut to 3,000 characters."""
-    text = reply.text.strip()
-    if not text and reply.card is not None:
-        text = f"{reply.card.case_id} · {reply.card.title}"
-    if not text and reply.form is not None:
-        text = reply.form.title
-    return clip_mrkdwn(to_mrkdwn(text), FALLBACK_TEXT_MAX) or "…"
+    return clip_mrkdwn(to_mrkdwn(reply.summary()), FALLBACK_TEXT_MAX) or "…"
 
 
 def _reply_blocks(reply: Reply, ids: _Ids) -> tuple[list[Block], list[Block]]:

@@ -17,6 +17,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from adapters.payload_errors import first_error, shown
+
 # Keys of a submission's `value` that are ours (or Teams') rather than form field values.
 RESERVED = frozenset({"v", "choice", "form", "msteams"})
 MESSAGE_ACTION_ID = "fileSupportCase"  # the message extension action command (manifest.json)
@@ -59,7 +61,7 @@ def submit_data(target: SubmitData, hidden: dict[str, str] | None = None) -> dic
 def decode_submission(value: object) -> tuple[SubmitData, dict[str, str]]:
     """A submission's ``value`` → (what was pressed, the form values incl. hidden fields)."""
     if not isinstance(value, dict):
-        raise TeamsPayloadError(f"the submission value is not an object (got {_show(value)})")
+        raise TeamsPayloadError(f"the submission value is not an object (got {shown(value)})")
     ours = {k: value[k] for k in ("v", "choice", "form") if k in value}
     if not ours:
         raise TeamsPayloadError("the submission carries neither a choice nor a form: it was "
@@ -67,7 +69,7 @@ def decode_submission(value: object) -> tuple[SubmitData, dict[str, str]]:
     try:
         target = SubmitData.model_validate(ours)
     except ValidationError as exc:
-        raise TeamsPayloadError(f"the submission {_show(ours)} is not Frontdoor card data: "
+        raise TeamsPayloadError(f"the submission {shown(ours)} is not Frontdoor card data: "
                                 f"{first_error(exc)}") from None
     values: dict[str, str] = {}
     for key, raw in value.items():
@@ -79,17 +81,3 @@ def decode_submission(value: object) -> tuple[SubmitData, dict[str, str]]:
             values[key] = str(raw)[:4000]
     return target, values
 
-
-def first_error(exc: ValidationError) -> str:
-    errors = exc.errors(include_url=False, include_input=False)
-    if not errors:
-        return str(exc)
-    first = errors[0]
-    where = ".".join(str(p) for p in first.get("loc", ())) or "value"
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"{where}: {first.get('msg', 'invalid')}{more}"
-
-
-def _show(raw: object, limit: int = 80) -> str:
-    text = repr(raw)
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -77,12 +77,7 @@ def plain(text: str) -> str:
 
 def fallback_text(reply: Reply) -> str:
     """The reply as plain text, for notifications and clients that cannot show cards."""
-    text = reply.text.strip()
-    if not text and reply.card is not None:
-        text = f"{reply.card.case_id} · {reply.card.title}"
-    if not text and reply.form is not None:
-        text = reply.form.title
-    return clip(plain(text), FALLBACK_MAX) or "…"
+    return clip(plain(reply.summary()), FALLBACK_MAX) or "…"
 
 
 def _text_blocks(text: str, line_max: int, max_lines: int | None = None) -> list[Element]:

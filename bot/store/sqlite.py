@@ -496,12 +496,10 @@ class SqliteStore:
     async def claim_outbox(
         self, now: datetime, limit: int, lease_seconds: float, worker: str
     ) -> list[OutboxItem]:
-        if lease_seconds <= 0:
-            raise ValueError(f"lease_seconds must be positive, got {lease_seconds}")
-        if limit <= 0:
+        window = _lease_window(now, limit, lease_seconds)
+        if window is None:
             return []
-        at = epoch_micros(now, "now")
-        until = epoch_micros(now + timedelta(seconds=lease_seconds), "now")
+        at, until = window
         async with self._write("claim outbox items") as db:
             async with db.execute(
                 "SELECT seq, data FROM outbox"
@@ -595,12 +593,10 @@ class SqliteStore:
     async def claim_due_cases(
         self, now: datetime, limit: int, lease_seconds: float, worker: str
     ) -> list[tuple[str, datetime]]:
-        if lease_seconds <= 0:
-            raise ValueError(f"lease_seconds must be positive, got {lease_seconds}")
-        if limit <= 0:
+        window = _lease_window(now, limit, lease_seconds)
+        if window is None:
             return []
-        at = epoch_micros(now, "now")
-        until = epoch_micros(now + timedelta(seconds=lease_seconds), "now")
+        at, until = window
         async with self._write("claim due cases") as db:
             async with db.execute(
                 "SELECT case_id, due_at FROM timers"
@@ -667,3 +663,13 @@ def _event_rows(
 
 def _case(data: str) -> CaseRecord:
     return parse(CaseRecord, data)
+
+
+def _lease_window(now: datetime, limit: int, lease_seconds: float) -> tuple[int, int] | None:
+    """(now, lease end) in epoch µs for a claim; None when nothing is to be claimed."""
+    if lease_seconds <= 0:
+        raise ValueError(f"lease_seconds must be positive, got {lease_seconds}")
+    if limit <= 0:
+        return None
+    return (epoch_micros(now, "now"),
+            epoch_micros(now + timedelta(seconds=lease_seconds), "now"))
