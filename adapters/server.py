@@ -12,7 +12,6 @@ import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
@@ -20,14 +19,19 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
 from adapters.settings import Settings
 from adapters.slack.app import SlackFrontDoor
-from adapters.slack.delivery import SlackDeliverer
 from adapters.teams.app import TeamsFrontDoor
 from adapters.teams.wiring import teams_config
 from adapters.web.routes import HANDLER, add_routes
-from adapters.worker import notice_sink, run_loops, scheduler_settings
+from adapters.worker import (
+    build_handler,
+    notice_sink,
+    run_loops,
+    scheduler_settings,
+    slack_deliverers,
+    slack_front_door,
+)
 from bot.deployment import Directory, load_deployment
 from bot.errors import StoreError
-from bot.handler import Handler, HandlerSettings
 from bot.outbox import Deliverer, OutboxWorker
 from bot.scheduler import Scheduler
 from bot.store import open_store
@@ -97,24 +101,15 @@ def create_app(settings: Settings) -> web.Application:
                            settings.frontdoor_redis_prefix)
         await store.open()
         app[STORE] = store
-        rescheduler = Scheduler(store, directory, notice_sink(store, directory, settings),
-                                "web-reschedule", scheduler_settings(settings))
-        handler = Handler(store, directory, HandlerSettings(
-            idle_timeout=timedelta(minutes=settings.frontdoor_idle_minutes)),
-            on_case_change=rescheduler.reschedule)
+        handler = build_handler(store, directory, settings)
         app[HANDLER] = handler
         log.info("store open", extra={"store": "redis" if settings.redis_url else "sqlite"})
         wake = asyncio.Event()
         deliverers: dict[str, Deliverer] = {}
-        if settings.slack_bot_token and settings.slack_signing_secret:
-            front = SlackFrontDoor(
-                bot_token=settings.slack_bot_token.get_secret_value(),
-                signing_secret=settings.slack_signing_secret.get_secret_value(),
-                api_url=settings.slack_api_url, handler=handler, store=store,
-                directory=directory, kick=wake.set,
-                ticket_emoji=settings.frontdoor_ticket_emoji)
+        front = slack_front_door(settings, store, directory, handler, wake.set)
+        if front is not None:
             slack.append(front)
-            deliverers["slack"] = SlackDeliverer(front.client, store)
+            deliverers.update(slack_deliverers(front, store))
             log.info("slack front door on", extra={"slack_api": settings.slack_api_url})
             if settings.slack_socket_mode and settings.slack_app_token:
                 socket = AsyncSocketModeHandler(

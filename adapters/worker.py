@@ -14,15 +14,17 @@ import os
 import signal
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
-
-from slack_sdk.web.async_client import AsyncWebClient
+from datetime import UTC, datetime, timedelta
 
 from adapters.settings import Settings
+from adapters.slack.app import SlackFrontDoor
+from adapters.slack.delivery import PLATFORM as SLACK
 from adapters.slack.delivery import SlackDeliverer
+from adapters.slack.inbound import PLATFORM as SLACK_EVENTS
 from adapters.slack.notices import notice_items
 from adapters.teams.wiring import teams_deliverer, with_teams
 from bot.deployment import Directory, load_deployment
+from bot.handler import Handler, HandlerSettings
 from bot.messages import Notice
 from bot.outbox import Deliverer, OutboxWorker
 from bot.records import OutboxItem
@@ -54,17 +56,34 @@ def notice_sink(store: Store, directory: Directory, settings: Settings) -> Notic
     return with_teams(sink, store, directory, settings)
 
 
-def deliverers(settings: Settings, store: Store, directory: Directory) -> dict[str, Deliverer]:
-    """The posting side for a process without inbound routes (`worker`, `tick`)."""
-    out: dict[str, Deliverer] = {}
-    if settings.slack_bot_token:
-        client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(),
-                                base_url=settings.slack_api_url)
-        out["slack"] = SlackDeliverer(client, store)
-    teams = teams_deliverer(settings, store, directory)
-    if teams is not None:
-        out["teams"] = teams
-    return out
+def build_handler(store: Store, directory: Directory, settings: Settings) -> Handler:
+    """The conversation handler, with case changes rescheduling the case's timer."""
+    rescheduler = Scheduler(store, directory, notice_sink(store, directory, settings),
+                            "reschedule", scheduler_settings(settings))
+    return Handler(store, directory, HandlerSettings(
+        idle_timeout=timedelta(minutes=settings.frontdoor_idle_minutes)),
+        on_case_change=rescheduler.reschedule)
+
+
+def slack_front_door(settings: Settings, store: Store, directory: Directory, handler: Handler,
+                     kick: Callable[[], None]) -> SlackFrontDoor | None:
+    """The Slack front door when Slack is configured (the web process serves it; workers use
+    it to work stored events and to post)."""
+    if not (settings.slack_bot_token and settings.slack_signing_secret):
+        return None
+    return SlackFrontDoor(
+        bot_token=settings.slack_bot_token.get_secret_value(),
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        api_url=settings.slack_api_url, handler=handler,
+        store=store, directory=directory, kick=kick,
+        ticket_emoji=settings.frontdoor_ticket_emoji)
+
+
+def slack_deliverers(front: SlackFrontDoor | None, store: Store) -> dict[str, Deliverer]:
+    """Posting to Slack, and working the Slack events kept in the store's queue."""
+    if front is None:
+        return {}
+    return {SLACK: SlackDeliverer(front.client, store), SLACK_EVENTS: front.event_worker()}
 
 
 def worker_id(kind: str) -> str:
@@ -106,15 +125,29 @@ async def run_worker(settings: Settings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    wake = asyncio.Event()
+    slack = slack_front_door(settings, store, directory,
+                             build_handler(store, directory, settings), wake.set)
     try:
         ident = worker_id("worker")
         scheduler = Scheduler(store, directory, notice_sink(store, directory, settings), ident,
                               scheduler_settings(settings))
-        outbox = OutboxWorker(store, deliverers(settings, store, directory), ident)
+        outbox = OutboxWorker(store, _deliverers(settings, store, directory, slack), ident)
         log.info("worker started", extra={"worker": ident})
-        await run_loops(scheduler, outbox, stop)
+        await run_loops(scheduler, outbox, stop, wake)
     finally:
+        if slack is not None:
+            await slack.close()
         await store.close()
+
+
+def _deliverers(settings: Settings, store: Store, directory: Directory,
+                slack: SlackFrontDoor | None) -> dict[str, Deliverer]:
+    out = slack_deliverers(slack, store)
+    teams = teams_deliverer(settings, store, directory)
+    if teams is not None:
+        out["teams"] = teams
+    return out
 
 
 async def run_tick(settings: Settings, at: datetime) -> tuple[int, int]:
@@ -123,6 +156,8 @@ async def run_tick(settings: Settings, at: datetime) -> tuple[int, int]:
     directory = Directory(load_deployment(settings.frontdoor_config))
     store = open_store(settings.redis_url, settings.frontdoor_db, settings.frontdoor_redis_prefix)
     await store.open()
+    slack = slack_front_door(settings, store, directory,
+                             build_handler(store, directory, settings), lambda: None)
     try:
         ident = worker_id("tick")
         scheduler = Scheduler(store, directory, notice_sink(store, directory, settings), ident,
@@ -132,11 +167,13 @@ async def run_tick(settings: Settings, at: datetime) -> tuple[int, int]:
             fired += n
             if fired > 100_000:
                 break
-        outbox = OutboxWorker(store, deliverers(settings, store, directory), ident,
+        outbox = OutboxWorker(store, _deliverers(settings, store, directory, slack), ident,
                               clock=lambda: at)
         delivered = 0
         while (n := await outbox.run_once()) > 0:
             delivered += n
         return fired, delivered
     finally:
+        if slack is not None:
+            await slack.close()
         await store.close()

@@ -30,6 +30,7 @@ from bot.errors import FrontdoorError, StaleWriteError
 from bot.intake import (
     CaseDraft,
     IntakeContext,
+    IntakeResult,
     IntakeState,
     customer_form,
     norm,
@@ -121,13 +122,13 @@ class Handler:
             return await self._case_action(inbound, values.pop("_action"),
                                            values.pop("_case", ""), values)
         key = conversation_key(inbound)
-        state, _ = await self.store.load_conversation(key)
+        loaded = await self.store.load_conversation(key)
         text = (inbound.text or "").strip()
-        if state is None and not inbound.choice and not inbound.form:
+        if loaded[0] is None and not inbound.choice and not inbound.form:
             routed = await self._command(inbound, text)
             if routed is not None:
                 return routed
-        return await self._intake(inbound, key)
+        return await self._intake(inbound, key, loaded)
 
     # -- forms and case threads (for platforms with modals and threads) ----------------------
 
@@ -190,17 +191,20 @@ class Handler:
         cases = await self.store.list_cases([customer_id], open_only=False)
         return sum(c.query_minutes for c in cases), plan.query_hours * 60
 
-    async def _intake(self, inbound: Inbound, key: str) -> Outcome:
+    async def _intake(self, inbound: Inbound, key: str,
+                      loaded: tuple[dict[str, Any] | None, int] | None = None) -> Outcome:
         ctx = self._context(inbound.person)
-        raw, _ = await self.store.load_conversation(key)
-        if raw is None or raw.get("case_type") in (None, "query"):
-            # only a query can be billable: skip reading the customer's cases otherwise
-            ids = [raw["customer_id"]] if raw and raw.get("customer_id") else list(ctx.customers)
-            ctx = replace(ctx, query_usage={cid: await self.query_usage(cid) for cid in ids})
         for _ in range(_STATE_RETRIES):
-            raw, version = await self.store.load_conversation(key)
+            raw, version = loaded or await self.store.load_conversation(key)
+            loaded = None
             state = IntakeState.model_validate(raw) if raw else None
             result = step(state, inbound, ctx)
+            customer = _query_customer(result)
+            if customer is not None and customer not in ctx.query_usage:
+                # only a query can be billable: the customer's cases are read only for one
+                ctx = replace(ctx, query_usage={**ctx.query_usage,
+                                                customer: await self.query_usage(customer)})
+                result = step(state, inbound, ctx)
             saved = result.state.model_dump(mode="json") if result.state else None
             try:
                 await self.store.save_conversation(key, saved, version)
@@ -571,3 +575,12 @@ def _urgency(directory: Directory, case: CaseRecord, events: Any,
     if not dues:
         return (2, float("inf"))
     return (0 if breached else 1, min(dues).timestamp())
+
+
+def _query_customer(result: IntakeResult) -> str | None:
+    """The customer whose query hours this step's answer depends on: set once the
+    conversation is about a query."""
+    facts = result.draft or result.state
+    if facts is None or facts.case_type != "query":
+        return None
+    return facts.customer_id

@@ -1,9 +1,12 @@
 """The Slack front door: slack-bolt's AsyncApp on our aiohttp app, translating and rendering
 only. Every decision is the conversation handler's (bot/).
 
-Requests are authenticated before anything else (signature and timestamp), acknowledged at
-once, and worked after the ack; retried events are processed once across workers (the
-store). Everything we post goes through the durable outbox, in order per case.
+Requests are authenticated before anything else (signature and timestamp). Events are kept
+in the store's durable queue before Slack is told "ok" and worked from there by any worker,
+once per event id, in order per conversation (adapters/slack/inbound.py); they skip bolt's
+dispatch, which adds nothing for them once the request is verified and the token is known
+to work. Interactions and commands go through bolt, acknowledged at once and worked after.
+Everything we post goes through the durable outbox, in order per case.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
@@ -24,7 +27,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import blocks, translate
+from adapters.slack import blocks, inbound, translate
 from adapters.slack.actions import (
     INPUT_ACTION_ID,
     VIEW_CALLBACK_ID,
@@ -44,8 +47,7 @@ from bot.store.base import Store
 log = logging.getLogger(__name__)
 SHORTCUT_CALLBACK_ID = "file-support-case"
 SLASH_COMMAND = "/support"
-EVENT_DEDUPE_SECONDS = 6 * 3600
-MAX_CONCURRENT_WORK = 32
+MAX_CONCURRENT_WORK = 32  # interactions worked at once after their ack, per process
 # What this front door listens to; manifest.json must subscribe to exactly these (a test checks).
 EVENTS = ("app_mention", "message", "reaction_added", "app_home_opened")
 # A "message" subscription in the manifest is per kind of conversation.
@@ -91,12 +93,60 @@ class SlackFrontDoor:
         ):
             return web.json_response({"error": "invalid or missing Slack signature"},
                                      status=401)
-        if not _parseable(body, request.headers.get("Content-Type", "")):
+        content_type = request.headers.get("Content-Type", "")
+        if "application/json" in content_type:
+            try:
+                payload = json.loads(body)
+            except ValueError:
+                payload = None
+            if not isinstance(payload, dict):
+                return web.json_response({"error": "unparseable Slack payload"}, status=400)
+            if payload.get("type") == "event_callback" and await self._ensure_bot_user():
+                return await self._acknowledge_event(payload)
+        elif not _parseable(body, content_type):
             return web.json_response({"error": "unparseable Slack payload"}, status=400)
         bolt_request = AsyncBoltRequest(body=body, query=request.query_string,
                                         headers=dict(request.headers))
         bolt_response = await self.app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
+
+    async def _acknowledge_event(self, body: Mapping[str, Any]) -> web.Response:
+        """A verified event from a workspace whose token works: stored, then "ok". A store
+        outage raises (→ 503), so Slack retries rather than being told "ok" for nothing."""
+        try:
+            await self.accept_event(body)
+        except SlackPayloadError as exc:
+            log.info("ignored a malformed event: %s", exc)
+        return web.Response(status=200)
+
+    async def accept_event(self, body: Mapping[str, Any]) -> bool:
+        """Keep a wanted event in the store's queue, once per event id, and wake the worker.
+        True if it was new (False: ignored, or a retry of one already kept)."""
+        item = inbound.event_item(body, await self._ensure_bot_user(), self.ticket_emoji,
+                                  _now())
+        if item is None:
+            return False
+        added = await self.store.enqueue_outbox([item])
+        if added:
+            self.kick()
+        return bool(added)
+
+    def event_worker(self) -> inbound.SlackEventWorker:
+        """The deliverer that works this front door's stored events."""
+        return inbound.SlackEventWorker(self.process_event)
+
+    async def process_event(self, event: Mapping[str, Any]) -> None:
+        """Work one stored event (any process may, once the queue leased it to it)."""
+        kind = event.get("type")
+        data = dict(event)
+        if kind == "app_mention":
+            await self._conversation_message(data, mention=True)
+        elif kind == "message":
+            await self._message(data)
+        elif kind == "reaction_added":
+            await self._reaction(data)
+        elif kind == "app_home_opened":
+            await self._on_home(data)
 
     # -- listeners ------------------------------------------------------------------------------
 
@@ -104,11 +154,8 @@ class SlackFrontDoor:
         app = self.app
         app.error(self._on_error)
         app.command(SLASH_COMMAND)(self._on_command)
-        listeners = {"app_mention": self._on_mention, "message": self._on_message,
-                     "reaction_added": self._on_reaction, "app_home_opened": self._on_home}
-        assert set(listeners) == set(EVENTS)
-        for name in EVENTS:
-            app.event(name)(listeners[name])
+        for name in EVENTS:  # Socket Mode's way in; over HTTP events skip bolt (route)
+            app.event(name)(self._on_event)
         app.action(action_pattern(ActionId.CHOICE))(self._on_choice)
         app.action(action_pattern(ActionId.CASE))(self._on_choice)
         app.action(action_pattern(ActionId.OPEN_FORM))(self._on_open_form)
@@ -154,29 +201,17 @@ class SlackFrontDoor:
                          message=blocks.render_message(Reply(text)))
         await self._send([outbox_item(post, None)])
 
-    # events
+    # events (worked from the store's queue, see process_event)
 
-    async def _first_time(self, body: dict[str, Any]) -> bool:
-        event_id = body.get("event_id")
-        if not event_id:
-            return True
-        return await self.store.claim_once(f"slack-event:{event_id}", EVENT_DEDUPE_SECONDS)
+    async def _on_event(self, body: dict[str, Any]) -> None:
+        try:
+            await self.accept_event(body)
+        except SlackPayloadError as exc:
+            log.info("ignored a malformed event: %s", exc)
 
-    async def _on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        async with self._work:
-            if not await self._first_time(body):
-                return
-            await self._conversation_message(event, mention=True)
-
-    async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+    async def _message(self, event: dict[str, Any]) -> None:
         if event.get("subtype") or event.get("bot_id"):
             return  # edits, joins, our own and other bots' messages
-        async with self._work:
-            await self._message(body, event)
-
-    async def _message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        if not await self._first_time(body):
-            return
         channel = str(event.get("channel", ""))
         is_dm = event.get("channel_type") == "im"
         mentions_us = self._bot_user_id() and f"<@{self._bot_user_id()}>" in str(
@@ -249,14 +284,8 @@ class SlackFrontDoor:
             outcome = Outcome([Reply(str(exc), private=True)])
         await self._deliver(outcome, place, user)
 
-    async def _on_reaction(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+    async def _reaction(self, event: dict[str, Any]) -> None:
         if event.get("reaction") != self.ticket_emoji:
-            return
-        async with self._work:
-            await self._reaction(body, event)
-
-    async def _reaction(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        if not await self._first_time(body):
             return
         item = event.get("item") or {}
         channel, ts = item.get("channel"), item.get("ts")
@@ -489,7 +518,7 @@ class SlackFrontDoor:
         channels = self.directory.deployment.vendor.channels.get("slack")
         in_engineers_channel = bool(channels and place.conversation == channels.engineers)
         noticed = {n.case_id for n in outcome.notices if n.audience == "engineers"}
-        for reply in outcome.replies:
+        for reply in blocks.joined_replies(outcome.replies):
             if in_engineers_channel and reply.card and reply.card.case_id in noticed \
                     and not reply.private:
                 continue  # the engineers' card is updated and the news posted under it

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -219,6 +220,29 @@ def render_message(reply: Reply) -> dict[str, Any]:
     text = fallback_text(reply)
     blocks = _fit(content, controls, MESSAGE_BLOCKS_MAX)
     return {"text": text, "blocks": blocks or [{"type": "section", "text": _md(text)}]}
+
+
+def joined_replies(replies: Sequence[Reply]) -> list[Reply]:
+    """Plain words followed by more words for the same reader become one message (a greeting
+    and the first question arrive together, not as two notifications). Cards, forms and
+    private replies and a case action's form (opened as a modal) stay on their own; so does
+    anything that would not fit one message."""
+    out: list[Reply] = []
+    for reply in replies:
+        before = out[-1] if out else None
+        if before is not None and _words_only(before) and not reply.private and reply.card is None \
+                and not (reply.form and reply.form.id.startswith("action:")) \
+                and reply.text.strip() \
+                and len(before.text) + len(reply.text) <= FALLBACK_TEXT_MAX:
+            out[-1] = replace(reply, text=f"{before.text.rstrip()}\n\n{reply.text.lstrip()}")
+            continue
+        out.append(reply)
+    return out
+
+
+def _words_only(reply: Reply) -> bool:
+    return not (reply.choices or reply.actions or reply.form or reply.card or reply.private) \
+        and bool(reply.text.strip())
 
 
 def fallback_text(reply: Reply) -> str:

@@ -80,7 +80,7 @@ class SlackDeliverer:
         try:
             await self._send(post)
         except SlackApiError as exc:
-            return _classify(exc)
+            return classify_api_error(exc)
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             return DeliveryOutcome.retry(None, f"network: {type(exc).__name__}")
         return DeliveryOutcome.ok()
@@ -114,7 +114,8 @@ class SlackDeliverer:
                            {"channel": str(response["channel"]), "ts": str(response["ts"])})
 
 
-def _classify(exc: SlackApiError) -> DeliveryOutcome:
+def classify_api_error(exc: SlackApiError) -> DeliveryOutcome:
+    """A Web API error as a delivery verdict: rate limits and outages are retried."""
     status = getattr(exc.response, "status_code", 0)
     error = str(exc.response.get("error", "")) if exc.response is not None else ""
     if status == 429 or error == "ratelimited":

@@ -1,0 +1,105 @@
+"""Slack events kept in the store before Slack is told "ok", worked later by any worker.
+
+Why: an event acknowledged and then worked in memory is lost if the process dies, and work
+piled up behind the acknowledgements slows every later acknowledgement. So the front door
+only checks the request, keeps the event as an item of the store's durable queue (the same
+queue as our outgoing posts, with platform "slack-event") and answers; workers take items
+from there, in order per conversation, with the queue's leases and retries.
+
+The item's key is the event id, so a retried event (Slack re-sends when an answer is late)
+is answered from that record and worked once, across all processes. Events we would ignore
+anyway (edits, bots, other emoji) are never stored.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+
+from adapters.slack import translate
+from adapters.slack.actions import SlackPayloadError
+from adapters.slack.delivery import classify_api_error
+from bot.errors import StoreError
+from bot.outbox import DeliveryOutcome
+from bot.records import OutboxItem
+
+PLATFORM = "slack-event"
+KEY_PREFIX = "slack-event:"
+
+
+def is_wanted(event: Mapping[str, Any], bot_user: str | None, ticket_emoji: str) -> bool:
+    """Whether the front door does anything with this event (the listeners' own filters,
+    applied before storing): never our own or other bots' messages, edits or joins."""
+    kind = event.get("type")
+    user = event.get("user")
+    if event.get("bot_id") or (bot_user is not None and user == bot_user):
+        return False
+    if kind == "app_mention":
+        return True
+    if kind == "message":
+        if event.get("subtype"):
+            return False
+        return not (bot_user and f"<@{bot_user}>" in str(event.get("text", "")))
+    if kind == "reaction_added":
+        return event.get("reaction") == ticket_emoji
+    if kind == "app_home_opened":
+        return event.get("tab") in (None, "home")
+    return False
+
+
+def ordering_key(event: Mapping[str, Any]) -> str:
+    """Events of one conversation (a thread, a DM, a person's App Home) are worked in the
+    order they came; different conversations in parallel."""
+    if event.get("type") == "app_home_opened":
+        return f"slack-in:home:{event.get('user')}"
+    where = translate.where_of(event)
+    return f"slack-in:{where.channel}:{where.thread or '-'}"
+
+
+def event_item(body: Mapping[str, Any], bot_user: str | None, ticket_emoji: str,
+               now: datetime) -> OutboxItem | None:
+    """The queue item for an `event_callback` body, or None when nothing is to be done.
+    Raises SlackPayloadError for an event that names no conversation."""
+    event = body.get("event")
+    if not isinstance(event, Mapping):
+        raise SlackPayloadError("the event_callback has no event object")
+    if not is_wanted(event, bot_user, ticket_emoji):
+        return None
+    order = ordering_key(event)
+    event_id = body.get("event_id")
+    key = KEY_PREFIX + (event_id if isinstance(event_id, str) and event_id
+                        else uuid.uuid4().hex)
+    return OutboxItem(id=uuid.uuid4().hex, key=key, case_id=order, platform=PLATFORM,
+                      payload={"event_id": event_id, "event": dict(event)}, created_at=now,
+                      due_at=now)
+
+
+class SlackEventWorker:
+    """The queue's deliverer for stored events: works one through the front door.
+
+    Store outages and Slack Web API failures are retried (with the queue's backoff, or
+    Slack's Retry-After); an event too malformed to work is logged and let go."""
+
+    def __init__(self, work: Callable[[Mapping[str, Any]], Awaitable[None]]) -> None:
+        self._work = work
+
+    async def deliver(self, item: OutboxItem) -> DeliveryOutcome:
+        event = item.payload.get("event")
+        if not isinstance(event, Mapping):
+            return DeliveryOutcome.failed("the stored Slack event has no event object")
+        try:
+            await self._work(event)
+        except SlackPayloadError as exc:
+            return DeliveryOutcome.failed(f"malformed Slack event: {exc}")
+        except StoreError as exc:
+            return DeliveryOutcome.retry(None, f"store: {exc}")
+        except SlackApiError as exc:
+            return classify_api_error(exc)
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            return DeliveryOutcome.retry(None, f"network: {type(exc).__name__}")
+        return DeliveryOutcome.ok()
