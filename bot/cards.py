@@ -11,6 +11,7 @@ from bot.cases import TRANSITIONS
 from bot.deployment import Directory
 from bot.messages import CaseCard, Choice, Person, Reply
 from bot.records import CaseEventRecord, CaseRecord
+from bot.response_plan import entries, formed, item_id
 from bot.sla_view import case_status, clock_lines, clock_text, when
 
 _BUTTONS: list[tuple[str, str, str]] = [
@@ -85,6 +86,12 @@ def case_card(
         facts.append(("Kind", "Consulting request (no support SLA)"))
     if case.hypercare:
         facts.append(("Hypercare", "yes"))
+    war = pack.escalation.war_team
+    agreed = entries(events)
+    if war is not None and (agreed or formed(pack, case)):
+        done = [label for label in war.response_plan if item_id(label) in agreed]
+        facts.append(("Response plan", f"{len(done)} of {len(war.response_plan)} agreed"
+                      + (f" ({', '.join(done)})" if done else " (war team formed)")))
     if status and status.status_update_every and status.next_status_update:
         facts.append(("Next status update", when(status.next_status_update, tz)))
     card = CaseCard(

@@ -35,6 +35,7 @@ from bot.records import (
     CaseStatus,
     ChannelRef,
 )
+from bot.response_plan import RESPONSE_PLAN, entry_for, require_war_team
 from bot.store.base import Store
 from policy.errors import PolicyError
 from policy.pack import Pack
@@ -62,6 +63,7 @@ TRANSITIONS: dict[str, tuple[frozenset[str], CaseStatus | None]] = {
     "log_hours": (frozenset(OPEN_STATUSES | {"resolved"}), None),
     "suspend_sla": (frozenset(OPEN_STATUSES), None),
     "reinstate_sla": (frozenset(OPEN_STATUSES), None),
+    RESPONSE_PLAN: (frozenset(OPEN_STATUSES), None),
 }
 _EVENT_OF = {
     "acknowledge": "acknowledged", "start_progress": "in_progress",
@@ -70,7 +72,7 @@ _EVENT_OF = {
     "reopen": "reopened", "assign": "assigned", "comment": "comment",
     "status_update": "status_update", "reclassify": "reclassified", "escalate": "escalated",
     "log_hours": "query_time", "suspend_sla": "sla_suspended",
-    "reinstate_sla": "sla_reinstated",
+    "reinstate_sla": "sla_reinstated", RESPONSE_PLAN: RESPONSE_PLAN,
 }
 NEEDS_TEXT = {"ask_customer": "question", "reclassify": "reason", "escalate": "reason",
               "comment": "text", "status_update": "text", "provide_info": "text",
@@ -174,6 +176,7 @@ class CaseService:
         self, person: Person, case_id: str, action: str, at: datetime, *,
         text: str | None = None, assignee: str | None = None, case_type: str | None = None,
         priority: str | None = None, minutes: int | None = None, level: str | None = None,
+        item: str | None = None,
     ) -> ActResult:
         """Do `action` on a case as `person`; raises our errors with a message to show."""
         if action not in TRANSITIONS:
@@ -195,7 +198,8 @@ class CaseService:
                     f"Please give a {NEEDS_TEXT[action]} to {action.replace('_', ' ')}.")
             updated, events = self._apply(case, person, action, at, target, text=text,
                                           assignee=assignee, case_type=case_type,
-                                          priority=priority, minutes=minutes, level=level)
+                                          priority=priority, minutes=minutes, level=level,
+                                          item=item)
             try:
                 stored = await self.store.update_case(updated, case.version, events)
                 await self._changed(case.id, at)
@@ -267,6 +271,13 @@ class CaseService:
             event("query_time", None, text, minutes=minutes)
         elif action == "suspend_sla":
             event("sla_suspended", None, text)
+        elif action == RESPONSE_PLAN:
+            # The war team agrees its plan item by item; a new entry replaces the item's value
+            # on the post, the history keeps both.
+            war = require_war_team(self.directory.pack_of(case.customer_id), case)
+            item, value, shown = entry_for(war, p.get("item") or "", text or "")
+            event(RESPONSE_PLAN, None, shown, item=item.id, label=item.label, value=value,
+                  shown=shown)
         else:
             kind = _EVENT_OF[action]
             if action == "comment" and person.is_vendor:
@@ -330,7 +341,8 @@ _PAST = {"acknowledge": "acknowledged", "start_progress": "started", "ask_custom
          "provide_info": "answered", "workaround": "given a workaround", "resolve": "resolved",
          "close": "closed", "reopen": "reopened", "assign": "assigned", "comment": "commented",
          "status_update": "updated", "reclassify": "reclassified", "escalate": "escalated",
-         "log_hours": "logged", "suspend_sla": "suspended", "reinstate_sla": "reinstated"}
+         "log_hours": "logged", "suspend_sla": "suspended", "reinstate_sla": "reinstated",
+         RESPONSE_PLAN: "given response-plan entries"}
 
 
 def escalation_ladder(pack: Pack, plan: str) -> list[str]:

@@ -6,7 +6,8 @@ FrontdoorError
 │   └── StaleWriteError  someone else wrote first: reload and retry, never drop
 ├── NotAllowedError      the person's role doesn't allow the action (audited)
 ├── CaseNotFoundError    no such case, or not one this person may see
-└── InvalidTransitionError  the case's status doesn't allow the action
+├── InvalidTransitionError  the case's status doesn't allow the action
+└── ResponsePlanError    no war team (yet), no such plan item, or an unusable entry
 """
 
 from __future__ import annotations
@@ -38,3 +39,8 @@ class CaseNotFoundError(FrontdoorError):
 
 class InvalidTransitionError(FrontdoorError):
     """The case's current status does not allow this action."""
+
+
+class ResponsePlanError(FrontdoorError):
+    """A war team's response-plan entry can't be recorded: the message says why and what to do
+    (no war team yet, no such item, a cadence that isn't one)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,7 +27,7 @@ from bot.cases import (
     escalation_ladder,
 )
 from bot.deployment import Customer, Directory
-from bot.errors import FrontdoorError, StaleWriteError
+from bot.errors import FrontdoorError, NotAllowedError, ResponsePlanError, StaleWriteError
 from bot.intake import (
     CaseDraft,
     IntakeContext,
@@ -38,10 +39,12 @@ from bot.intake import (
     step,
 )
 from bot.messages import Choice, Form, FormField, Inbound, Notice, Outcome, Person, Reply
-from bot.records import CaseRecord
+from bot.records import CaseEventRecord, CaseRecord
+from bot.response_plan import RESPONSE_PLAN, find_item, formed, items, require_war_team
 from bot.sla_view import case_status, clock_lines, clock_text, subscription_of, when
 from bot.store.base import Store
 from bot.timeline import describe_event
+from bot.war_room import plan_form, war_room_notice, war_room_reply
 from policy.pack import Pack, load_pack
 from policy.sla import CaseEvent, CaseFacts, sla_status
 
@@ -58,7 +61,7 @@ _VERBS: dict[str, str] = {
     "update": "comment", "comment": "comment", "note": "comment", "reply": "provide_info",
     "info": "provide_info", "answer": "provide_info", "progress": "start_progress",
     "start": "start_progress", "log": "log_hours", "suspend": "suspend_sla",
-    "reinstate": "reinstate_sla",
+    "reinstate": "reinstate_sla", "plan": RESPONSE_PLAN,
 }
 HELP_CUSTOMER = (
     "Here's what I can do:\n"
@@ -72,7 +75,8 @@ HELP_ENGINEER = (
     "• “queue” — open cases, nearest due first, breached first\n"
     "• “ack ACME-4”, “assign ACME-4 to ben”, “ask ACME-4 <question>”\n"
     "• “workaround ACME-4 <note>”, “resolve ACME-4 <note>”, “update ACME-4 <text>”\n"
-    "• “reclassify ACME-4 P1 <reason>”, “escalate ACME-4 <reason>”, “log ACME-4 90 <note>”")
+    "• “reclassify ACME-4 P1 <reason>”, “escalate ACME-4 <reason>”, “log ACME-4 90 <note>”\n"
+    "• “plan ACME-4” — the war team's response plan; “plan ACME-4 2 <text>” fills in item 2")
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,6 +378,8 @@ class Handler:
     async def _case_action(self, inbound: Inbound, action: str, case_id: str,
                            values: dict[str, str]) -> Outcome:
         person = inbound.person
+        if action.partition("/")[0] == RESPONSE_PLAN:
+            return await self._response_plan(inbound, action, case_id, values)
         if action not in TRANSITIONS:
             return Outcome([Reply(f"I don't know the action {action!r}.", private=True)])
         text = (values.get("text") or "").strip()
@@ -394,6 +400,55 @@ class Handler:
             priority=values.get("priority") or None, minutes=minutes,
             level=values.get("level") or None)
         return await self._after_action(inbound, action, result)
+
+    # -- the war team's response plan ------------------------------------------------------------
+
+    async def war_room(self, person: Person, now: datetime) -> list[Reply]:
+        """The war-room posts of the open cases whose war team is formed (the vendor's
+        channel: customers and partners see none here)."""
+        if not person.is_vendor:
+            return []
+        out = []
+        for case in await self.cases.visible_cases(person, open_only=True):
+            if formed(self.directory.pack_of(case.customer_id), case):
+                events = await self.store.case_events(case.id)
+                out.append(war_room_reply(self.directory, case, events, now, reader=person))
+        return out
+
+    async def _response_plan(self, inbound: Inbound, action: str, case_id: str,
+                             values: dict[str, str]) -> Outcome:
+        """A response-plan button (`response_plan/<item>`), its form, or “plan ACME-4 [n
+        text]”: refused before any form unless the person may fill it in."""
+        person = inbound.person
+        case = await self.cases.visible_case(person, case_id)
+        war = self.directory.pack_of(case.customer_id).escalation.war_team
+        try:
+            await self.cases._require(person, RESPONSE_PLAN, case.customer_id, case.id,
+                                      inbound.at)
+        except NotAllowedError as exc:
+            clause = f" ({war.clause})" if war else ""
+            raise NotAllowedError(f"{exc}{clause}") from None
+        key = action.partition("/")[2]
+        text = (values.get("text") or "").strip()
+        if not key and text and war is not None:
+            first, _, rest = text.partition(" ")
+            if find_item(war, first) is not None:
+                key, text = first, rest.strip()
+        events = await self.store.case_events(case.id)
+        if not key:
+            if text:
+                listed = "; ".join(f"{i.number} {i.label}" for i in items(war)) if war else ""
+                raise ResponsePlanError(f"Which item? Say “plan {case.id} <number> <text>” "
+                                        f"({listed}).")
+            require_war_team(self.directory.pack_of(case.customer_id), case)
+            return Outcome([war_room_reply(self.directory, case, events, inbound.at,
+                                           reader=person)])
+        item = find_item(war, key) if war else None
+        if not text and item is not None:
+            return Outcome([plan_form(self.directory, case, events, item, inbound.at)])
+        result = await self.cases.act(person, case.id, RESPONSE_PLAN, inbound.at, text=text,
+                                      item=key)
+        return await self._after_action(inbound, RESPONSE_PLAN, result)
 
     def _action_form(self, person: Person, case: CaseRecord, action: str) -> Reply:
         pack = self.directory.pack_of(case.customer_id)
@@ -434,6 +489,8 @@ class Handler:
         # The action's own event is the last one (an automatic acknowledgement may precede it).
         note = result.events[-1].reason if result.events else None
         who = person.name
+        if action == RESPONSE_PLAN:
+            return self._plan_filled(inbound, result, events)
         said = {
             "acknowledge": f"{who} picked up {case.id}.",
             "assign": f"{case.id} is assigned to "
@@ -486,6 +543,13 @@ class Handler:
             outcome.notices.append(Notice(case.id, "escalations", case_card(
                 self.directory, channel_reader("engineer"), case, events, now,
                 f"{said}\nHistory:\n{history}"), kind=action))
+        if action == "escalate" and result.previous is not None \
+                and not formed(pack, result.previous) and formed(pack, case) \
+                and pack.escalation.war_team is not None:
+            outcome.notices.append(war_room_notice(
+                self.directory, case, events, now,
+                f"{case.id} was escalated to {_level_name(pack, case.escalation_level)} by "
+                f"{who}: the war team is formed."))
         if action == "log_hours":
             outcome.notices += await self._query_hours_notices(case, result)
         has_partner = case.partner_id or self.directory.customer(case.customer_id).partner
@@ -494,6 +558,26 @@ class Handler:
             outcome.notices.append(Notice(case.id, "partner", Reply(said), kind=action))
         return outcome
 
+
+    def _plan_filled(self, inbound: Inbound, result: ActResult,
+                     events: Sequence[CaseEventRecord]) -> Outcome:
+        """An item was agreed: a short receipt for the speaker; the war-room post updated in
+        place with the news under it; the engineers' card (its response-plan line)."""
+        case = result.case
+        data = result.events[-1].data
+        said = (f"{inbound.person.name} agreed “{data.get('label')}” for the war team of "
+                f"{case.id}: {data.get('shown')}")
+        post = war_room_reply(self.directory, case, events, inbound.at)
+        progress = post.plan.title.lower() if post.plan else "recorded"
+        receipt = Reply(f"Recorded in {case.id}'s response plan — {data.get('label')}: "
+                        f"{data.get('shown')}. The war-room post shows it ({progress}).",
+                        private=True)
+        return Outcome([receipt], [
+            Notice(case.id, "war_room", Reply(f"{said}\n{post.text}", plan=post.plan),
+                   RESPONSE_PLAN),
+            Notice(case.id, "engineers", case_card(
+                self.directory, channel_reader("engineer"), case, events, inbound.at, said),
+                kind=RESPONSE_PLAN)])
 
     async def _query_hours_notices(self, case: CaseRecord, result: ActResult) -> list[Notice]:
         """At 80 % and 100 % of the plan's query hours, tell the customer's admin (their

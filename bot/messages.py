@@ -112,6 +112,54 @@ class CaseCard:
     facts: tuple[tuple[str, str], ...] = ()
 
 
+PLAN_TITLE = "Response plan — "  # how a response plan's title (and its text rendition) starts
+
+
+@dataclass(frozen=True, slots=True)
+class PlanItem:
+    """One item of a war team's response plan as a post shows it: open, or agreed (what, by
+    whom, when — already in the reader's time zone), with the button that fills it in."""
+
+    number: int
+    label: str
+    value: str | None = None  # None: still open
+    by: str | None = None
+    at: str | None = None
+    action: Choice | None = None  # the button (a case action id, posted back as a choice)
+    hint: str = ""  # for an open item: what the policy suggests (its status-update cadence)
+
+    @property
+    def done(self) -> bool:
+        return self.value is not None
+
+
+@dataclass(frozen=True, slots=True)
+class ResponsePlan:
+    """A war team's response plan: its items as fields people fill in, and the clause."""
+
+    case_id: str
+    items: tuple[PlanItem, ...]
+    clause: str = ""
+
+    @property
+    def agreed(self) -> int:
+        return sum(item.done for item in self.items)
+
+    @property
+    def title(self) -> str:
+        return f"{PLAN_TITLE}{self.agreed} of {len(self.items)} agreed"
+
+    @staticmethod
+    def lead(text: str) -> str:
+        """A reply's text before its plain-text rendition of the plan (which starts at the
+        plan's title): what a platform shows above the plan it renders natively."""
+        lines = text.split("\n")
+        for i, line in enumerate(lines):
+            if line.startswith(PLAN_TITLE):
+                return "\n".join(lines[:i])
+        return text
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     """What we say. `text` alone must make sense; the rest is for platforms that can show it."""
@@ -122,6 +170,7 @@ class Reply:
     actions: tuple[Choice, ...] = ()  # buttons that act on a case (ids post back as choices)
     card: CaseCard | None = None
     private: bool = False  # only the person who asked should see it (ephemeral)
+    plan: ResponsePlan | None = None  # a war-room post: the response plan's items as fields
 
     def summary(self) -> str:
         """The words a notification shows: the text, else the case, else the form's title."""

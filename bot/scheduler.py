@@ -25,6 +25,7 @@ from bot.messages import Notice, Person, Reply
 from bot.records import OPEN_STATUSES, CaseEventRecord, CaseRecord
 from bot.sla_view import clock_events, subscription_of, when
 from bot.store.base import Store
+from bot.war_room import war_room_notice
 from policy.pack import BreachTrigger, Pack, PriorityTrigger
 from policy.sla import SlaStatus, format_duration, sla_status
 
@@ -195,7 +196,10 @@ def decide(directory: Directory, case: CaseRecord, events: Sequence[CaseEventRec
                         notices.append(Notice(case.id, "customer",
                                                        Reply(customer_text), "breach"))
                         if pack.escalation.war_team is not None and trigger.to == level:
-                            notices.append(_war_room(directory, pack, case))
+                            notices.append(war_room_notice(
+                                directory, case, events, at,
+                                f"🔴 The {clock.label.lower()} target on {case.id} was "
+                                f"missed: it goes to {_level_name(pack, level)}."))
         elif m.kind == "status_prompt":
             text = (f"📝 {case.id}: a status update to the customer is due now "
                     f"(every {format_duration(status.status_update_every or timedelta(0))} "
@@ -256,20 +260,9 @@ def _card_notice(directory: Directory, case: CaseRecord, events: Sequence[CaseEv
                   kind, mentions)
 
 
-def _war_room(directory: Directory, pack: Pack, case: CaseRecord) -> Notice:
-    war = pack.escalation.war_team
-    assert war is not None
-    customer = directory.customer(case.customer_id)
-    reps = [u.name for u in customer.users if u.role == "customer_admin"] or \
-        [u.name for u in customer.users]
-    engineers = [p.name for p in directory.engineers()]
-    lines = [f"🚨 War team for {case.id} ({customer.name}) — {case.title}",
-             f"Members: {', '.join(war.members)}.",
-             f"Support engineers: {', '.join(engineers) or '—'}; customer representatives: "
-             f"{', '.join(reps) or '—'}.",
-             "Response plan to agree: " + "; ".join(f"☐ {item}" for item in war.response_plan)
-             + ".", f"({war.clause})"]
-    return Notice(case.id, "war_room", Reply("\n".join(lines)), "war_team")
+def _level_name(pack: Pack, level: str) -> str:
+    found = pack.escalation.levels.get(level)
+    return found.name if found else level
 
 
 def _local(instant: datetime, zone: str) -> str:

@@ -30,5 +30,7 @@ def describe_event(directory: Directory, case: CaseRecord, event: CaseEventRecor
         "sla_reinstated": f"{who} reinstated the SLA on {case.id}",
         "consulting_approved": f"{who} approved a paid consulting request ({case.id})",
         "sla_notice": f"{case.id}: {event.reason or 'SLA notice'}",
+        "response_plan": f"{who} agreed “{data.get('label')}” for the war team of {case.id}: "
+                         f"{data.get('shown')}",
     }
     return texts.get(event.kind, f"{case.id}: {event.kind.replace('_', ' ')}{reason}")

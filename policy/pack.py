@@ -395,9 +395,24 @@ EscalationTrigger = Annotated[
 
 
 class WarTeam(_Model):
+    """Who forms the war team and the response plan it agrees, item by item."""
+
     members: tuple[str, ...]
-    response_plan: tuple[str, ...]
+    response_plan: tuple[str, ...] = Field(min_length=1)
+    # The item agreed by picking a status-update cadence (the case's own cadence under the
+    # policy is the default) rather than in free text.
+    cadence_item: str | None = None
     clause: str
+
+    @model_validator(mode="after")
+    def _items_are_distinct(self) -> WarTeam:
+        if len({item.strip().lower() for item in self.response_plan}) != len(
+                self.response_plan):
+            raise ValueError("response_plan items must be distinct")
+        if self.cadence_item is not None and self.cadence_item not in self.response_plan:
+            raise ValueError(f"cadence_item {self.cadence_item!r} is not one of the "
+                             f"response_plan items {list(self.response_plan)}")
+        return self
 
 
 class EscalationSection(_Model):

@@ -228,6 +228,55 @@ def test_engineer_acknowledges_and_the_customer_sees_it(server: ServerProcess) -
     assert any(i["case_id"] == case_id and "acknowledged" in i["text"] for i in feed["items"])
 
 
+def test_the_war_room_response_plan_is_filled_in_from_the_web_chat(
+    server: ServerProcess,
+) -> None:
+    """Konneqt Service Levels (the Incident “war team” and its response plan): once the P1
+    goes to the executive team the war room lists it with four open plan items; the
+    customer can neither read the war room nor fill an item in; an engineer's entry is on
+    the post (☑, who), in the case's activity, and the other items stay open."""
+    case_id = file_case(server, "alice", [
+        ("choice", "incident"), ("choice", "impact:no"), ("choice", "impact:yes"),
+        ("choice", "priority:keep"), ("choice", "acme-prod"), ("text", "API gateway"),
+        ("text", "Checkout is down: every orders API call returns 503 since 09:40"),
+    ])
+
+    def post() -> dict[str, object]:
+        status, body = server.get("/chat/war-room?user=ana")
+        assert status == 200
+        found = [p for p in body["posts"] if p["plan"]["case_id"] == case_id]
+        assert len(found) == 1, body
+        return dict(found[0])
+
+    status, body = server.get("/chat/war-room?user=ana")
+    assert status == 200 and case_id not in str(body)  # no war team yet
+    replies = server.say("ana", form={"_action": "escalate", "_case": case_id,
+                                      "level": "executive", "text": "Checkout down"})
+    assert "escalated" in texts(replies)
+    plan = post()["plan"]
+    assert [(i["label"], i["done"]) for i in plan["items"]] == [  # type: ignore[index]
+        ("Technical assessment", False), ("Evaluation of mitigation strategies", False),
+        ("Resource allocation", False), ("Status update frequency", False)]
+    button = plan["items"][0]["action"]["id"]  # type: ignore[index]
+    assert server.get("/chat/war-room?user=alice")[0] == 403
+
+    refused = server.say("alice", choice=button)
+    assert "can't fill in a war team's response plan" in texts(refused)
+    assert "form" not in refused[0]
+
+    form = server.say("ana", choice=button)[0]["form"]
+    values = {f["id"]: f["value"] for f in form["fields"] if f["id"].startswith("_")}
+    done = server.say("ana", form={**values, "text": "orders-db connection pool exhausted"})
+    assert "Recorded" in texts(done)
+    items = post()["plan"]["items"]  # type: ignore[index]
+    assert items[0]["done"] and items[0]["value"] == "orders-db connection pool exhausted"
+    assert items[0]["by"] == "Ana Ruiz (engineer)" and items[0]["action"]["label"] == "Change"
+    assert [i["done"] for i in items[1:]] == [False, False, False]
+    status, feed = server.get("/chat/feed?user=ana")
+    assert any(i["case_id"] == case_id and "agreed “Technical assessment”" in i["text"]
+               for i in feed["items"])
+
+
 def test_a_customer_cannot_see_another_organisations_case(server: ServerProcess) -> None:
     """Customer users see their organisation's cases only."""
     case_id = file_case(server, "nils", [

@@ -10,9 +10,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import ValidationError
 
 from policy.errors import CaseFactsError, PackError
-from policy.pack import load_pack, load_pack_file
+from policy.pack import WarTeam, load_pack, load_pack_file
 from policy.sla import CaseEvent, CaseFacts, SlaStatus, Subscription, assess, sla_status
 
 NY = ZoneInfo("America/New_York")
@@ -211,6 +212,15 @@ def test_konneqt_missed_workaround_or_resolution_forms_a_war_team() -> None:
     assert set(trigger.clocks) == {"workaround", "resolution"} and trigger.to == "executive"
     assert pack.escalation.war_team is not None
     assert "Status update frequency" in pack.escalation.war_team.response_plan
+    # agreed by picking a cadence, the others in free text
+    assert pack.escalation.war_team.cadence_item == "Status update frequency"
+
+
+def test_a_war_teams_cadence_item_must_be_one_of_its_plan_items() -> None:
+    """A pack whose cadence item is not in its response plan is refused on load."""
+    with pytest.raises(ValidationError, match="cadence_item 'Cadence' is not one of"):
+        WarTeam(members=("engineers",), response_plan=("Technical assessment",),
+                cadence_item="Cadence", clause="x")
 
 
 def test_konneqt_retention_is_90_days() -> None:

@@ -137,6 +137,8 @@ async def test_konneqt_week_reminders_breaches_and_the_war_team(sim: Sim) -> Non
     ]
     war = [n for _, n in sim.notices if n.audience == "war_room"]
     assert war and "Technical assessment" in war[0].reply.text
+    assert "workaround target" in war[0].reply.text  # formed by the workaround breach
+    assert war[0].reply.plan is not None and war[0].reply.plan.agreed == 0
     told = [n.reply.text for _, n in sim.notices if n.audience == "customer"]
     assert any("workaround target on" in text and "executive team" in text for text in told)
 

@@ -80,6 +80,33 @@ class SlackSession:
                     return
         raise AssertionError(f"no button {label!r} in {json.dumps(blocks)[:1500]}")
 
+    def press(self, user: str, message: Call, choice_prefix: str,
+              team: str = TEAM_ID) -> None:
+        """Press the button (in an actions block or beside a section) whose neutral choice
+        starts with `choice_prefix`."""
+        for block in message.params.get("blocks") or []:
+            elements = block.get("elements", []) if block.get("type") == "actions" else \
+                [block["accessory"]] if isinstance(block.get("accessory"), dict) else []
+            for element in elements:
+                if element.get("type") == "button" and json.loads(
+                        element.get("value", "{}")).get("choice", "").startswith(choice_prefix):
+                    status, _ = self.interaction(_block_action(user, team, message, element))
+                    assert status == 200
+                    return
+        raise AssertionError(f"no button for {choice_prefix!r} in {_all_text(message)[:1500]}")
+
+    def file_acme_p1(self, description: str) -> tuple[str, Call]:
+        """Alice files a P1 incident on Acme's production deployment by typing in a thread
+        of her channel; returns the thread and the confirmation with the case card."""
+        thread = self.mention("U0ALICE", "C0ACME", description)
+        self.wait_post("C0ACME", "What kind of case", thread)
+        for text, expect in [("incident", "To set the priority"), ("P1", "Which deployment"),
+                             ("prod", "Which Konneqt product"), ("Gateway", "Please check")]:
+            self.say_in_thread("U0ALICE", "C0ACME", thread, text)
+            self.wait_post("C0ACME", expect, thread)
+        self.say_in_thread("U0ALICE", "C0ACME", thread, "open")
+        return thread, self.wait_post("C0ACME", "is open", thread)
+
     def settle(self, quiet: float = 0.6, timeout: float = 15.0) -> int:
         """Wait until the bot has stopped posting (the outbox is asynchronous)."""
         deadline = time.monotonic() + timeout
@@ -155,14 +182,7 @@ def test_a_full_thread_intake_by_typing_files_a_case_and_tells_the_engineers(
     slack: SlackSession,
 ) -> None:
     """@mention in the customer's channel → guided intake in the thread, typed answers."""
-    thread = slack.mention("U0ALICE", "C0ACME", "the orders API returns 503 since 09:40")
-    slack.wait_post("C0ACME", "What kind of case", thread)
-    for text, expect in [("incident", "To set the priority"), ("P1", "Which deployment"),
-                         ("prod", "Which Konneqt product"), ("Gateway", "Please check")]:
-        slack.say_in_thread("U0ALICE", "C0ACME", thread, text)
-        slack.wait_post("C0ACME", expect, thread)
-    slack.say_in_thread("U0ALICE", "C0ACME", thread, "open")
-    card = slack.wait_post("C0ACME", "is open", thread)
+    _, card = slack.file_acme_p1("the orders API returns 503 since 09:40")
     assert "ACME-" in _all_text(card)
     engineers = slack.wait_post("C0ENGINEERS", "New case from Acme Corp")
     assert "Acknowledge" in _all_text(engineers)
@@ -486,3 +506,58 @@ def test_the_bot_ignores_its_own_and_other_bots_messages(slack: SlackSession) ->
                  "channel": "C0ACME", "text": "hello there", "ts": ts, "event_ts": ts, **extra}
         assert slack.event(event)[0] == 200
     assert slack.settle() == before
+
+
+def test_the_war_team_fills_in_its_response_plan_on_the_war_room_post(
+    slack: SlackSession,
+) -> None:
+    """Konneqt Service Levels (the Incident “war team” and its response plan): escalating a
+    P1 to the executive team forms the war team — a post in the war-room channel with the
+    four plan items as open fields; the customer may not fill them in; an engineer's entry
+    updates that post in place (☑, who) and is said under it."""
+    _, opened = slack.file_acme_p1("checkout is down: orders API returns 503")
+    case_id = _all_text(opened).split("Case ")[1].split(" ")[0]
+    engineers = slack.wait_post("C0ENGINEERS", case_id)
+    before = len(slack.fake.of("views.open"))
+    slack.click("U0ANA", engineers, "Escalate")
+    view = slack.fake.wait_for("views.open", before + 1)[-1].params["view"]
+    status, _ = slack.interaction(_submission("U0ANA", view, {
+        "level": "executive", "text": "Checkout down for every Acme shopper"}))
+    assert status == 200
+    post = slack.wait_post("C0WARROOM", f"War team for {case_id}")
+    sections = [b for b in post.params["blocks"] if b.get("block_id", "").startswith("plan-")]
+    assert [b["text"]["text"].split("\n")[0][:2] for b in sections] == ["☐ "] * 4
+    assert "Status update frequency" in sections[3]["text"]["text"]
+
+    ephemerals = len(slack.fake.of("chat.postEphemeral"))
+    opened_views = len(slack.fake.of("views.open"))
+    slack.press("U0ALICE", post, f"case:response_plan/technical-assessment:{case_id}")
+    refusal = slack.fake.wait_for("chat.postEphemeral", ephemerals + 1)[-1]
+    assert refusal.params["user"] == "U0ALICE"
+    assert "can't fill in a war team's response plan" in _all_text(refusal)
+    assert len(slack.fake.of("views.open")) == opened_views  # no form for the customer
+
+    updates = len(slack.fake.of("chat.update"))
+    slack.press("U0ANA", post, f"case:response_plan/technical-assessment:{case_id}")
+    modal = slack.fake.wait_for("views.open", opened_views + 1)[-1].params["view"]
+    assert [b["label"]["text"] for b in modal["blocks"]] == ["Technical assessment"]
+    status, _ = slack.interaction(_submission("U0ANA", modal, {
+        "text": "Connection pool exhausted on orders-db since the 4.2 upgrade"}))
+    assert status == 200
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        edits = [c for c in slack.fake.of("chat.update")[updates:]
+                 if c.params["channel"] == "C0WARROOM"]
+        if edits:
+            break
+        time.sleep(0.05)
+    assert edits, "the war-room post was not updated"
+    edited = edits[-1]
+    first = next(b for b in edited.params["blocks"] if b.get("block_id") == "plan-1")
+    assert first["text"]["text"].startswith("☑ *1. Technical assessment*\nConnection pool")
+    assert "Ana Ruiz" in first["text"]["text"]
+    assert "Response plan — 1 of 4 agreed" in _all_text(edited)
+    said = slack.wait_post("C0WARROOM", "agreed “Technical assessment”")
+    assert said.params.get("thread_ts") == edited.params["ts"]  # under the post it edited
+    assert len([c for c in slack.posts("C0WARROOM") if f"War team for {case_id}" in
+                _all_text(c)]) == 1

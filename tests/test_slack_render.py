@@ -159,6 +159,8 @@ def _blocks(blocks: list[dict[str, Any]], limit: int) -> None:
                 assert 1 <= len(block["fields"]) <= 10
                 for f in block["fields"]:
                     _text(f, 2000)
+            if "accessory" in block:
+                _button(block["accessory"], action_ids)
         elif block["type"] == "actions":
             assert 1 <= len(block["elements"]) <= 25
             for el in block["elements"]:

@@ -34,7 +34,7 @@ from adapters.slack.actions import (
     encode_button_value,
     encode_metadata,
 )
-from bot.messages import CaseCard, Choice, ClockLine, Form, FormField, Reply
+from bot.messages import CaseCard, Choice, ClockLine, Form, FormField, Reply, ResponsePlan
 
 log = logging.getLogger(__name__)
 
@@ -255,9 +255,13 @@ def _reply_blocks(reply: Reply, ids: _Ids) -> tuple[list[Block], list[Block]]:
     text = reply.text
     if reply.card is not None:
         text = _text_before_card(text, reply.card)
+    if reply.plan is not None:
+        text = reply.plan.lead(text)
     content = _sections(text)
     if reply.card is not None:
         content += _card_blocks(reply.card)
+    if reply.plan is not None:
+        content += _plan_blocks(reply.plan, ids)
 
     controls: list[Block] = []
     case_buttons = [_choice_button(a, ActionId.CASE, ids) for a in reply.actions]
@@ -294,6 +298,31 @@ def _text_before_card(text: str, card: CaseCard) -> str:
         if line.startswith(marker):
             return "\n".join(lines[:i])
     return text
+
+
+def _plan_blocks(plan: ResponsePlan, ids: _Ids) -> list[Block]:
+    """The response plan: one section per item — ☑ with what, who and when, or ☐ open — with
+    its fill-in button beside it, then the clause."""
+    blocks: list[Block] = [{"type": "section", "text": _md(f"*{to_mrkdwn(plan.title)}*")}]
+    for item in plan.items:
+        head = f"{'☑' if item.done else '☐'} *{item.number}. {to_mrkdwn(item.label)}*"
+        if item.done:
+            who = " · ".join(escape(x) for x in (item.by, item.at) if x)
+            tail = f"\n_{who}_" if who else ""
+            body = clip_mrkdwn(to_mrkdwn(item.value or ""), SECTION_TEXT_MAX - len(head)
+                               - len(tail) - 2)
+            text = f"{head}\n{body}{tail}"
+        else:
+            text = f"{head}\n_open{' — ' + escape(item.hint) if item.hint else ''}_"
+        block: Block = {"type": "section", "block_id": f"plan-{item.number}",
+                        "text": _md(clip_mrkdwn(text, SECTION_TEXT_MAX))}
+        button = _choice_button(item.action, ActionId.CASE, ids) if item.action else None
+        if button is not None:
+            block["accessory"] = button
+        blocks.append(block)
+    if plan.clause:
+        blocks += _context_blocks([to_mrkdwn(plan.clause)])
+    return blocks
 
 
 def _fit(content: list[Block], controls: list[Block], limit: int) -> list[Block]:

@@ -46,11 +46,23 @@ async def notice_items(store: Store, directory: Directory, notice: Notice, now: 
             add(SlackPost(op="thread_reply", channel=channels.engineers, card_key=card_key,
                           message=_mentioning(blocks.render_message(Reply(headline)),
                                               mentions)))
-    elif notice.audience in {"escalations", "war_room"} and channels:
-        target = channels.escalations if notice.audience == "escalations" else \
-            channels.war_room
-        if target:
-            add(SlackPost(op="post", channel=target, message=blocks.render_message(reply)))
+    elif notice.audience == "war_room" and channels:
+        # One war-room post per case, updated in place; what changed is said under it.
+        if channels.war_room:
+            card_key = f"{case.id}:war_room"
+            if notice.kind == "response_plan":
+                add(SlackPost(op="card", channel=channels.war_room, card_key=card_key,
+                              message=blocks.render_message(Reply(
+                                  reply.text.split("\n", 1)[-1], plan=reply.plan))))
+                add(SlackPost(op="thread_reply", channel=channels.war_room, card_key=card_key,
+                              message=blocks.render_message(Reply(headline))))
+            else:
+                add(SlackPost(op="card", channel=channels.war_room, card_key=card_key,
+                              message=blocks.render_message(reply)))
+    elif notice.audience == "escalations" and channels:
+        if channels.escalations:
+            add(SlackPost(op="post", channel=channels.escalations,
+                          message=blocks.render_message(reply)))
     elif notice.audience == "customer":
         origin = case.origin
         if origin is None or origin.platform != "slack":

@@ -28,7 +28,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from adapters.teams.actions import RESERVED, ActionStyle, SubmitData, submit_data
-from bot.messages import CaseCard, Choice, ClockLine, Form, FormField, Reply
+from bot.messages import CaseCard, Choice, ClockLine, Form, FormField, Reply, ResponsePlan
 
 log = logging.getLogger(__name__)
 
@@ -244,6 +244,32 @@ def _case_container(card: CaseCard, line_max: int, detailed: bool) -> Element:
     return {"type": "Container", "style": "emphasis", "items": items}
 
 
+# ---- the response plan (war-room post) -------------------------------------------------------
+
+
+def _plan_container(plan: ResponsePlan, line_max: int) -> Element:
+    """The plan: one container per item — ☑ with what, who and when, or ☐ open — with its
+    fill-in button (an Action.Submit) under it, then the clause."""
+    items: list[Element] = [{"type": "TextBlock", "text": clip(plain(plan.title), 300),
+                             "weight": "Bolder", "size": "Medium", "wrap": True}]
+    for item in plan.items:
+        parts: list[Element] = [{"type": "TextBlock", "wrap": True, "text": clip(
+            f"{'☑' if item.done else '☐'} **{item.number}. {plain(item.label)}**", 300)}]
+        if item.done:
+            parts.append({"type": "TextBlock", "text": clip(item.value or "", line_max),
+                          "wrap": True, "spacing": "Small"})
+            parts.append(_subtle(" · ".join(x for x in (item.by, item.at) if x), 300))
+        else:
+            parts.append(_subtle("open" + (f" — {item.hint}" if item.hint else ""), 300))
+        if item.action is not None:
+            parts += _action_sets([_choice_action(item.action)])
+        items.append({"type": "Container", "separator": True, "spacing": "Medium",
+                      "items": parts})
+    if plan.clause:
+        items.append(_subtle(plan.clause, SHORT_LINE_MAX))
+    return {"type": "Container", "style": "emphasis", "items": items}
+
+
 # ---- whole cards -----------------------------------------------------------------------------
 
 
@@ -288,6 +314,8 @@ def _attempt(reply: Reply, level: int) -> dict[str, Any]:
     detailed = level == 0
     line_max = TEXT_LINE_MAX if level == 0 else SHORT_LINE_MAX
     text = _text_before_card(reply.text, reply.card) if reply.card else reply.text
+    if reply.plan is not None:
+        text = reply.plan.lead(text)
     fallback = fallback_text(reply)
     inline_form = reply.form is not None and not (reply.choices or reply.actions or reply.card)
     body: list[Element] = []
@@ -299,6 +327,8 @@ def _attempt(reply: Reply, level: int) -> dict[str, Any]:
         body += _text_blocks(clip(text, 1000), SHORT_LINE_MAX, max_lines=8)
     if reply.card is not None and level <= 2:
         body.append(_case_container(reply.card, line_max, detailed))
+    if reply.plan is not None:
+        body.append(_plan_container(reply.plan, line_max if level <= 1 else SHORT_LINE_MAX))
     if level >= 2:
         body.append(_subtle(SHORTENED_NOTE, 200))
     if inline_form and reply.form is not None:
@@ -343,7 +373,7 @@ def attachment(card: dict[str, Any]) -> dict[str, Any]:
 
 def is_plain(reply: Reply) -> bool:
     """A reply of one line and nothing else goes as a text message."""
-    return not (reply.choices or reply.actions or reply.card or reply.form) \
+    return not (reply.choices or reply.actions or reply.card or reply.form or reply.plan) \
         and "\n" not in reply.text.strip()
 
 

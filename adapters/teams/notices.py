@@ -78,11 +78,23 @@ async def notice_items(store: Store, directory: Directory, notice: Notice, now: 
         else:  # news without a card (a reminder): under the case's card, whole
             add(TeamsPost(op="thread_reply", conversation=channels.engineers,
                           card_key=card_key, activity=render_activity(reply, mentions)))
-    elif notice.audience in {"escalations", "war_room"} and channels:
-        target = channels.escalations if notice.audience == "escalations" else \
-            channels.war_room
-        if target:
-            add(TeamsPost(op="post", conversation=target,
+    elif notice.audience == "war_room" and channels:
+        # One war-room post per case, updated in place; what changed is said under it.
+        if channels.war_room:
+            card_key = f"{case.id}:war_room"
+            if notice.kind == "response_plan":
+                add(TeamsPost(op="card", conversation=channels.war_room, card_key=card_key,
+                              activity=render_activity(Reply(reply.text.split("\n", 1)[-1],
+                                                             plan=reply.plan))))
+                add(TeamsPost(op="thread_reply", conversation=channels.war_room,
+                              card_key=card_key,
+                              activity=render_activity(Reply(headline), mentions)))
+            else:
+                add(TeamsPost(op="card", conversation=channels.war_room, card_key=card_key,
+                              activity=render_activity(reply, mentions)))
+    elif notice.audience == "escalations" and channels:
+        if channels.escalations:
+            add(TeamsPost(op="post", conversation=channels.escalations,
                           activity=render_activity(reply, mentions)))
     elif notice.audience == "customer":
         origin = case.origin

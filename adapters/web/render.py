@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.messages import CaseCard, Choice, Form, Reply
+from bot.messages import CaseCard, Choice, Form, Reply, ResponsePlan
 
 
 def choice_json(choice: Choice) -> dict[str, str]:
@@ -36,6 +36,17 @@ def card_json(card: CaseCard) -> dict[str, Any]:
     }
 
 
+def plan_json(plan: ResponsePlan) -> dict[str, Any]:
+    return {
+        "case_id": plan.case_id, "title": plan.title, "agreed": plan.agreed,
+        "total": len(plan.items), "clause": plan.clause,
+        "items": [{"number": i.number, "label": i.label, "done": i.done, "value": i.value,
+                   "by": i.by, "at": i.at, "hint": i.hint,
+                   "action": choice_json(i.action) if i.action else None}
+                  for i in plan.items],
+    }
+
+
 def reply_json(reply: Reply) -> dict[str, Any]:
     out: dict[str, Any] = {
         "text": reply.text,
@@ -46,6 +57,8 @@ def reply_json(reply: Reply) -> dict[str, Any]:
         out["form"] = form_json(reply.form)
     if reply.card is not None:
         out["card"] = card_json(reply.card)
+    if reply.plan is not None:
+        out["plan"] = plan_json(reply.plan)
     if reply.private:
         out["private"] = True
     return out

@@ -103,6 +103,18 @@ async def cases(request: web.Request) -> web.Response:
     return web.json_response({"cases": [reply_json(reply) for _, reply in rows]})
 
 
+async def war_room(request: web.Request) -> web.Response:
+    """The war-room posts (cases whose war team is formed) with their response plans: the
+    vendor's channel, so only engineers and admins may read it."""
+    person = await _person(request, request.query.get("user"))
+    if isinstance(person, web.Response):
+        return person
+    if not person.is_vendor:
+        return _error(403, "the war room is the vendor's channel: engineers and admins only")
+    posts = await request.app[HANDLER].war_room(person, datetime.now(UTC))
+    return web.json_response({"posts": [reply_json(reply) for reply in posts]})
+
+
 async def feed(request: web.Request) -> web.Response:
     """What happened on the cases this person can see since `after` (ISO 8601)."""
     person = await _person(request, request.query.get("user"))
@@ -138,4 +150,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/chat/identities", identities)
     app.router.add_get("/chat/cases", cases)
     app.router.add_get("/chat/feed", feed)
+    app.router.add_get("/chat/war-room", war_room)
     app.router.add_static("/static/", STATIC)

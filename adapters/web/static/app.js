@@ -5,6 +5,7 @@
  *   POST /chat/messages            {user, text|choice|form} → {replies}
  *   GET  /chat/cases?user=ID       → {cases: [reply with card]}
  *   GET  /chat/feed?user=ID&after= → {items: [{at, case_id, text}]}
+ *   GET  /chat/war-room?user=ID    → {posts: [reply with plan]} (engineers and admins)
  *
  * Server text is always inserted with textContent (never innerHTML); **bold** becomes <strong>.
  * Each person has a session: its own transcript element (kept in memory while switching, so
@@ -176,6 +177,8 @@
         feed: [],
         feedAfter: null,
         feedLoaded: false,
+        warRoom: [],
+        warRoomKey: null,
       };
       s.el.append(introNote(s));
       state.sessions.set(personId, s);
@@ -326,6 +329,48 @@
     return article;
   }
 
+  /** A war team's response plan: each item a field, ☑ agreed (what, who, when) or ☐ open,
+   *  with its own button that asks for the form filling it in. */
+  function renderPlan(plan, ctx) {
+    const titleId = nextId("plan-title");
+    const box = el("section", { class: "plan", "aria-labelledby": titleId, dataset: { caseId: plan.case_id } });
+    box.append(el("h3", { class: "plan-title", id: titleId, text: plan.title }));
+    const list = el("ol", { class: "plan-items" });
+    for (const item of plan.items) {
+      const row = el("li", { class: `plan-item ${item.done ? "plan-done" : "plan-open"}`,
+        dataset: { item: String(item.number) } });
+      row.append(el("div", { class: "plan-head" },
+        el("span", { class: "plan-mark", "aria-hidden": "true", text: item.done ? "☑" : "☐" }),
+        el("strong", { class: "plan-label", text: `${item.number}. ${item.label}` }),
+        el("span", { class: "visually-hidden", text: item.done ? " (agreed)" : " (open)" })));
+      if (item.done) {
+        row.append(el("p", { class: "plan-value", text: item.value }));
+        row.append(el("p", { class: "plan-by muted", text: [item.by, item.at].filter(Boolean).join(" · ") }));
+      } else {
+        row.append(el("p", { class: "plan-by muted", text: item.hint ? `open — ${item.hint}` : "open" }));
+      }
+      if (item.action && ctx.interactive) {
+        const button = el("button", {
+          type: "button", class: "btn btn-action", dataset: { choice: item.action.id },
+          "aria-label": `${item.action.label}: ${item.label} (${plan.case_id})`,
+          onclick: () => sendChoice(ctx.session, item.action, `${item.action.label}: ${item.label} — ${plan.case_id}`),
+        }, item.action.label);
+        row.append(el("div", { class: "button-row card-actions interactive" }, button));
+      }
+      list.append(row);
+    }
+    box.append(list);
+    if (plan.clause) box.append(el("p", { class: "plan-clause muted", text: plan.clause }));
+    return box;
+  }
+
+  /** The reply text without the plain-text rendition of its plan (the plan shows that). */
+  function textBeforePlan(text) {
+    const lines = String(text || "").split("\n");
+    const at = lines.findIndex((line) => line.startsWith("Response plan — "));
+    return at < 0 ? text : lines.slice(0, at).join("\n");
+  }
+
   function renderButtons(items, ctx, opts) {
     const group = el("div", {
       class: `button-row ${opts.cls || ""} interactive`, role: "group", "aria-label": opts.label,
@@ -419,9 +464,11 @@
   function renderReply(reply, ctx) {
     const box = el("div", { class: `msg msg-bot${reply.private ? " msg-private" : ""}` });
     const bubble = el("div", { class: "bubble" });
-    const text = reply.card ? textBeforeCard(reply.text, reply.card) : reply.text;
+    let text = reply.card ? textBeforeCard(reply.text, reply.card) : reply.text;
+    if (reply.plan) text = textBeforePlan(text);
     if (text) bubble.append(richText(text));
     if (reply.card) bubble.append(renderCard(reply.card, reply.actions, ctx));
+    if (reply.plan) bubble.append(renderPlan(reply.plan, ctx));
     if (ctx.interactive) {
       const main = (reply.choices || []).filter((c) => !c.id.startsWith("cmd:"));
       const nav = (reply.choices || []).filter((c) => c.id.startsWith("cmd:"));
@@ -698,6 +745,7 @@
     $("cases-title").textContent = isVendor(person) ? "Queue — nearest due first" : "Cases";
     document.title = `${person.name} — ${state.vendor || "Support"} web chat`;
     renderCases(s, true);
+    renderWarRoom(s, true);
     renderFeed(s);
     if (location.hash !== `#${personId}`) history.replaceState(null, "", `#${personId}`);
     clearBanner("poll");
@@ -766,6 +814,23 @@
     for (const item of s.feed) item.fresh = false;
   }
 
+  // ---- war room (engineers and admins) -----------------------------------------------------
+
+  function renderWarRoom(s, force) {
+    const section = $("war-room-section");
+    if (!isVendor(s.person)) {
+      section.hidden = true;
+      return;
+    }
+    const key = JSON.stringify(s.warRoom);
+    if (!force && key === s.warRoomKey && section.dataset.person === s.person.id) return;
+    s.warRoomKey = key;
+    section.dataset.person = s.person.id;
+    section.hidden = !s.warRoom.length;
+    const ctx = { session: s, interactive: true, compact: true };
+    $("war-room").replaceChildren(...s.warRoom.map((reply) => renderReply(reply, ctx)));
+  }
+
   // ---- polling ------------------------------------------------------------------------------
 
   async function refreshSide(s) {
@@ -774,10 +839,14 @@
     const user = encodeURIComponent(target.person.id);
     const feedUrl = `/chat/feed?user=${user}` +
       (target.feedAfter ? `&after=${encodeURIComponent(target.feedAfter)}` : "");
-    const [cases, feed] = await Promise.allSettled([
+    const [cases, feed, warRoom] = await Promise.allSettled([
       api(`/chat/cases?user=${user}`),
       api(feedUrl),
+      isVendor(target.person) ? api(`/chat/war-room?user=${user}`) : Promise.resolve({ posts: [] }),
     ]);
+    if (warRoom.status === "fulfilled") {
+      target.warRoom = Array.isArray(warRoom.value.posts) ? warRoom.value.posts : [];
+    }
     const problems = [];
     if (cases.status === "fulfilled") {
       target.cases = Array.isArray(cases.value.cases) ? cases.value.cases : [];
@@ -801,6 +870,7 @@
     if (problems.length) showBanner(problems.join(" "), "poll");
     else clearBanner("poll");
     renderCases(target, false);
+    renderWarRoom(target, false);
     if (feed.status === "fulfilled") renderFeed(target);
   }
 
