@@ -6,6 +6,7 @@ Run it from the repository root (about 30 s on a 2-core machine):
     .venv/bin/python bench/scheduler.py                          # 10 k, 100 k, 1 M timers
     .venv/bin/python bench/scheduler.py --sizes 10000,100000     # quicker
     .venv/bin/python bench/scheduler.py --cases 4000 --workers 1
+    .venv/bin/python bench/scheduler.py --memory-only               # step 2 alone, in seconds
 
 Everything runs against a redis-server of its own (free port, temporary directory, no
 persistence), which is stopped at the end; nothing is written to any other Redis.
@@ -25,12 +26,17 @@ persistence), which is stopped at the end; nothing is written to any other Redis
    Target: ≤ 5 ms, flat in N (the 1 M median within 1.5× the 10 k median).
 2. Memory per open case: INFO `used_memory` before and after, divided by the cases added.
    "timer only" is the timer entry alone (the 1 M set of step 1). "case + history + timer"
-   is a real case: opened through `CaseService.open_case` (case hash, its four index
-   sorted sets, the event list with the opening event, its audit entries — per case, and
-   in the global audit list, which is capped at 10,000 so its share shrinks as N grows —,
-   the timer), measured over the cases of step 3 before they fire; "… after its notice"
+   is a real case as the intake files it (the pack's details answered, the scope verdict
+   of the pack's rules, the customer's priority with its reason: tests/sched_harness.py
+   `seed`), opened through `CaseService.open_case`: the case list (record and the opening
+   event), its entries in the index sorted sets, its audit entry in the audit list (capped
+   at 10,000, so its share shrinks as N grows), the timer — measured over the cases of
+   step 3 before they fire, once the openers' connections are open (a client's buffers are
+   not a case's memory); "… after its notice"
    adds what firing leaves: the `sla_notice` event, the outbox's 7-day de-duplication
-   keys, the Slack card reference. Target ≤ 2 KB per open case.
+   keys, the Slack card reference. Target ≤ 2 KB per open case. `--memory-only` opens
+   `--cases` such cases and nothing else, and breaks the figure down by key (MEMORY USAGE
+   and OBJECT ENCODING of every key the cases wrote, grouped by kind).
 3. Notices end to end: `--cases` real cases (default 2,000) across four demo customers,
    each opened 40 days ago so that exactly one SLA notice is due (the response breach, for
    the engineers: 2 Slack calls, the case card and the thread reply under it). Then
@@ -261,6 +267,9 @@ async def _seed_cases(url: str, prefix: str, count: int) -> tuple[int, int, list
     await store.open()
     client = aioredis.Redis.from_url(url)
     try:
+        # open the connections the 16 openers use first, so that their buffers (16 KB or
+        # more a client) don't count as the cases' memory
+        await asyncio.gather(*(store.get_case(f"WARM-{i}") for i in range(16)))
         before = await used_memory(client)
         chunks = [specs[i::16] for i in range(16)]  # 16 concurrent openers
         ids = [i for part in await asyncio.gather(*(seed(store, c) for c in chunks))
@@ -278,6 +287,54 @@ async def _memory(url: str) -> int:
         return await used_memory(client)
     finally:
         await client.aclose()
+
+
+def _kind(key: str, prefix: str) -> str:
+    """A key's kind: its name after the prefix with the case or customer id left out."""
+    parts = key[len(prefix):].split(":")
+    if parts[0] in ("c", "ix", "ixo", "ixb", "ixob", "case", "events", "casenum"):
+        return parts[0]
+    if parts[0] == "audit" and len(parts) > 1:  # the layout before the case lists
+        return "audit:case"
+    if parts[0] == "cases" and len(parts) > 2:
+        return f"cases:{parts[1]}"
+    return ":".join(parts)
+
+
+async def _key_breakdown(url: str, prefix: str) -> dict[str, tuple[int, int, set[str]]]:
+    """Per kind of key under `prefix`: (keys, MEMORY USAGE bytes, encodings)."""
+    client = aioredis.Redis.from_url(url, decode_responses=True)
+    kinds: dict[str, tuple[int, int, set[str]]] = {}
+    try:
+        async for key in client.scan_iter(match=f"{prefix}*", count=1000):
+            pipe = client.pipeline(transaction=False)
+            pipe.memory_usage(key, samples=0)
+            pipe.object("encoding", key)
+            usage, encoding = await pipe.execute()
+            n, total, encodings = kinds.get(_kind(key, prefix), (0, 0, set()))
+            kinds[_kind(key, prefix)] = (n + 1, total + int(usage or 0), encodings | {encoding})
+    finally:
+        await client.aclose()
+    return kinds
+
+
+def memory_only(url: str, cases: int) -> None:
+    """Open `cases` overdue cases as step 3 does and say what they cost, key by key."""
+    prefix = "bench:memory:"
+    t0 = time.perf_counter()
+    before, after, ids = asyncio.run(_seed_cases(url, prefix, cases))
+    assert len(set(ids)) == cases
+    print(f"  {cases:,} cases opened ({time.perf_counter() - t0:.1f} s)")
+    print(f"  INFO used_memory delta: {(after - before) / cases:,.0f} B per open case")
+    kinds = asyncio.run(_key_breakdown(url, prefix))
+    print(f"  {'key kind':<22}{'keys':>7}{'B/key':>8}{'B/case':>8}  encoding")
+    total = 0
+    for kind, (n, usage, encodings) in sorted(kinds.items(), key=lambda kv: -kv[1][1]):
+        total += usage
+        print(f"  {kind:<22}{n:>7,}{usage / n:>8.0f}{usage / cases:>8.0f}  "
+              f"{','.join(sorted(encodings))}")
+    print(f"  {'MEMORY USAGE total':<22}{sum(n for n, _, _ in kinds.values()):>7,}{'':>8}"
+          f"{total / cases:>8.0f}  (+ the keyspace's own tables in used_memory)")
 
 
 def end_to_end(url: str, slack: SlackProcess, cases: int, workers: int,
@@ -399,7 +456,18 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="frontdoor worker processes")
     parser.add_argument("--split-cases", type=int, default=1000,
                         help="cases fired in process to show where the time goes (0: skip)")
+    parser.add_argument("--memory-only", action="store_true",
+                        help="only open --cases cases and break their memory down by key")
     args = parser.parse_args()
+    if args.memory_only:
+        with tempfile.TemporaryDirectory(prefix="bench-sched-") as tmp:
+            server = start_redis_server(port := free_port(), Path(tmp) / "redis")
+            try:
+                print(f"2. memory per open case, redis-server {port}", flush=True)
+                memory_only(f"redis://127.0.0.1:{port}/0", args.cases)
+            finally:
+                stop_redis_server(server)
+        return 0
     sizes = sorted(int(s) for s in args.sizes.split(",") if s.strip())
 
     began = time.perf_counter()

@@ -40,10 +40,12 @@ from adapters.slack.notices import notice_items
 from bot.deployment import Directory, load_deployment
 from bot.intake import CaseDraft
 from bot.messages import Notice, Place
-from bot.records import OPEN_STATUSES
+from bot.records import OPEN_STATUSES, ScopeVerdict
 from bot.scheduler import Scheduler, SchedulerSettings, next_moment
 from bot.store.base import Store
 from bot.store.sqlite import SqliteStore
+from policy.pack import Pack
+from policy.scope import decide_scope
 from tests.fake_slack import FakeSlack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,8 +113,21 @@ async def _no_sink(notices: Sequence[Notice], key: str, now: datetime) -> None:
     return None
 
 
+_DESCRIPTION = "Sign-in fails for every user with error 500 since this morning"
+
+
+def intake_answers(pack: Pack, case_type: str) -> dict[str, str]:
+    """What a customer answers to the pack's own intake questions for this case type (the
+    first option, or a short text), as the intake stores it."""
+    return {name: spec.options[0].label if spec.options else "Identity connector 4.2"
+            for name, spec in pack.intake.items()
+            if spec.case_types is None or case_type in spec.case_types}
+
+
 async def seed(store: Store, specs: Sequence[Spec]) -> list[str]:
-    """Open the cases in order, scheduled as the bot schedules them; returns their ids."""
+    """Open the cases in order, scheduled as the bot schedules them; returns their ids.
+    Each is what the intake would file: the pack's details answered, the scope decided by
+    the pack's rules, the priority chosen by the customer with the intake's reason."""
     scheduler = Scheduler(store, DIRECTORY, _no_sink, "seed", SETTINGS)
     ids: list[str] = []
     for n, spec in enumerate(specs):
@@ -120,14 +135,21 @@ async def seed(store: Store, specs: Sequence[Spec]) -> list[str]:
         assert person is not None, spec.reporter
         customer = DIRECTORY.customer(spec.customer)
         dep = customer.deployment(spec.deployment) if spec.deployment else None
+        pack = DIRECTORY.pack_of(spec.customer)
+        fields = intake_answers(pack, spec.case_type)
+        decided = decide_scope(pack.scope, " ".join([_DESCRIPTION, *fields.values()]), {},
+                               case_type=spec.case_type)
         draft = CaseDraft(
             customer_id=spec.customer, case_type=spec.case_type, priority=spec.priority,
             requested_priority=spec.priority, priority_source="customer",
-            priority_reason=None, deployment=spec.deployment,
+            priority_reason=(f"Chosen by the customer ({pack.priorities[spec.priority].label}); "
+                             "the subscriber initially determines the priority."
+                             if spec.priority else None),
+            deployment=spec.deployment,
             environment=dep.environment if dep else None, managed=bool(dep and dep.managed),
-            hypercare=False, fields={},
-            description="Sign-in fails for every user with error 500 since this morning",
-            scope=None)
+            hypercare=False, fields=fields, description=_DESCRIPTION,
+            scope=ScopeVerdict(decision=decided.decision, rule=decided.rule,
+                               clause=decided.clause, explanation=decided.explanation))
         place = Place("slack", customer.slack_channels[0], f"1700000000.{n:06d}")
         case = await scheduler.cases.open_case(person, draft, place, spec.opened_at)
         ids.append(case.id)

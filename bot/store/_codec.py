@@ -1,6 +1,7 @@
 """What both backends share: how records and states become text, and instants become order.
 
-Kept in one place so SQLite and Redis read and write the very same JSON, and a case listed
+Kept in one place so SQLite and Redis read the very same JSON (Redis writes it without
+defaults, and a case record compressed: see "records as Redis keeps them"), and a case listed
 by one sorts exactly as it would by the other.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import zlib
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -17,7 +19,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from bot.errors import StoreError
-from bot.records import CaseEventRecord
+from bot.records import CaseEventRecord, CaseRecord
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -70,6 +72,53 @@ def parse(model: type[R], text: str | bytes) -> R:
         return model.model_validate_json(text)
     except ValidationError as exc:
         raise StoreError(f"a stored {model.__name__} is unreadable: {exc}") from exc
+
+
+# -- records as Redis keeps them (memory is what bounds it) -------------------------------------
+#
+# Records are written without the fields that hold their default value: a default is part of
+# the stored format (change one and what old records meant changes with it; add a field
+# instead). Records written in full, as earlier versions did, load the same.
+
+
+def dump_record(record: BaseModel, exclude: set[str] | None = None) -> str:
+    """The record's JSON without its defaults (and without `exclude`)."""
+    return record.model_dump_json(exclude_defaults=True, exclude=exclude)
+
+
+def dump_case(case: CaseRecord) -> bytes:
+    """A case record as Redis keeps it: its JSON without defaults, zlib-compressed (about
+    half the size: the title repeats the description, the scope verdict the pack's words)."""
+    return zlib.compress(dump_record(case).encode(), 6)
+
+
+def load_case(data: str | bytes) -> CaseRecord:
+    """A case record of `dump_case`, or its plain JSON (as stores before compression wrote
+    it): JSON starts with `{`, a zlib stream never does."""
+    if isinstance(data, bytes) and not data.startswith(b"{"):
+        try:
+            data = zlib.decompress(data)
+        except zlib.error as exc:
+            raise StoreError(f"a stored CaseRecord is unreadable: {exc}") from exc
+    return parse(CaseRecord, data)
+
+
+def dump_event(event: CaseEventRecord) -> str:
+    """An event as a case list keeps it: its case and seq follow from the key and position."""
+    return dump_record(event, exclude={"case_id", "seq"})
+
+
+def load_event(data: str | bytes, case_id: str, seq: int) -> CaseEventRecord:
+    """An event of `dump_event` (or one stored in full) at position `seq` of case_id's list."""
+    try:
+        fields = json.loads(data)
+        if not isinstance(fields, dict):
+            raise ValueError("not a JSON object")
+        fields.setdefault("case_id", case_id)
+        fields.setdefault("seq", seq)
+        return CaseEventRecord.model_validate(fields)
+    except (ValueError, ValidationError) as exc:
+        raise StoreError(f"a stored CaseEventRecord is unreadable: {exc}") from exc
 
 
 def own_events(case_id: str, events: Iterable[CaseEventRecord]) -> list[CaseEventRecord]:

@@ -5,14 +5,15 @@ Why it is shaped like this:
 - Every write that can race (conversation state, case update plus its events) is one Lua
   script: Redis runs a script without interleaving anything else, so the version check,
   the write and the event appends are one compare-and-set. A stale write changes nothing.
-- Event seq numbers are assigned inside the script from the length of the case's event
-  list, so two workers can never hand out the same number. The script prepends
-  `{"seq":N,` to the event's JSON rather than decoding and re-encoding it (cjson would turn
-  `[]` into `{}` and round large numbers).
-- Cases are a hash per case (the JSON plus the fields the scripts check) and sorted sets by
-  creation instant (all, open, per customer, open per customer) for listing newest first.
-- Audit entries go to capped lists, global and per case: Redis is a working store, not the
-  archive. Once-only keys are `SET NX EX`. Case numbers are `INCR`.
+- A case is one list (see "Case keys" below): its version, customer and record, then its
+  history, appended in the same script that checks the version, so two workers can never
+  give two events the same number: an event's seq is its position in the list, never
+  stored. Memory is what bounds Redis, so every case costs one key, records are stored
+  without their defaults, and the indexes are sorted sets small enough for Redis's compact
+  (listpack) encoding: a customer's cases in buckets of 100 by case number.
+- Audit entries go to one capped list: Redis is a working store, not the archive. A case's
+  audit entries are those of the list that name it. Once-only keys are `SET NX EX`. Case
+  numbers are `INCR`.
 - Every key starts with the prefix, so deployments (and tests) can share one Redis.
 - The URL may carry a password: messages and logs only ever show it redacted.
 - The outbox is a few structures moved between by scripts (see "Outbox keys" below): a
@@ -28,14 +29,16 @@ Why it is shaped like this:
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
+from redis.client import NEVER_DECODE
 from redis.commands.core import AsyncScript
 from redis.exceptions import AuthenticationError, AuthorizationError, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -53,11 +56,16 @@ from bot.records import (
 from bot.store._codec import (
     OUTBOX_DELIVERED_TTL_SECONDS,
     clean_error,
+    dump_case,
+    dump_event,
+    dump_record,
     dump_state,
     epoch_micros,
     from_epoch_micros,
     ignored_release,
     ignored_settlement,
+    load_case,
+    load_event,
     load_state,
     own_events,
     parse,
@@ -67,8 +75,9 @@ log = logging.getLogger(__name__)
 
 MAX_CONNECTIONS = 64  # per process; a call waits for a free one (up to POOL_WAIT_SECONDS)
 POOL_WAIT_SECONDS = 30
-AUDIT_CAP = 10_000  # newest entries kept in the global audit list
-CASE_AUDIT_CAP = 1_000  # newest entries kept per case
+AUDIT_CAP = 10_000  # newest entries kept in the audit list
+BUCKET = 100  # cases per index bucket: below zset-max-listpack-entries (128 by default)
+MIGRATE_BATCH = 500  # legacy cases moved to the case lists per script call
 
 # KEYS[1] the conversation hash. ARGV: expected version, "1" to write / "0" to delete, JSON.
 # Returns {1, new version} or {0, current version} when stale.
@@ -83,55 +92,160 @@ redis.call('HSET', KEYS[1], 'state', ARGV[3], 'version', current + 1)
 return {1, current + 1}
 """
 
-# Shared by create and update: index the case and append events numbered after the last.
-# KEYS: case hash, events list, all, open, customer, customer's open (sorted sets).
-# ARGV: id, JSON, customer_id, status, score, "1" if open, <one more>, event JSON without seq…
-_INDEX_AND_APPEND = """
-local function index_and_append()
-  redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
-  redis.call('ZADD', KEYS[5], ARGV[5], ARGV[1])
-  if ARGV[6] == '1' then
-    redis.call('ZADD', KEYS[4], ARGV[5], ARGV[1])
-    redis.call('ZADD', KEYS[6], ARGV[5], ARGV[1])
-  else
-    redis.call('ZREM', KEYS[4], ARGV[1])
-    redis.call('ZREM', KEYS[6], ARGV[1])
+# -- Case keys (P is the store prefix) ----------------------------------------------------------
+#
+#   P c:<id>                list: version, customer id, index bucket, the CaseRecord (stored by
+#                           bot.store._codec.dump_case), then the case's events, oldest first
+#                           (JSON without defaults, case_id and seq: those follow from the key
+#                           and the position; seq = position - 3)
+#   P ix:<customer>:<b>     zset: the customer's cases numbered 100·b … 100·b + 99; score =
+#                           created_at in microseconds since the epoch
+#   P ixo:<customer>:<b>    zset: the open ones among them (gone once empty)
+#   P ixb:<customer>        set of the b of the customer's ix buckets
+#   P ixob:<customer>       set of the b of its non-empty ixo buckets
+#   P customers             set of the customers that have cases
+#   P audit                 list of AuditRecord JSON (without defaults), newest first, capped
+#
+# A bucket of up to 100 members stays listpack-encoded (zset-max-listpack-entries, 128 by
+# default): about 20 bytes an entry instead of about 100 in a skiplist. Scripts compute the
+# index key names from the prefix (ARGV[1]), so they suit one Redis server, not Cluster.
+#
+# Stores before this layout kept a hash per case (P case:<id>), an event list (P events:<id>),
+# four index zsets (P cases:all, cases:open, cases:customer:<c>, cases:customer-open:<c>)
+# and a per-case audit list (P audit:case:<id>). `open` moves such cases to the case lists
+# (_MIGRATE_CASES); a per-case audit list stays and is still read.
+
+_CASE_HELPERS = """
+local base = ARGV[1]
+local function drop_open(id, customer, bucket)
+  local ixo = base .. 'ixo:' .. customer .. ':' .. bucket
+  if redis.call('ZREM', ixo, id) == 1 and redis.call('EXISTS', ixo) == 0 then
+    redis.call('SREM', base .. 'ixob:' .. customer, bucket)
   end
-  local seq = redis.call('LLEN', KEYS[2])
-  for i = 8, #ARGV do
-    seq = seq + 1
-    redis.call('RPUSH', KEYS[2], '{"seq":' .. seq .. ',' .. string.sub(ARGV[i], 2))
+end
+local function index(id, customer, bucket, score, open, old_bucket)
+  local ix = base .. 'ix:' .. customer .. ':'
+  if old_bucket and old_bucket ~= bucket then
+    redis.call('ZREM', ix .. old_bucket, id)
+    drop_open(id, customer, old_bucket)
+  end
+  redis.call('ZADD', ix .. bucket, score, id)
+  redis.call('SADD', base .. 'ixb:' .. customer, bucket)
+  redis.call('SADD', base .. 'customers', customer)
+  if open == '1' then
+    redis.call('ZADD', base .. 'ixo:' .. customer .. ':' .. bucket, score, id)
+    redis.call('SADD', base .. 'ixob:' .. customer, bucket)
+  else
+    drop_open(id, customer, bucket)
   end
 end
 """
 
-# ARGV[7] unused. Returns 1 when created, 0 when the id exists.
+# KEYS: the case list, the legacy case hash. ARGV: base, id, customer, bucket, score,
+# "1" if open, <unused>, record, event…  Returns 1 when created, 0 when the id exists.
 _CREATE_CASE = (
-    _INDEX_AND_APPEND
+    _CASE_HELPERS
     + """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('DEL', KEYS[2])
-redis.call('HSET', KEYS[1], 'data', ARGV[2], 'version', 1,
-           'customer_id', ARGV[3], 'status', ARGV[4])
-index_and_append()
+if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return 0 end
+redis.call('RPUSH', KEYS[1], 1, ARGV[3], ARGV[4], unpack(ARGV, 8))
+index(ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], nil)
 return 1
 """
 )
 
-# ARGV[7] the expected version; ARGV[2] already carries expected + 1.
+# KEYS: the case list. ARGV as for create, ARGV[7] the expected version.
 # Returns {1, new version}, {0, current version} when stale, {-1, 0} when there is no such
 # case, {-2, 0} when the case belongs to another customer.
 _UPDATE_CASE = (
-    _INDEX_AND_APPEND
+    _CASE_HELPERS
     + """
-local stored = redis.call('HMGET', KEYS[1], 'version', 'customer_id')
-if not stored[1] then return {-1, 0} end
-if stored[2] ~= ARGV[3] then return {-2, 0} end
-local current = tonumber(stored[1])
+local head = redis.call('LRANGE', KEYS[1], 0, 2)
+if #head == 0 then return {-1, 0} end
+if head[2] ~= ARGV[3] then return {-2, 0} end
+local current = tonumber(head[1])
 if current ~= tonumber(ARGV[7]) then return {0, current} end
-redis.call('HSET', KEYS[1], 'data', ARGV[2], 'version', current + 1, 'status', ARGV[4])
-index_and_append()
+redis.call('LSET', KEYS[1], 0, current + 1)
+if head[3] ~= ARGV[4] then redis.call('LSET', KEYS[1], 2, ARGV[4]) end
+redis.call('LSET', KEYS[1], 3, ARGV[8])
+for i = 9, #ARGV, 1000 do  -- unpack's limit on arguments is far above any batch of events
+  redis.call('RPUSH', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+end
+index(ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], head[3])
 return {1, current + 1}
+"""
+)
+
+# ARGV: base, "1" for open cases only, customer ids (none: every customer).
+# Returns per indexed case 2 values: id, score.
+_LIST_CASES = """
+local base, open = ARGV[1], ARGV[2] == '1'
+local customers = {}
+if #ARGV > 2 then
+  for i = 3, #ARGV do customers[#customers + 1] = ARGV[i] end
+else
+  customers = redis.call('SMEMBERS', base .. 'customers')
+end
+local out = {}
+for _, customer in ipairs(customers) do
+  local kind = open and 'ixo:' or 'ix:'
+  local buckets = redis.call('SMEMBERS', base .. (open and 'ixob:' or 'ixb:') .. customer)
+  for _, b in ipairs(buckets) do
+    local found = redis.call('ZRANGE', base .. kind .. customer .. ':' .. b, 0, -1, 'WITHSCORES')
+    for i = 1, #found do out[#out + 1] = found[i] end
+  end
+end
+return out
+"""
+
+# KEYS: the audit list. ARGV: '"case_id":' and the case id as JSON, limit.
+# Returns the newest entries that name the case, at most limit.
+_CASE_AUDIT = """
+local out = {}
+local n = redis.call('LLEN', KEYS[1])
+for start = 0, n - 1, 500 do
+  for _, entry in ipairs(redis.call('LRANGE', KEYS[1], start, start + 499)) do
+    if string.find(entry, ARGV[1], 1, true) then
+      out[#out + 1] = entry
+      if #out >= tonumber(ARGV[2]) then return out end
+    end
+  end
+end
+return out
+"""
+
+# Moves legacy cases (see "Case keys") to the case lists. ARGV: base, bucket size, case ids
+# (members of the legacy P cases:all). Idempotent: a case already moved is only unindexed.
+_MIGRATE_CASES = (
+    _CASE_HELPERS
+    + """
+local open_statuses = {new = true, acknowledged = true, in_progress = true,
+                       waiting_on_customer = true, workaround_provided = true}
+for i = 3, #ARGV do
+  local id = ARGV[i]
+  local score = redis.call('ZSCORE', base .. 'cases:all', id)
+  local old, events, list = base .. 'case:' .. id, base .. 'events:' .. id, base .. 'c:' .. id
+  local f = redis.call('HMGET', old, 'data', 'version', 'customer_id', 'status')
+  local customer = f[3]
+  if f[1] and redis.call('EXISTS', list) == 0 then
+    local number = cjson.decode(f[1]).number
+    local bucket = tostring(math.floor(number / tonumber(ARGV[2])))
+    redis.call('RPUSH', list, f[2], customer, bucket, f[1])
+    local n = redis.call('LLEN', events)
+    for start = 0, n - 1, 500 do
+      local batch = redis.call('LRANGE', events, start, start + 499)
+      redis.call('RPUSH', list, unpack(batch))
+    end
+    index(id, customer, bucket, score, open_statuses[f[4]] and '1' or '0', nil)
+  end
+  redis.call('DEL', old, events)
+  redis.call('ZREM', base .. 'cases:all', id)
+  redis.call('ZREM', base .. 'cases:open', id)
+  if customer then
+    redis.call('ZREM', base .. 'cases:customer:' .. customer, id)
+    redis.call('ZREM', base .. 'cases:customer-open:' .. customer, id)
+  end
+end
+return redis.call('ZCARD', base .. 'cases:all')
 """
 )
 
@@ -400,6 +514,9 @@ class RedisStore:
         self._save_conversation: AsyncScript | None = None
         self._create_case: AsyncScript | None = None
         self._update_case: AsyncScript | None = None
+        self._list_cases: AsyncScript | None = None
+        self._case_audit: AsyncScript | None = None
+        self._migrate_cases: AsyncScript | None = None
         self._enqueue_outbox: AsyncScript | None = None
         self._claim_outbox: AsyncScript | None = None
         self._complete_outbox: AsyncScript | None = None
@@ -441,6 +558,9 @@ class RedisStore:
         self._save_conversation = client.register_script(_SAVE_CONVERSATION)
         self._create_case = client.register_script(_CREATE_CASE)
         self._update_case = client.register_script(_UPDATE_CASE)
+        self._list_cases = client.register_script(_LIST_CASES)
+        self._case_audit = client.register_script(_CASE_AUDIT)
+        self._migrate_cases = client.register_script(_MIGRATE_CASES)
         self._enqueue_outbox = client.register_script(_ENQUEUE_OUTBOX)
         self._claim_outbox = client.register_script(_CLAIM_OUTBOX)
         self._complete_outbox = client.register_script(_COMPLETE_OUTBOX)
@@ -449,7 +569,28 @@ class RedisStore:
         self._claim_due_cases = client.register_script(_CLAIM_DUE_CASES)
         self._release_case = client.register_script(_RELEASE_CASE)
         self._redis = client
+        try:
+            await self._migrate()
+        except BaseException:
+            self._redis = None
+            await client.aclose()
+            raise
         log.info("Redis store open at %s with prefix %r", self._safe_url, self._prefix)
+
+    async def _migrate(self) -> None:
+        """Move cases a store before the case lists wrote (see "Case keys") to them."""
+        legacy = self._key("cases", "all")
+        client = self._client()
+        async with self._errors("move cases to the case lists"):
+            ids = await client.zrange(legacy, 0, MIGRATE_BATCH - 1)
+            moved = 0
+            while ids:
+                left = await self._script(self._migrate_cases)(
+                    keys=[legacy], args=[self._key(""), BUCKET, *ids])
+                moved += len(ids)
+                ids = await client.zrange(legacy, 0, MIGRATE_BATCH - 1) if left else []
+        if moved:
+            log.info("moved %d cases to the case lists", moved)
 
     async def close(self) -> None:
         """Close the connection pool; safe to call twice or before `open`."""
@@ -494,28 +635,22 @@ class RedisStore:
     def _key(self, *parts: str) -> str:
         return self._prefix + ":".join(parts)
 
-    def _case_keys(self, case: CaseRecord) -> list[str]:
-        return [
-            self._key("case", case.id),
-            self._key("events", case.id),
-            self._key("cases", "all"),
-            self._key("cases", "open"),
-            self._key("cases", "customer", case.customer_id),
-            self._key("cases", "customer-open", case.customer_id),
-        ]
+    def _case_list(self, case_id: str) -> str:
+        return self._key("c", case_id)
 
     def _case_args(
         self, stored: CaseRecord, extra: int, events: list[CaseEventRecord]
-    ) -> list[str | int]:
+    ) -> list[str | int | bytes]:
         return [
+            self._key(""),
             stored.id,
-            stored.model_dump_json(),
             stored.customer_id,
-            stored.status,
+            str(stored.number // BUCKET),
             epoch_micros(stored.created_at, "created_at"),
             "1" if stored.status in OPEN_STATUSES else "0",
             extra,
-            *(event.model_dump_json(exclude={"seq"}) for event in events),
+            dump_case(stored),
+            *(dump_event(event) for event in events),
         ]
 
     # -- conversations ------------------------------------------------------------------------
@@ -560,16 +695,18 @@ class RedisStore:
     async def create_case(self, case: CaseRecord, events: Iterable[CaseEventRecord]) -> CaseRecord:
         stored = case.model_copy(update={"version": 1})
         args = self._case_args(stored, 0, own_events(case.id, events))
+        keys = [self._case_list(case.id), self._key("case", case.id)]
         async with self._errors(f"create case {case.id}"):
-            created = await self._script(self._create_case)(keys=self._case_keys(case), args=args)
+            created = await self._script(self._create_case)(keys=keys, args=args)
         if not created:
             raise StoreError(f"case {case.id} already exists")
         return stored
 
     async def get_case(self, case_id: str) -> CaseRecord | None:
         async with self._errors("read a case"):
-            data = await self._client().hget(self._key("case", case_id), "data")
-        return None if data is None else parse(CaseRecord, data)
+            data = await self._client().execute_command(
+                "LINDEX", self._case_list(case_id), 3, **{NEVER_DECODE: True})
+        return None if data is None else load_case(data)
 
     async def update_case(
         self, case: CaseRecord, expected_version: int, events: Iterable[CaseEventRecord]
@@ -578,7 +715,7 @@ class RedisStore:
         args = self._case_args(stored, expected_version, own_events(case.id, events))
         async with self._errors(f"update case {case.id}"):
             outcome, version = await self._script(self._update_case)(
-                keys=self._case_keys(case), args=args
+                keys=[self._case_list(case.id)], args=args
             )
         if outcome == -1:
             raise StoreError(f"case {case.id} does not exist (create it first)")
@@ -590,34 +727,28 @@ class RedisStore:
 
     async def case_events(self, case_id: str) -> list[CaseEventRecord]:
         async with self._errors("read case events"):
-            items = await self._client().lrange(self._key("events", case_id), 0, -1)
-        return [parse(CaseEventRecord, item) for item in items]
+            items = await self._client().lrange(self._case_list(case_id), 4, -1)
+        return [load_event(item, case_id, seq) for seq, item in enumerate(items, 1)]
 
     async def list_cases(
         self, customer_ids: Iterable[str] | None = None, open_only: bool = True
     ) -> list[CaseRecord]:
-        if customer_ids is None:
-            indexes = [self._key("cases", "open" if open_only else "all")]
-        else:
-            kind = "customer-open" if open_only else "customer"
-            indexes = [self._key("cases", kind, c) for c in sorted(set(customer_ids))]
-        if not indexes:
+        customers = [] if customer_ids is None else sorted(set(customer_ids))
+        if customer_ids is not None and not customers:
             return []
         client = self._client()
         async with self._errors("list cases"):
-            ranked: list[tuple[float, str]] = []
-            for index in indexes:
-                members = cast(
-                    list[tuple[str, float]], await client.zrange(index, 0, -1, withscores=True)
-                )
-                ranked.extend((float(score), member) for member, score in members)
-            # newest first; ties broken by id, descending, as SQLite does
-            ranked.sort(reverse=True)
+            flat = await self._script(self._list_cases)(
+                args=[self._key(""), "1" if open_only else "0", *customers])
+            ranked = sorted(((float(flat[i + 1]), str(flat[i])) for i in range(0, len(flat), 2)),
+                            reverse=True)  # newest first; ties by id, descending, as SQLite
             pipe = client.pipeline(transaction=False)
             for _, case_id in ranked:
-                pipe.hget(self._key("case", case_id), "data")
-            blobs: list[str | None] = await pipe.execute() if ranked else []
-        cases = [parse(CaseRecord, blob) for blob in blobs if blob is not None]
+                pipe.execute_command("LINDEX", self._case_list(case_id), 3,
+                                     **{NEVER_DECODE: True})
+            blobs: list[bytes | None] = await pipe.execute() if ranked else []
+        cases = [load_case(blob)
+                 for (_, case_id), blob in zip(ranked, blobs, strict=True) if blob is not None]
         if open_only:  # a case closed between reading the index and reading the case
             cases = [c for c in cases if c.status in OPEN_STATUSES]
         return cases
@@ -626,25 +757,34 @@ class RedisStore:
 
     async def append_audit(self, entry: AuditRecord) -> None:
         epoch_micros(entry.at, "at")  # refuse naive instants as SQLite does
-        data = entry.model_dump_json()
+        data = dump_record(entry)
         async with self._errors("append an audit entry"):
             pipe = self._client().pipeline(transaction=True)
             pipe.lpush(self._key("audit"), data)
             pipe.ltrim(self._key("audit"), 0, AUDIT_CAP - 1)
-            if entry.case_id is not None:
-                pipe.lpush(self._key("audit", "case", entry.case_id), data)
-                pipe.ltrim(self._key("audit", "case", entry.case_id), 0, CASE_AUDIT_CAP - 1)
             await pipe.execute()
 
     async def audit_entries(
         self, case_id: str | None = None, limit: int = 100
     ) -> list[AuditRecord]:
+        """Newest first. A case's entries are those of the capped audit list that name it,
+        after those a store before this layout kept for it (P audit:case:<id>)."""
         if limit <= 0:
             return []
-        key = self._key("audit") if case_id is None else self._key("audit", "case", case_id)
+        client = self._client()
         async with self._errors("read audit entries"):
-            items = await self._client().lrange(key, 0, limit - 1)
-        return [parse(AuditRecord, item) for item in items]
+            if case_id is None:
+                items = await client.lrange(self._key("audit"), 0, limit - 1)
+            else:
+                needle = '"case_id":' + json.dumps(case_id, ensure_ascii=False)
+                items = await self._script(self._case_audit)(
+                    keys=[self._key("audit")], args=[needle, limit])
+                if len(items) < limit:  # older entries a legacy per-case list still holds
+                    legacy = await client.lrange(self._key("audit", "case", case_id), 0, -1)
+                    seen = set(items)
+                    items += [i for i in legacy if i not in seen][: limit - len(items)]
+        entries = [parse(AuditRecord, item) for item in items]
+        return entries if case_id is None else [e for e in entries if e.case_id == case_id]
 
     async def claim_once(self, key: str, ttl_seconds: int) -> bool:
         if ttl_seconds < 1:
