@@ -131,13 +131,18 @@ def create_app(settings: Settings) -> web.Application:
         scheduler = None if settings.redis_url else Scheduler(
             store, directory, notice_sink(store, directory, settings), ident,
             scheduler_settings(settings))
-        task = asyncio.create_task(run_loops(scheduler, worker, stop, wake))
+        works = settings.frontdoor_web_works_queue or not settings.redis_url
+        if not works:
+            log.info("this web process only acknowledges: `frontdoor worker` processes work "
+                     "the queue")
+        task = asyncio.create_task(run_loops(scheduler, worker, stop, wake)) if works else None
         yield
         for socket in sockets:
             await socket.close_async()  # type: ignore[no-untyped-call]
         stop.set()
         wake.set()
-        await task  # the outbox worker stops before the clients it posts with close
+        if task is not None:
+            await task  # the outbox worker stops before the clients it posts with close
         for door in teams:
             await door.close()
         for front_door in slack:

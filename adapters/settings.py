@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     frontdoor_scheduler_lease_seconds: float = Field(
         default=60.0, gt=0, description="how long a worker holds a claimed case timer; a "
         "worker killed mid-fire delays that case's notices by up to this long")
+    frontdoor_web_works_queue: bool = Field(
+        default=True, description="the web process also works the store's queue (stored "
+        "Slack events, posts); with Redis, false leaves that to `frontdoor worker` processes "
+        "and keeps the web process to acknowledging (SQLite: always true)")
     port: int = Field(default=8080, gt=0, lt=65536)
     slack_socket_mode: bool = Field(default=False, description="receive Slack over Socket "
                                     "Mode (SLACK_APP_TOKEN) instead of POST /slack/events")
