@@ -360,6 +360,7 @@ def cmd_serve(args: argparse.Namespace) -> str:
     from aiohttp import web
 
     from adapters.logs import configure_logging
+    from adapters.runtime import tune_garbage_collector
     from adapters.server import create_app
     from adapters.settings import Settings
     from bot.errors import ConfigError
@@ -381,6 +382,7 @@ def cmd_serve(args: argparse.Namespace) -> str:
     print(f"Frontdoor on http://{args.host}:{settings.port}/ — web chat "
           f"{'on' if settings.frontdoor_web_chat else 'off'}, {store}, deployment file "
           f"{settings.frontdoor_config}. Ctrl-C stops it.", flush=True)
+    tune_garbage_collector()
     web.run_app(app, host=args.host, port=settings.port, print=None,
                 access_log=None, handle_signals=True)
     return ""
@@ -391,11 +393,13 @@ def cmd_worker(_args: argparse.Namespace) -> str:
     import asyncio
 
     from adapters.logs import configure_logging
+    from adapters.runtime import tune_garbage_collector
     from adapters.settings import Settings
     from adapters.worker import run_worker
 
     settings = Settings()
     configure_logging(settings.log_level)
+    tune_garbage_collector()
     asyncio.run(run_worker(settings))
     return ""
 

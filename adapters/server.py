@@ -40,6 +40,7 @@ from bot.store.base import Store
 log = logging.getLogger(__name__)
 SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)
+WEB_QUEUE_BATCH = 16  # queue items worked at once by a web process
 REQUESTS = Counter("frontdoor_http_requests_total", "HTTP requests", ["route", "status"])
 
 Handler_ = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -125,7 +126,8 @@ def create_app(settings: Settings) -> web.Application:
             deliverers["teams"] = teams_door.deliverer
         stop = asyncio.Event()
         ident = f"web-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-        worker = OutboxWorker(store, deliverers, ident)
+        # A smaller batch than a worker's: the acknowledgements share this event loop.
+        worker = OutboxWorker(store, deliverers, ident, batch=WEB_QUEUE_BATCH)
         # With SQLite this process is the only one: it runs the scheduler too. With Redis,
         # `frontdoor worker` processes do (any number of them).
         scheduler = None if settings.redis_url else Scheduler(

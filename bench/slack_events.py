@@ -88,6 +88,7 @@ import aiohttp
 from bench._slack_bench_apps import call_row
 from tests.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack
 from tests.redis_server import free_port, start_redis_server, stop_redis_server
+from tests.sched_harness import WorkerProcess
 from tests.server_process import ServerProcess
 from tests.slack_signing import BOT_TOKEN, SIGNING_SECRET, signed_headers
 
@@ -478,6 +479,7 @@ class Plan:
     fake_mode: str
     log_level: str
     keep: bool
+    only: str | None = None
 
 
 def _fmt(value: float | None, spec: str = ",.1f") -> str:
@@ -580,24 +582,39 @@ async def run(plan: Plan, tmp: Path) -> list[Row]:
                                         "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
                                         "FRONTDOOR_REDIS_PREFIX": f"bench:{run_id}:"},
              redis_proc.pid),
+            ("frontdoor serve + worker, Redis", {
+                "FRONTDOOR_DB": str(tmp / "unused.db"),
+                "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+                "FRONTDOOR_REDIS_PREFIX": f"bench:{run_id}:w:",
+                "FRONTDOOR_WEB_WORKS_QUEUE": "false"}, redis_proc.pid),
         ]
+        stores = [s for s in stores if plan.only is None or plan.only in s[0]]
         for name, env, redis_pid in stores:
             events = build_events(pool, next_seq, run_id)
             next_seq += pool
             server = ServerProcess({**common, **env}, tmp / f"serve-{len(rows)}.log")
             stack.append(server.stop)
+            worker = None
+            if env.get("FRONTDOOR_WEB_WORKS_QUEUE") == "false":  # as the Procfile runs it
+                worker = WorkerProcess({**common, **env}, tmp / f"worker-{len(rows)}.log")
+                stack.append(worker.kill)
+                worker.wait_started()
             since = len(await fake.calls_since(0))
             watch: dict[str, int | None] = {"server": server.proc.pid, "load generator": None}
             if fake_pid is not None:
                 watch["fake Slack"] = fake_pid
             if redis_pid is not None:
                 watch["redis"] = redis_pid
+            if worker is not None:
+                watch["worker"] = worker.pid
             print(f"running {name} …", flush=True)
             load = await drive(server.url + "/slack/events", events, plan.warmup, plan.seconds,
                                cycle=False, watch=watch)
             rows.append(await full_row(name, load, events, fake, since, plan.drain,
-                                       server.proc.pid))
+                                       worker.pid if worker else server.proc.pid))
             server.stop()
+            if worker is not None:
+                worker.kill()
         if plan.keep:
             print(f"logs kept in {tmp}")
         return rows
@@ -617,10 +634,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="where the fake Slack Web API runs (default: its own process)")
     parser.add_argument("--log-level", default="INFO", help="LOG_LEVEL of frontdoor serve")
     parser.add_argument("--keep", action="store_true", help="keep the servers' logs")
+    parser.add_argument("--only", help="run only the full-path targets whose name contains "
+                        "this (e.g. 'Redis'); the two ceilings always run")
     args = parser.parse_args(argv)
     # a plain `kill` must stop the servers too: turn SIGTERM into SystemExit (finally blocks run)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    plan = Plan(args.warmup, args.seconds, args.drain, args.fake, args.log_level, args.keep)
+    plan = Plan(args.warmup, args.seconds, args.drain, args.fake, args.log_level, args.keep,
+                args.only)
     with _tmpdir(plan.keep) as tmp:
         rows = asyncio.run(run(plan, tmp))
     print_report(rows, plan, os.cpu_count() or 0)
