@@ -39,6 +39,7 @@ from adapters.slack.delivery import SlackPost, outbox_item, remember
 from adapters.slack.notices import notice_items
 from bot.deployment import Directory
 from bot.errors import FrontdoorError
+from bot.group_commit import GroupedEnqueue
 from bot.handler import Handler, conversation_key
 from bot.messages import Form, Inbound, Notice, Outcome, Person, Place, Reply
 from bot.records import OutboxItem
@@ -72,6 +73,7 @@ class SlackFrontDoor:
         # Work after the ack is bounded: past this many, events queue here instead of piling
         # onto the store (backpressure rather than errors after Slack was told "ok").
         self._work = asyncio.Semaphore(MAX_CONCURRENT_WORK)
+        self._kept = GroupedEnqueue(store)
         self.app = AsyncApp(client=self.client, signing_secret=signing_secret,
                             process_before_response=False)
         self._bot_user: str | None = None
@@ -119,17 +121,15 @@ class SlackFrontDoor:
             log.info("ignored a malformed event: %s", exc)
         return web.Response(status=200)
 
-    async def accept_event(self, body: Mapping[str, Any]) -> bool:
-        """Keep a wanted event in the store's queue, once per event id, and wake the worker.
-        True if it was new (False: ignored, or a retry of one already kept)."""
+    async def accept_event(self, body: Mapping[str, Any]) -> None:
+        """Keep a wanted event in the store's queue (once per event id: a retry of one kept
+        already changes nothing) and wake the worker. Concurrent events share one write."""
         item = inbound.event_item(body, await self._ensure_bot_user(), self.ticket_emoji,
                                   _now())
         if item is None:
-            return False
-        added = await self.store.enqueue_outbox([item])
-        if added:
-            self.kick()
-        return bool(added)
+            return
+        await self._kept.enqueue(item)
+        self.kick()
 
     def event_worker(self) -> inbound.SlackEventWorker:
         """The deliverer that works this front door's stored events."""

@@ -704,7 +704,7 @@ class RedisStore:
 
     async def get_case(self, case_id: str) -> CaseRecord | None:
         async with self._errors("read a case"):
-            data = await self._client().execute_command(
+            data = await self._client().execute_command(  # type: ignore[no-untyped-call]
                 "LINDEX", self._case_list(case_id), 3, **{NEVER_DECODE: True})
         return None if data is None else load_case(data)
 
