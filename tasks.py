@@ -62,7 +62,7 @@ def test(args: list[str]) -> int:
     ensure_environment()
     steps = [
         ["ruff", "check", "policy", "bot", "adapters", "tests", "bench", "tasks.py"],
-        ["mypy", "policy"],
+        ["mypy", "policy", "bot", "adapters"],
         ["pytest", *args],
     ]
     for step in steps:

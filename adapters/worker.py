@@ -16,6 +16,8 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
+from slack_sdk.web.async_client import AsyncWebClient
+
 from adapters.settings import Settings
 from adapters.slack.app import SlackFrontDoor
 from adapters.slack.delivery import PLATFORM as SLACK
@@ -132,7 +134,7 @@ async def run_worker(settings: Settings) -> None:
         ident = worker_id("worker")
         scheduler = Scheduler(store, directory, notice_sink(store, directory, settings), ident,
                               scheduler_settings(settings))
-        outbox = OutboxWorker(store, _deliverers(settings, store, directory, slack), ident)
+        outbox = OutboxWorker(store, deliverers(settings, store, directory, slack), ident)
         log.info("worker started", extra={"worker": ident})
         await run_loops(scheduler, outbox, stop, wake)
     finally:
@@ -141,9 +143,15 @@ async def run_worker(settings: Settings) -> None:
         await store.close()
 
 
-def _deliverers(settings: Settings, store: Store, directory: Directory,
-                slack: SlackFrontDoor | None) -> dict[str, Deliverer]:
+def deliverers(settings: Settings, store: Store, directory: Directory,
+               slack: SlackFrontDoor | None = None) -> dict[str, Deliverer]:
+    """The posting side of a `worker` or `tick` (and working stored Slack events when the
+    front door is given). A bot token without a signing secret still posts notices."""
     out = slack_deliverers(slack, store)
+    if slack is None and settings.slack_bot_token:
+        client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(),
+                                base_url=settings.slack_api_url)
+        out[SLACK] = SlackDeliverer(client, store)
     teams = teams_deliverer(settings, store, directory)
     if teams is not None:
         out["teams"] = teams
@@ -167,7 +175,7 @@ async def run_tick(settings: Settings, at: datetime) -> tuple[int, int]:
             fired += n
             if fired > 100_000:
                 break
-        outbox = OutboxWorker(store, _deliverers(settings, store, directory, slack), ident,
+        outbox = OutboxWorker(store, deliverers(settings, store, directory, slack), ident,
                               clock=lambda: at)
         delivered = 0
         while (n := await outbox.run_once()) > 0:

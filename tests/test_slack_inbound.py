@@ -133,3 +133,21 @@ def test_no_event_is_acknowledged_while_the_store_cannot_keep_it(
     finally:
         server.stop()
         stop_redis_server(redis_proc)
+
+
+def test_a_worker_with_a_bot_token_but_no_signing_secret_still_posts_notices(
+    tmp_path: Path,
+) -> None:
+    """Posting needs only the bot token; working stored events needs the whole front door."""
+    from adapters.settings import Settings
+    from adapters.worker import deliverers
+    from bot.deployment import Directory, load_deployment
+    from bot.store import open_store
+
+    settings = Settings(slack_bot_token=BOT_TOKEN, slack_api_url="http://127.0.0.1:9/api/",
+                        frontdoor_db=tmp_path / "w.db", _env_file=None)
+    directory = Directory(load_deployment(settings.frontdoor_config))
+    store = open_store(None, settings.frontdoor_db, settings.frontdoor_redis_prefix)
+
+    posting = deliverers(settings, store, directory)
+    assert "slack" in posting and "slack-event" not in posting
