@@ -496,6 +496,17 @@ def test_direct_messages_hold_the_same_conversation_privately(slack: SlackSessio
     assert first.params.get("thread_ts") in (None, "")
 
 
+def test_a_direct_message_that_mentions_the_bot_is_answered(slack: SlackSession) -> None:
+    """Slack sends no app_mention for DMs, even when the bot is mentioned (Events API,
+    app_mention): the DM message itself must be answered."""
+    ts = _ts()
+    status, _ = slack.event({"type": "message", "channel_type": "im", "user": "U0NILS",
+                             "channel": "D0NILS", "text": f"<@{BOT_USER_ID}> hello", "ts": ts,
+                             "event_ts": ts})
+    assert status == 200
+    slack.wait_post("D0NILS", "What kind of case")
+
+
 def test_the_bot_ignores_its_own_and_other_bots_messages(slack: SlackSession) -> None:
     """Bot messages (ours or others') never start a conversation."""
     before = slack.settle()

@@ -10,11 +10,18 @@ over real HTTP, signed requests."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.slack_response import SlackResponse
 
+from adapters.slack.inbound import MAX_ATTEMPTS, PLATFORM, SlackEventWorker
+from bot.errors import StoreError
+from bot.records import OutboxItem
 from tests.fake_slack import FakeSlack
 from tests.redis_server import free_port, start_redis_server, stop_redis_server
 from tests.sched_harness import WorkerProcess
@@ -151,3 +158,57 @@ def test_a_worker_with_a_bot_token_but_no_signing_secret_still_posts_notices(
 
     posting = deliverers(settings, store, directory)
     assert "slack" in posting and "slack-event" not in posting
+
+
+def _stored(attempts: int) -> OutboxItem:
+    event = _mention("U0ALICE", "C0ACME", "hello")
+    now = datetime.now(UTC)
+    return OutboxItem(id="in-1", key="slack-event:Ev1", case_id="slack-in:C0ACME:1",
+                      platform=PLATFORM, payload={"event_id": "Ev1", "event": event},
+                      created_at=now, due_at=now, attempts=attempts)
+
+
+class _Failing:
+    """What working the event raises, and whom the worker told it gave up on."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+        self.told: list[Mapping[str, Any]] = []
+
+    async def work(self, _: Mapping[str, Any]) -> None:
+        raise self.error
+
+    async def give_up(self, event: Mapping[str, Any]) -> None:
+        self.told.append(event)
+
+
+async def test_an_event_failing_unforeseen_is_retried_then_let_go_and_the_sender_told() -> None:
+    failing = _Failing(ValueError("a bug"))
+    worker = SlackEventWorker(failing.work, failing.give_up)
+
+    outcomes = [await worker.deliver(_stored(n)) for n in range(MAX_ATTEMPTS)]
+
+    assert [o.kind for o in outcomes] == ["retry"] * (MAX_ATTEMPTS - 1) + ["ok"]
+    assert len(failing.told) == 1 and failing.told[0]["user"] == "U0ALICE"
+
+
+async def test_an_event_is_retried_for_as_long_as_the_store_is_down() -> None:
+    failing = _Failing(StoreError("Redis is unreachable"))
+    worker = SlackEventWorker(failing.work, failing.give_up)
+
+    outcome = await worker.deliver(_stored(MAX_ATTEMPTS * 10))
+
+    assert outcome.kind == "retry" and failing.told == []
+
+
+async def test_an_event_slack_refuses_for_good_is_let_go_at_once() -> None:
+    refusal = SlackApiError("not_in_channel", SlackResponse(
+        client=None, http_verb="POST", api_url="https://slack.test/api/conversations.history",
+        req_args={}, data={"ok": False, "error": "not_in_channel"}, headers={},
+        status_code=200))
+    failing = _Failing(refusal)
+    worker = SlackEventWorker(failing.work, failing.give_up)
+
+    outcome = await worker.deliver(_stored(0))
+
+    assert outcome.kind == "ok" and len(failing.told) == 1

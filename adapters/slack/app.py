@@ -133,7 +133,23 @@ class SlackFrontDoor:
 
     def event_worker(self) -> inbound.SlackEventWorker:
         """The deliverer that works this front door's stored events."""
-        return inbound.SlackEventWorker(self.process_event)
+        return inbound.SlackEventWorker(self.process_event, self.tell_not_worked)
+
+    async def tell_not_worked(self, event: Mapping[str, Any]) -> None:
+        """The person whose message could not be worked hears so (only they see it)."""
+        user = event.get("user")
+        try:
+            where = translate.where_of(event)
+        except SlackPayloadError:
+            return
+        if not isinstance(user, str) or not where.channel:
+            return
+        text = ("Sorry — something went wrong on our side and your last message was not "
+                "handled. Please send it again; if this keeps happening, contact "
+                f"{self.directory.deployment.vendor.name} support another way.")
+        post = SlackPost(op="ephemeral", channel=where.channel, user=user,
+                         thread_ts=where.thread, message=blocks.render_message(Reply(text)))
+        await self._send([outbox_item(post, None)])
 
     async def process_event(self, event: Mapping[str, Any]) -> None:
         """Work one stored event (any process may, once the queue leased it to it)."""
@@ -216,8 +232,8 @@ class SlackFrontDoor:
         is_dm = event.get("channel_type") == "im"
         mentions_us = self._bot_user_id() and f"<@{self._bot_user_id()}>" in str(
             event.get("text", ""))
-        if mentions_us:
-            return  # the app_mention event handles it
+        if mentions_us and not is_dm:
+            return  # the app_mention event handles it (Slack sends none for DMs)
         where = translate.where_of(event)
         if event.get("thread_ts"):
             case_id = await self._case_of_thread(channel, str(event["thread_ts"]))

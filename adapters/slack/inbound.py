@@ -13,6 +13,7 @@ anyway (edits, bots, other emoji) are never stored.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
@@ -28,8 +29,10 @@ from bot.errors import StoreError
 from bot.outbox import DeliveryOutcome
 from bot.records import OutboxItem
 
+log = logging.getLogger(__name__)
 PLATFORM = "slack-event"
 KEY_PREFIX = "slack-event:"
+MAX_ATTEMPTS = 5  # tries of an event failing for an unforeseen reason before it is let go
 
 
 def is_wanted(event: Mapping[str, Any], bot_user: str | None, ticket_emoji: str) -> bool:
@@ -44,7 +47,9 @@ def is_wanted(event: Mapping[str, Any], bot_user: str | None, ticket_emoji: str)
     if kind == "message":
         if event.get("subtype"):
             return False
-        return not (bot_user and f"<@{bot_user}>" in str(event.get("text", "")))
+        # a mention in a channel comes again as app_mention; in a DM it never does
+        return event.get("channel_type") == "im" or not (
+            bot_user and f"<@{bot_user}>" in str(event.get("text", "")))
     if kind == "reaction_added":
         return event.get("reaction") == ticket_emoji
     if kind == "app_home_opened":
@@ -83,23 +88,44 @@ class SlackEventWorker:
     """The queue's deliverer for stored events: works one through the front door.
 
     Store outages and Slack Web API failures are retried (with the queue's backoff, or
-    Slack's Retry-After); an event too malformed to work is logged and let go."""
+    Slack's Retry-After) for as long as they last. An event that fails for any other reason
+    is retried a few times; then, and at once when Slack refuses for good, the person is
+    told it was not worked (rather than left waiting) and the event is let go, so the
+    conversation's later messages are not held behind it for ever."""
 
-    def __init__(self, work: Callable[[Mapping[str, Any]], Awaitable[None]]) -> None:
+    def __init__(self, work: Callable[[Mapping[str, Any]], Awaitable[None]],
+                 give_up: Callable[[Mapping[str, Any]], Awaitable[None]]) -> None:
         self._work = work
+        self._give_up = give_up
 
     async def deliver(self, item: OutboxItem) -> DeliveryOutcome:
         event = item.payload.get("event")
         if not isinstance(event, Mapping):
-            return DeliveryOutcome.failed("the stored Slack event has no event object")
+            log.error("a stored Slack event without an event object was dropped",
+                      extra={"item_id": item.id})
+            return DeliveryOutcome.ok()
         try:
             await self._work(event)
-        except SlackPayloadError as exc:
-            return DeliveryOutcome.failed(f"malformed Slack event: {exc}")
         except StoreError as exc:
             return DeliveryOutcome.retry(None, f"store: {exc}")
         except SlackApiError as exc:
-            return classify_api_error(exc)
+            outcome = classify_api_error(exc)
+            if outcome.kind != "failed":
+                return outcome
+            return await self._let_go(item, event, outcome.reason)
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             return DeliveryOutcome.retry(None, f"network: {type(exc).__name__}")
+        except Exception as exc:  # a case we did not foresee: a few tries, then let go
+            if item.attempts + 1 < MAX_ATTEMPTS:
+                return DeliveryOutcome.retry(None, f"{type(exc).__name__} while working it")
+            log.error("working a Slack event failed", extra={"item_id": item.id},
+                      exc_info=exc)
+            return await self._let_go(item, event, type(exc).__name__)
+        return DeliveryOutcome.ok()
+
+    async def _let_go(self, item: OutboxItem, event: Mapping[str, Any],
+                      reason: str) -> DeliveryOutcome:
+        log.error("a Slack event was not worked (%s); the sender is told", reason,
+                  extra={"item_id": item.id, "attempt": item.attempts + 1})
+        await self._give_up(event)
         return DeliveryOutcome.ok()
