@@ -35,7 +35,7 @@ from bot.records import (
     CaseStatus,
     ChannelRef,
 )
-from bot.response_plan import RESPONSE_PLAN, entry_for, require_war_team
+from bot.response_plan import RESPONSE_PLAN, cadence_every, entry_for, require_war_team
 from bot.store.base import Store
 from policy.errors import PolicyError
 from policy.pack import Pack
@@ -276,8 +276,10 @@ class CaseService:
             # on the post, the history keeps both.
             war = require_war_team(self.directory.pack_of(case.customer_id), case)
             item, value, shown = entry_for(war, p.get("item") or "", text or "")
+            every = cadence_every(value) if item.cadence else None
+            cadence = {"cadence_minutes": round(every.total_seconds() / 60)} if every else {}
             event(RESPONSE_PLAN, None, shown, item=item.id, label=item.label, value=value,
-                  shown=shown)
+                  shown=shown, **cadence)
         else:
             kind = _EVENT_OF[action]
             if action == "comment" and person.is_vendor:

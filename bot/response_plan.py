@@ -181,6 +181,14 @@ def parse_cadence(raw: str) -> str | None:
     return f"{amount}bd" if 1 <= amount <= 10 else None
 
 
+def cadence_every(cadence: str) -> timedelta | None:
+    """A cadence in coverage time ("2h" → 2 h); None for business-day cadences, which are
+    never more frequent than a policy's hourly one and so never change the clock."""
+    if cadence.endswith("bd") or not cadence[:-1].isdigit():
+        return None
+    return timedelta(minutes=_cadence_minutes(cadence))
+
+
 def cadence_text(cadence: str) -> str:
     if cadence.endswith("bd"):
         days = int(cadence[:-2])

@@ -4,7 +4,7 @@ rendered in the reader's time zone."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.deployment import Customer
@@ -17,7 +17,7 @@ from policy.sla import CaseEvent, CaseFacts, SlaStatus, Subscription, format_dur
 _CLOCK_KINDS = {
     "opened", "acknowledged", "waiting_on_customer", "customer_responded",
     "workaround_provided", "resolved", "reopened", "closed", "reclassified", "status_update",
-    "sla_suspended", "sla_reinstated",
+    "sla_suspended", "sla_reinstated", "response_plan",
 }
 
 
@@ -44,6 +44,11 @@ def clock_events(case: CaseRecord, events: Iterable[CaseEventRecord]) -> list[Ca
         elif e.kind == "reclassified":
             out.append(CaseEvent("reclassified", e.at, case_type=e.data.get("case_type"),
                                  priority=e.data.get("priority")))
+        elif e.kind == "response_plan":  # only its status-update cadence moves a clock
+            minutes = e.data.get("cadence_minutes")
+            if isinstance(minutes, int) and minutes > 0:
+                out.append(CaseEvent("status_cadence_agreed", e.at,
+                                     every=timedelta(minutes=minutes)))
         else:
             out.append(CaseEvent(e.kind, e.at))  # type: ignore[arg-type]
     return out

@@ -48,9 +48,11 @@ def _war(directory: Directory, case: CaseRecord) -> WarTeam:
 
 def _policy_cadence(directory: Directory, case: CaseRecord,
                     events: Sequence[CaseEventRecord], now: datetime) -> timedelta | None:
-    """How often the policy wants status updates on this case (the cadence item's default)."""
+    """How often the policy wants status updates on this case (the cadence item's default):
+    its own table's, not what the plan since agreed."""
+    policy_events = [e for e in events if e.kind != "response_plan"]
     status = case_status(directory.pack_of(case.customer_id),
-                         directory.customer(case.customer_id), case, events, now)
+                         directory.customer(case.customer_id), case, policy_events, now)
     return status.status_update_every if status else None
 
 

@@ -39,6 +39,7 @@ EventKind = Literal[
     "status_update",
     "sla_suspended",
     "sla_reinstated",
+    "status_cadence_agreed",
 ]
 ClockState = Literal[
     "not_started", "running", "paused", "suspended", "met", "breached", "best_effort"
@@ -89,13 +90,15 @@ class Assessment:
 
 @dataclass(frozen=True, slots=True)
 class CaseEvent:
-    """One entry of a case's history; `reclassified` carries the new type and/or priority."""
+    """One entry of a case's history; `reclassified` carries the new type and/or priority,
+    `status_cadence_agreed` the status-update cadence a war team's response plan set."""
 
     kind: EventKind
     at: datetime
     case_type: str | None = None
     priority: str | None = None
     facts: CaseFacts | None = None  # on `opened`
+    every: timedelta | None = None  # on `status_cadence_agreed`, in coverage time
 
 
 @dataclass(frozen=True, slots=True)
@@ -452,6 +455,12 @@ def _status_updates(
         if t is not None
     ]
     every = min((c for c in cadences if c is not None), default=None)
+    # Konneqt: the war team's response plan sets the status-update frequency and the support
+    # team works under its direction; the table's frequency is the customer's entitlement,
+    # so an agreed cadence can make updates more frequent, never less.
+    agreed = [e.every for e in events if e.kind == "status_cadence_agreed" and e.every]
+    if agreed and agreed[-1] > timedelta(0):
+        every = agreed[-1] if every is None else min(every, agreed[-1])
     if every is None:
         return None, None
     if _currently_in(events, "resolved", "reopened") or any(e.kind == "closed" for e in events):

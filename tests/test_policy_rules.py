@@ -237,6 +237,27 @@ def test_konneqt_status_updates_every_4_coverage_hours_after_acknowledgement() -
     assert s.next_status_update == at(NY, 2026, 11, 27, 10, 0)
 
 
+def test_konneqt_war_team_cadence_makes_status_updates_more_frequent_never_less() -> None:
+    """Konneqt Service Levels: the war team's response plan sets the status update frequency
+    and the support team works under its direction; the table's 4 hours stay the floor of
+    what the customer is owed, so 2 hours agreed tightens it and 8 hours does not loosen it."""
+    opened, now = at(NY, 2026, 11, 24, 8, 50), at(NY, 2026, 11, 24, 9, 30)
+    acked = CaseEvent("acknowledged", at(NY, 2026, 11, 24, 9, 0))
+    facts = CaseFacts("incident", "P1")
+
+    tighter = status("konneqt", "enterprise", facts, opened, acked, CaseEvent(
+        "status_cadence_agreed", at(NY, 2026, 11, 24, 9, 15), every=timedelta(hours=2)),
+        now=now)
+    looser = status("konneqt", "enterprise", facts, opened, acked, CaseEvent(
+        "status_cadence_agreed", at(NY, 2026, 11, 24, 9, 15), every=timedelta(hours=8)),
+        now=now)
+
+    assert tighter.status_update_every == timedelta(hours=2)
+    assert tighter.next_status_update == at(NY, 2026, 11, 24, 11, 0)
+    assert looser.status_update_every == timedelta(hours=4)
+    assert looser.next_status_update == at(NY, 2026, 11, 24, 13, 0)
+
+
 # ---- QSCIM
 
 

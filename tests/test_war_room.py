@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,6 +36,7 @@ from bot.handler import Handler
 from bot.intake import CaseDraft
 from bot.messages import Inbound, Notice, Outcome, Place, Reply
 from bot.scheduler import Scheduler
+from bot.sla_view import case_status
 from bot.store.base import Store
 from bot.timeline import describe_event
 from policy.pack import load_pack
@@ -273,6 +274,34 @@ async def test_the_status_update_frequency_is_a_choice_of_cadences_the_policys_b
     assert update.reply.plan is not None and update.reply.plan.items[3].value == "every 2 h"
     bad = await war_room.say("ben", f"plan {war_room.case_id} 4 whenever")
     assert "is a cadence" in bad.replies[0].text and len(await war_room.plan_events()) == 1
+
+
+async def test_an_agreed_cadence_moves_the_next_status_update_but_never_later(
+    war_room: WarRoom,
+) -> None:
+    """The support team works under the war team's direction: status updates every 2 h
+    agreed means the next prompt comes 2 coverage hours after the last update (not the
+    table's 4); 8 h agreed keeps the table's 4 h, which the customer is owed."""
+    case_id = war_room.case_id
+    await war_room.say("ben", f"comment {case_id} Failover to the secondary is under way")
+    # Wed 15:05 + 2 h of 8x5 coverage: 1 h 55 on Wednesday, Thanksgiving, Fri 27 Nov 08:05.
+    two_hours = datetime(2026, 11, 27, 8, 5, tzinfo=NY)
+    await war_room.say("ben", f"plan {case_id} 4 2h")
+    case = await war_room.store.get_case(case_id)
+    assert case is not None
+    events = await war_room.store.case_events(case_id)
+    status = case_status(load_pack("konneqt"), DIRECTORY.customer("acme"), case, events, LATER)
+    assert status is not None and status.next_status_update == two_hours
+    ahead = await war_room.store.claim_due_cases(two_hours - timedelta(minutes=1), 10, 60, "t")
+    assert ahead == []  # the case's timer is the new prompt, nothing sooner
+    [(claimed, due)] = await war_room.store.claim_due_cases(two_hours, 10, 60, "t")
+    assert claimed == case_id and due == two_hours
+    await war_room.store.release_case(case_id, "t", due)
+
+    await war_room.say("ben", f"plan {case_id} 4 8h")
+    events = await war_room.store.case_events(case_id)
+    status = case_status(load_pack("konneqt"), DIRECTORY.customer("acme"), case, events, LATER)
+    assert status is not None and status.status_update_every == timedelta(hours=4)
 
 
 @pytest.mark.parametrize("who", ["alice", "adam", "pia"])
