@@ -15,10 +15,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
-from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
 from adapters.settings import Settings
 from adapters.slack.app import SlackFrontDoor
+from adapters.slack.socket_mode import DurableSocketModeHandler
 from adapters.teams.app import TeamsFrontDoor
 from adapters.teams.wiring import teams_config
 from adapters.web.routes import HANDLER, add_routes
@@ -94,7 +94,7 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
 
     slack: list[SlackFrontDoor] = []
-    sockets: list[AsyncSocketModeHandler] = []
+    sockets: list[DurableSocketModeHandler] = []
     teams: list[TeamsFrontDoor] = []
 
     async def store_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -113,8 +113,8 @@ def create_app(settings: Settings) -> web.Application:
             deliverers.update(slack_deliverers(front, store))
             log.info("slack front door on", extra={"slack_api": settings.slack_api_url})
             if settings.slack_socket_mode and settings.slack_app_token:
-                socket = AsyncSocketModeHandler(
-                    front.app, settings.slack_app_token.get_secret_value())
+                socket = DurableSocketModeHandler(
+                    front, settings.slack_app_token.get_secret_value())
                 await socket.connect_async()  # type: ignore[no-untyped-call]
                 sockets.append(socket)
                 log.info("slack socket mode connected")

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import signal
 import uuid
 from collections.abc import Callable, Sequence
@@ -68,14 +69,20 @@ def build_handler(store: Store, directory: Directory, settings: Settings) -> Han
 
 
 def slack_front_door(settings: Settings, store: Store, directory: Directory, handler: Handler,
-                     kick: Callable[[], None]) -> SlackFrontDoor | None:
-    """The Slack front door when Slack is configured (the web process serves it; workers use
-    it to work stored events and to post)."""
-    if not (settings.slack_bot_token and settings.slack_signing_secret):
+                     kick: Callable[[], None], *, serving: bool = True) -> SlackFrontDoor | None:
+    """The Slack front door when Slack is configured. The web process serves it (and needs
+    the signing secret); a worker (`serving=False`) only works stored events and posts, for
+    which the bot token is enough."""
+    if not settings.slack_bot_token:
+        return None
+    if settings.slack_signing_secret:
+        secret = settings.slack_signing_secret.get_secret_value()
+    elif not serving:
+        secret = secrets.token_hex(32)  # bolt wants one; this process verifies no request
+    else:
         return None
     return SlackFrontDoor(
-        bot_token=settings.slack_bot_token.get_secret_value(),
-        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        bot_token=settings.slack_bot_token.get_secret_value(), signing_secret=secret,
         api_url=settings.slack_api_url, handler=handler,
         store=store, directory=directory, kick=kick,
         ticket_emoji=settings.frontdoor_ticket_emoji)
@@ -129,7 +136,7 @@ async def run_worker(settings: Settings) -> None:
             loop.add_signal_handler(sig, stop.set)
     wake = asyncio.Event()
     slack = slack_front_door(settings, store, directory,
-                             build_handler(store, directory, settings), wake.set)
+                             build_handler(store, directory, settings), wake.set, serving=False)
     try:
         ident = worker_id("worker")
         scheduler = Scheduler(store, directory, notice_sink(store, directory, settings), ident,
@@ -164,8 +171,6 @@ async def run_tick(settings: Settings, at: datetime) -> tuple[int, int]:
     directory = Directory(load_deployment(settings.frontdoor_config))
     store = open_store(settings.redis_url, settings.frontdoor_db, settings.frontdoor_redis_prefix)
     await store.open()
-    slack = slack_front_door(settings, store, directory,
-                             build_handler(store, directory, settings), lambda: None)
     try:
         ident = worker_id("tick")
         scheduler = Scheduler(store, directory, notice_sink(store, directory, settings), ident,
@@ -175,13 +180,13 @@ async def run_tick(settings: Settings, at: datetime) -> tuple[int, int]:
             fired += n
             if fired > 100_000:
                 break
-        outbox = OutboxWorker(store, deliverers(settings, store, directory, slack), ident,
+        # Posts only: stored Slack events are left to the live processes (their leases and
+        # retries run on the wall clock, not on `at`).
+        outbox = OutboxWorker(store, deliverers(settings, store, directory), ident,
                               clock=lambda: at)
         delivered = 0
         while (n := await outbox.run_once()) > 0:
             delivered += n
         return fired, delivered
     finally:
-        if slack is not None:
-            await slack.close()
         await store.close()

@@ -276,8 +276,11 @@ class CaseService:
             # on the post, the history keeps both.
             war = require_war_team(self.directory.pack_of(case.customer_id), case)
             item, value, shown = entry_for(war, p.get("item") or "", text or "")
+            # the clock's part: minutes of coverage, 0 for a business-day cadence (no tighter
+            # than the policy's, so the table's applies again)
             every = cadence_every(value) if item.cadence else None
-            cadence = {"cadence_minutes": round(every.total_seconds() / 60)} if every else {}
+            cadence = {"cadence_minutes": round(every.total_seconds() / 60) if every else 0} \
+                if item.cadence else {}
             event(RESPONSE_PLAN, None, shown, item=item.id, label=item.label, value=value,
                   shown=shown, **cadence)
         else:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from bot.errors import StoreError
 from bot.records import OutboxItem
 from bot.store.base import Store
 
@@ -50,10 +51,21 @@ class GroupedEnqueue:
             try:
                 await self._store.enqueue_outbox([w.item for w in batch])
             except Exception as exc:
-                for w in batch:
-                    if not w.done.done():
-                        w.done.set_exception(exc)
+                _settle(batch, exc)
+            except BaseException:  # cancelled (shutting down): nobody may wait for ever
+                _settle(batch + self._waiting, StoreError(
+                    "the store write was cancelled (shutting down); try again"))
+                self._waiting = []
+                raise
             else:
-                for w in batch:
-                    if not w.done.done():
-                        w.done.set_result(None)
+                _settle(batch, None)
+
+
+def _settle(batch: list[_Waiting], error: Exception | None) -> None:
+    for w in batch:
+        if w.done.done():
+            continue
+        if error is None:
+            w.done.set_result(None)
+        else:
+            w.done.set_exception(error)

@@ -220,7 +220,7 @@ class Handler:
             if result.draft is not None:
                 try:
                     await self._file(inbound, result.draft, outcome)
-                except Exception:
+                except BaseException:  # cancelled too (a timeout, shutting down)
                     # Give the answers back rather than lose them; "open" again retries.
                     _, current = await self.store.load_conversation(key)
                     await self.store.save_conversation(key, raw, current)

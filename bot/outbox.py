@@ -39,6 +39,7 @@ from bot.store.base import Store
 log = logging.getLogger(__name__)
 
 PERMANENT_FAILURE_DELAY = 24 * 3600.0  # a permanently failed item is kept and tried again daily
+LEFT_FOR_OTHERS_SECONDS = 5.0  # an item this process cannot deliver goes back this long
 _LOG_REASON_MAX = 200
 
 
@@ -193,6 +194,16 @@ class OutboxWorker:
             "attempt": item.attempts + 1,
             "worker": self._id,
         }
+        if item.platform not in self._deliverers:
+            # Another process delivers these (e.g. a `tick` without the Slack front door):
+            # give it back at once by the wall clock, untried and uncounted.
+            await self._store.defer_outbox(
+                item.id, self._id, _utcnow() + timedelta(seconds=LEFT_FOR_OTHERS_SECONDS),
+                f"no deliverer for platform {item.platform!r} in {self._id}",
+                count_attempt=False)
+            log.warning("outbox item left for a process that delivers %s", item.platform,
+                        extra=extra)
+            return False
         outcome, shown = await self._attempt(item)
         now = self._clock()
         if outcome.kind == "ok":
@@ -227,10 +238,8 @@ class OutboxWorker:
 
     async def _attempt(self, item: OutboxItem) -> tuple[DeliveryOutcome, str | None]:
         """The deliverer's verdict, and what of its reason may be logged when not all of it
-        (None: all). A missing deliverer is a permanent failure, an exception a retry."""
-        deliverer = self._deliverers.get(item.platform)
-        if deliverer is None:
-            return DeliveryOutcome.failed(f"no deliverer for platform {item.platform!r}"), None
+        (None: all). An exception is a retry."""
+        deliverer = self._deliverers[item.platform]
         try:
             async with asyncio.timeout(self._timeout):
                 return await deliverer.deliver(item), None

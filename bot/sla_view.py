@@ -46,9 +46,9 @@ def clock_events(case: CaseRecord, events: Iterable[CaseEventRecord]) -> list[Ca
                                  priority=e.data.get("priority")))
         elif e.kind == "response_plan":  # only its status-update cadence moves a clock
             minutes = e.data.get("cadence_minutes")
-            if isinstance(minutes, int) and minutes > 0:
+            if isinstance(minutes, int):
                 out.append(CaseEvent("status_cadence_agreed", e.at,
-                                     every=timedelta(minutes=minutes)))
+                                     every=timedelta(minutes=minutes) if minutes > 0 else None))
         else:
             out.append(CaseEvent(e.kind, e.at))  # type: ignore[arg-type]
     return out

@@ -458,9 +458,12 @@ def _status_updates(
     # Konneqt: the war team's response plan sets the status-update frequency and the support
     # team works under its direction; the table's frequency is the customer's entitlement,
     # so an agreed cadence can make updates more frequent, never less.
-    agreed = [e.every for e in events if e.kind == "status_cadence_agreed" and e.every]
-    if agreed and agreed[-1] > timedelta(0):
-        every = agreed[-1] if every is None else min(every, agreed[-1])
+    # The latest agreement counts; one without a duration (a business-day cadence) brings
+    # back the table's.
+    agreed = [e.every for e in events if e.kind == "status_cadence_agreed"]
+    latest = agreed[-1] if agreed else None
+    if latest is not None and latest > timedelta(0):
+        every = latest if every is None else min(every, latest)
     if every is None:
         return None, None
     if _currently_in(events, "resolved", "reopened") or any(e.kind == "closed" for e in events):

@@ -91,6 +91,30 @@ async def test_cases_of_the_earlier_layout_load_move_and_keep_their_audit(
         await again.close()
 
 
+async def test_an_unreadable_case_of_the_earlier_layout_is_left_and_the_rest_move(
+    redis_url: str, redis_prefix: str
+) -> None:
+    """One corrupt record must not stop every process from starting: it stays as it was,
+    listed for an operator, and the others move."""
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    p = redis_prefix
+    good = a_case("acme", 1, version=2)
+    _write_legacy_case(client, p, good, ["opened"])
+    client.hset(f"{p}case:ACME-9", mapping={"data": "{not json", "version": 1,
+                                            "customer_id": "acme", "status": "new"})
+    client.zadd(f"{p}cases:all", {"ACME-9": 1})
+    try:
+        store = await _store(redis_url, p)
+        try:
+            assert await store.get_case("ACME-1") == good
+            assert client.zrange(f"{p}cases:unmigrated", 0, -1) == ["ACME-9"]
+            assert client.exists(f"{p}case:ACME-9") == 1 and client.exists(f"{p}cases:all") == 0
+        finally:
+            await store.close()
+    finally:
+        client.close()
+
+
 async def test_a_case_is_one_key_and_its_indexes_stay_listpack_encoded(
     redis_url: str, redis_prefix: str
 ) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -1742,16 +1741,14 @@ def test_irregular_forms_meet_their_base_but_past_making_stays_apart() -> None:
 # ==== the engine: pure, deterministic, fast, validated ========================================
 
 
-def test_deterministic_and_fast() -> None:
+def test_deterministic() -> None:
+    """The same words always get the same verdict (its speed is bench/scope_accuracy.py's
+    to report, not a timed test's)."""
     s = section("qscim")
     text = "We patched the connector source and the Azure AD sync fails on our hybrid install"
     first = decide_scope(s, text)
-    n = 300
-    start = time.perf_counter()
-    for _ in range(n):
+    for _ in range(50):
         assert decide_scope(s, text) == first
-    per_call = (time.perf_counter() - start) / n
-    assert per_call < 0.001, f"{per_call * 1000:.3f} ms per decision"
 
 
 def test_case_type_limits_rules() -> None:

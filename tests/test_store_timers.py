@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import sys
-import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -268,33 +267,31 @@ async def test_late_holder_releasing_keeps_a_moment_noted_after_expiry(store: St
 # -- size ----------------------------------------------------------------------------------
 
 
-async def test_claim_cost_does_not_grow_with_scheduled_cases(
+async def test_claims_take_only_the_due_cases_earliest_first_among_many(
     backend: Backend, store: Store
 ) -> None:
+    """Among 50,000 scheduled cases a claim still takes only the due ones, earliest first.
+    (That its cost stays flat is measured by bench/scheduler.py at 10 k–1 M, not timed here;
+    SQLite's use of the due index is checked below.)"""
     due = [f"DUE-{n:03d}" for n in range(100)]
     for n, case_id in enumerate(due):
         await store.schedule_case(case_id, T0 - (100 - n) * SECOND)
     seed_far_off(backend, 1_000 - len(due))
     assert await store.scheduled_cases() == 1_000
 
-    async def timed_claims() -> tuple[float, list[str]]:
-        times: list[float] = []
+    async def claims() -> list[str]:
         got: list[str] = []
         for _ in range(5):
-            started = time.perf_counter()
-            batch = await store.claim_due_cases(T0, 10, 60, "w")
-            times.append(time.perf_counter() - started)
-            got += [case_id for case_id, _ in batch]
-        return min(times), got
+            got += [case_id for case_id, _ in await store.claim_due_cases(T0, 10, 60, "w")]
+        return got
 
-    small, first = await timed_claims()
+    first = await claims()
     seed_far_off(backend, 49_000, start=1_000)
     assert await store.scheduled_cases() == 50_000
-    large, second = await timed_claims()
+    second = await claims()
 
     assert first + second == due  # only due cases, earliest first
     assert await store.claim_due_cases(T0, 10, 60, "w") == []
-    assert large <= 20 * small, f"claim among 50k took {large * 1e3:.2f} ms, 1k {small * 1e3:.2f}"
 
 
 # -- two processes --------------------------------------------------------------------------

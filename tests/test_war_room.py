@@ -298,10 +298,13 @@ async def test_an_agreed_cadence_moves_the_next_status_update_but_never_later(
     assert claimed == case_id and due == two_hours
     await war_room.store.release_case(case_id, "t", due)
 
-    await war_room.say("ben", f"plan {case_id} 4 8h")
-    events = await war_room.store.case_events(case_id)
-    status = case_status(load_pack("konneqt"), DIRECTORY.customer("acme"), case, events, LATER)
-    assert status is not None and status.status_update_every == timedelta(hours=4)
+    for looser in ("8h", "1 business day"):  # a later, looser agreement: the table's again
+        await war_room.say("ben", f"plan {case_id} 4 2h")
+        await war_room.say("ben", f"plan {case_id} 4 {looser}")
+        events = await war_room.store.case_events(case_id)
+        status = case_status(load_pack("konneqt"), DIRECTORY.customer("acme"), case, events,
+                             LATER)
+        assert status is not None and status.status_update_every == timedelta(hours=4), looser
 
 
 @pytest.mark.parametrize("who", ["alice", "adam", "pia"])

@@ -103,7 +103,11 @@ class SlackFrontDoor:
                 payload = None
             if not isinstance(payload, dict):
                 return web.json_response({"error": "unparseable Slack payload"}, status=400)
-            if payload.get("type") == "event_callback" and await self._ensure_bot_user():
+            if payload.get("type") == "event_callback":
+                if await self._ensure_bot_user() is None:  # never "ok" for an event not kept
+                    return web.json_response(
+                        {"error": "the bot token could not be checked with Slack (auth.test); "
+                                  "try again"}, status=503)
                 return await self._acknowledge_event(payload)
         elif not _parseable(body, content_type):
             return web.json_response({"error": "unparseable Slack payload"}, status=400)

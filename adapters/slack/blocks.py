@@ -231,6 +231,7 @@ def joined_replies(replies: Sequence[Reply]) -> list[Reply]:
     for reply in replies:
         before = out[-1] if out else None
         if before is not None and _words_only(before) and not reply.private and reply.card is None \
+                and reply.plan is None \
                 and not (reply.form and reply.form.id.startswith("action:")) \
                 and reply.text.strip() \
                 and len(before.text) + len(reply.text) <= FALLBACK_TEXT_MAX:
@@ -241,7 +242,8 @@ def joined_replies(replies: Sequence[Reply]) -> list[Reply]:
 
 
 def _words_only(reply: Reply) -> bool:
-    return not (reply.choices or reply.actions or reply.form or reply.card or reply.private) \
+    return not (reply.choices or reply.actions or reply.form or reply.card or reply.plan
+                or reply.private) \
         and bool(reply.text.strip())
 
 

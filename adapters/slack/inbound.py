@@ -13,6 +13,7 @@ anyway (edits, bots, other emoji) are never stored.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -32,7 +33,8 @@ from bot.records import OutboxItem
 log = logging.getLogger(__name__)
 PLATFORM = "slack-event"
 KEY_PREFIX = "slack-event:"
-MAX_ATTEMPTS = 5  # tries of an event failing for an unforeseen reason before it is let go
+MAX_ATTEMPTS = 8  # tries of a failing event (about two minutes of backoff) before it is let go
+WORK_TIMEOUT_SECONDS = 15.0  # below the queue's own cut-off, so this worker counts its timeouts
 
 
 def is_wanted(event: Mapping[str, Any], bot_user: str | None, ticket_emoji: str) -> bool:
@@ -87,11 +89,12 @@ def event_item(body: Mapping[str, Any], bot_user: str | None, ticket_emoji: str,
 class SlackEventWorker:
     """The queue's deliverer for stored events: works one through the front door.
 
-    Store outages and Slack Web API failures are retried (with the queue's backoff, or
-    Slack's Retry-After) for as long as they last. An event that fails for any other reason
-    is retried a few times; then, and at once when Slack refuses for good, the person is
-    told it was not worked (rather than left waiting) and the event is let go, so the
-    conversation's later messages are not held behind it for ever."""
+    A failure is retried with the queue's backoff (or Slack's Retry-After) — store outages,
+    Web API failures, timeouts, anything — but at most MAX_ATTEMPTS times, and not at all
+    when Slack refuses for good; then the person is told their message was not worked
+    (rather than left waiting) and the event is let go, so the conversation's later messages
+    are not held behind it. (While the store is down nothing is counted: the item stays
+    leased and comes back when the lease runs out.)"""
 
     def __init__(self, work: Callable[[Mapping[str, Any]], Awaitable[None]],
                  give_up: Callable[[Mapping[str, Any]], Awaitable[None]]) -> None:
@@ -105,23 +108,28 @@ class SlackEventWorker:
                       extra={"item_id": item.id})
             return DeliveryOutcome.ok()
         try:
-            await self._work(event)
-        except StoreError as exc:
-            return DeliveryOutcome.retry(None, f"store: {exc}")
+            async with asyncio.timeout(WORK_TIMEOUT_SECONDS):
+                await self._work(event)
+        except SlackPayloadError as exc:
+            log.error("a malformed Slack event was dropped: %s", exc, extra={"item_id": item.id})
+            return DeliveryOutcome.ok()
         except SlackApiError as exc:
             outcome = classify_api_error(exc)
-            if outcome.kind != "failed":
-                return outcome
-            return await self._let_go(item, event, outcome.reason)
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            return DeliveryOutcome.retry(None, f"network: {type(exc).__name__}")
-        except Exception as exc:  # a case we did not foresee: a few tries, then let go
-            if item.attempts + 1 < MAX_ATTEMPTS:
-                return DeliveryOutcome.retry(None, f"{type(exc).__name__} while working it")
+        except StoreError as exc:
+            outcome = DeliveryOutcome.retry(None, f"store: {exc}")
+        except (aiohttp.ClientError, OSError) as exc:
+            outcome = DeliveryOutcome.retry(None, f"network: {type(exc).__name__}")
+        except TimeoutError:
+            outcome = DeliveryOutcome.retry(None, f"timed out after {WORK_TIMEOUT_SECONDS:g}s")
+        except Exception as exc:  # a case we did not foresee
             log.error("working a Slack event failed", extra={"item_id": item.id},
                       exc_info=exc)
-            return await self._let_go(item, event, type(exc).__name__)
-        return DeliveryOutcome.ok()
+            outcome = DeliveryOutcome.retry(None, f"{type(exc).__name__} while working it")
+        else:
+            return DeliveryOutcome.ok()
+        if outcome.kind == "failed" or item.attempts + 1 >= MAX_ATTEMPTS:
+            return await self._let_go(item, event, outcome.reason)
+        return outcome
 
     async def _let_go(self, item: OutboxItem, event: Mapping[str, Any],
                       reason: str) -> DeliveryOutcome:

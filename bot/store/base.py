@@ -93,9 +93,12 @@ class Store(Protocol):
         """Delivered: remove the item (its key stays remembered for de-duplication)."""
 
     async def defer_outbox(
-        self, item_id: str, worker: str, until: datetime, error: str
+        self, item_id: str, worker: str, until: datetime, error: str,
+        count_attempt: bool = True,
     ) -> None:
-        """Not delivered this time: release the lease, retry at `until`, count the attempt."""
+        """Not delivered this time: release the lease, retry at `until`, count the attempt
+        (unless `count_attempt` is false: the item was not tried, e.g. left for a process
+        that can deliver it)."""
 
     async def outbox_pending(self) -> int:
         """How many items wait (for health and metrics)."""

@@ -226,23 +226,33 @@ for i = 3, #ARGV do
   local old, events, list = base .. 'case:' .. id, base .. 'events:' .. id, base .. 'c:' .. id
   local f = redis.call('HMGET', old, 'data', 'version', 'customer_id', 'status')
   local customer = f[3]
-  if f[1] and redis.call('EXISTS', list) == 0 then
-    local number = cjson.decode(f[1]).number
-    local bucket = tostring(math.floor(number / tonumber(ARGV[2])))
-    redis.call('RPUSH', list, f[2], customer, bucket, f[1])
-    local n = redis.call('LLEN', events)
-    for start = 0, n - 1, 500 do
-      local batch = redis.call('LRANGE', events, start, start + 499)
-      redis.call('RPUSH', list, unpack(batch))
-    end
-    index(id, customer, bucket, score, open_statuses[f[4]] and '1' or '0', nil)
+  local number = nil
+  if f[1] then
+    local ok, record = pcall(cjson.decode, f[1])
+    if ok and type(record) == 'table' then number = tonumber(record.number) end
   end
-  redis.call('DEL', old, events)
-  redis.call('ZREM', base .. 'cases:all', id)
-  redis.call('ZREM', base .. 'cases:open', id)
-  if customer then
-    redis.call('ZREM', base .. 'cases:customer:' .. customer, id)
-    redis.call('ZREM', base .. 'cases:customer-open:' .. customer, id)
+  if f[1] and not number then
+    -- unreadable: left as it was, listed for an operator, never blocking the others
+    redis.call('ZADD', base .. 'cases:unmigrated', score or 0, id)
+    redis.call('ZREM', base .. 'cases:all', id)
+  else
+    if f[1] and redis.call('EXISTS', list) == 0 then
+      local bucket = tostring(math.floor(number / tonumber(ARGV[2])))
+      redis.call('RPUSH', list, f[2], customer, bucket, f[1])
+      local n = redis.call('LLEN', events)
+      for start = 0, n - 1, 500 do
+        local batch = redis.call('LRANGE', events, start, start + 499)
+        redis.call('RPUSH', list, unpack(batch))
+      end
+      index(id, customer, bucket, score, open_statuses[f[4]] and '1' or '0', nil)
+    end
+    redis.call('DEL', old, events)
+    redis.call('ZREM', base .. 'cases:all', id)
+    redis.call('ZREM', base .. 'cases:open', id)
+    if customer then
+      redis.call('ZREM', base .. 'cases:customer:' .. customer, id)
+      redis.call('ZREM', base .. 'cases:customer-open:' .. customer, id)
+    end
   end
 end
 return redis.call('ZCARD', base .. 'cases:all')
@@ -377,7 +387,7 @@ if f[1] ~= ARGV[3] then return {-1, f[1] or ''} end
 redis.call('ZREM', KEYS[2], f[2])
 redis.call('ZADD', KEYS[1], ARGV[4], f[2])
 redis.call('HSET', k, 'due', ARGV[4], 'due_iso', ARGV[5], 'error', ARGV[6])
-redis.call('HINCRBY', k, 'attempts', 1)
+if ARGV[7] ~= '0' then redis.call('HINCRBY', k, 'attempts', 1) end
 redis.call('HDEL', k, 'worker', 'lease_until')
 return {1, ''}
 """
@@ -589,8 +599,12 @@ class RedisStore:
                     keys=[legacy], args=[self._key(""), BUCKET, *ids])
                 moved += len(ids)
                 ids = await client.zrange(legacy, 0, MIGRATE_BATCH - 1) if left else []
+            unreadable = await client.zcard(self._key("cases", "unmigrated"))
         if moved:
             log.info("moved %d cases to the case lists", moved)
+        if unreadable:
+            log.error("%d cases of the earlier layout are unreadable and were left as they were "
+                      "(their ids: sorted set %s)", unreadable, self._key("cases", "unmigrated"))
 
     async def close(self) -> None:
         """Close the connection pool; safe to call twice or before `open`."""
@@ -889,10 +903,12 @@ class RedisStore:
         if int(outcome) != 1:
             ignored_settlement(log, "complete", item_id, worker, int(outcome) == -1, holder)
 
-    async def defer_outbox(self, item_id: str, worker: str, until: datetime, error: str) -> None:
+    async def defer_outbox(self, item_id: str, worker: str, until: datetime, error: str,
+                           count_attempt: bool = True) -> None:
         keys = [self._outbox_key("ready"), self._outbox_key("leased")]
         due = str(epoch_micros(until, "until"))
-        args = [self._outbox_base(), item_id, worker, due, until.isoformat(), clean_error(error)]
+        args = [self._outbox_base(), item_id, worker, due, until.isoformat(), clean_error(error),
+                "1" if count_attempt else "0"]
         async with self._errors(f"defer outbox item {item_id}"):
             outcome, holder = await self._script(self._defer_outbox)(keys=keys, args=args)
         if int(outcome) != 1:

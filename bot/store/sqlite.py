@@ -539,7 +539,8 @@ class SqliteStore:
                     (case_id,),
                 )
 
-    async def defer_outbox(self, item_id: str, worker: str, until: datetime, error: str) -> None:
+    async def defer_outbox(self, item_id: str, worker: str, until: datetime, error: str,
+                           count_attempt: bool = True) -> None:
         due = epoch_micros(until, "until")
         async with self._write(f"defer outbox item {item_id}") as db:
             async with db.execute(
@@ -553,7 +554,7 @@ class SqliteStore:
             deferred = item.model_copy(
                 update={
                     "due_at": until,
-                    "attempts": item.attempts + 1,
+                    "attempts": item.attempts + (1 if count_attempt else 0),
                     "last_error": clean_error(error),
                 }
             )
