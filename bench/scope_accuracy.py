@@ -16,25 +16,17 @@ developing the matcher; generality is measured on sets written later, blind.
 
 from __future__ import annotations
 
-import sys
+import argparse
+import time
+import tomllib
+from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
-# Run as a script, Python puts bench/ first on sys.path, where bench/calendar.py would shadow
-# the standard library's `calendar`: put the project root there instead.
+from policy.pack import load_pack
+from policy.scope import ScopeDecision, ScopeSection, decide_scope
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-import argparse  # noqa: E402
-import time  # noqa: E402
-import tomllib  # noqa: E402
-from collections import defaultdict  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-
-from policy.pack import load_pack  # noqa: E402
-from policy.scope import ScopeDecision, ScopeSection, decide_scope  # noqa: E402
-
 HELDOUT = ROOT / "tests" / "data" / "scope_heldout.toml"
 DEV = ROOT / "tests" / "data" / "scope_dev.toml"
 

@@ -61,14 +61,9 @@ from __future__ import annotations
 import os
 import sys
 
-# bench/calendar.py shadows the stdlib `calendar` (which http and email import): take the
-# script's own folder off the import path and put the repository root on it.
-_BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
-_ROOT = os.path.dirname(_BENCH_DIR)
-for _entry in [p for p in sys.path if os.path.abspath(p or os.curdir) == _BENCH_DIR]:
-    sys.path.remove(_entry)
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
+# Run as a script: the repository root on the import path (`tests`, `bench`).
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, _ROOT)
 
 import argparse
 import asyncio

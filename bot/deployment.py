@@ -34,6 +34,10 @@ class Channels(_Model):
     escalations: str | None = None
     war_room: str | None = None
 
+    def of(self, role: Literal["engineers", "escalations", "war_room"]) -> str | None:
+        return {"engineers": self.engineers, "escalations": self.escalations,
+                "war_room": self.war_room}[role]
+
 
 class PlatformIds(_Model):
     slack: str | None = None

@@ -172,6 +172,18 @@ class Reply:
     private: bool = False  # only the person who asked should see it (ephemeral)
     plan: ResponsePlan | None = None  # a war-room post: the response plan's items as fields
 
+    def lead(self) -> str:
+        """The text before its plain-text renditions of the card (which starts at the
+        "<case id> · " line) and of the plan: what a platform shows above the card and the
+        plan it renders natively."""
+        text = self.text
+        if self.card is not None:
+            marker = f"{self.card.case_id} · "
+            lines = text.split("\n")
+            text = next(("\n".join(lines[:i]) for i, line in enumerate(lines)
+                         if line.startswith(marker)), text)
+        return self.plan.lead(text) if self.plan is not None else text
+
     def summary(self) -> str:
         """The words a notification shows: the text, else the case, else the form's title."""
         text = self.text.strip()

@@ -26,6 +26,7 @@ import contextlib
 import logging
 import math
 import random
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -72,6 +73,15 @@ class Deliverer(Protocol):
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def new_item(platform: str, payload: dict[str, Any], ordering_key: str | None,
+             key: str | None = None, now: datetime | None = None) -> OutboxItem:
+    """An item due now. `ordering_key` groups items delivered in order (a case, a
+    conversation); `key` makes enqueuing idempotent (default: a fresh one)."""
+    at = now or _utcnow()
+    return OutboxItem(id=uuid.uuid4().hex, key=key or uuid.uuid4().hex, case_id=ordering_key,
+                      platform=platform, payload=payload, created_at=at, due_at=at)
 
 
 class OutboxWorker:

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from aiohttp import web
 
+from tests.fake_failures import ScriptedFailures
 from tests.threaded_app import ThreadedApp
 
 Kind = Literal["send", "reply", "update", "create"]
@@ -58,17 +59,10 @@ class Call:
 
 
 @dataclass
-class _Failure:
-    status: int
-    retry_after: int | None
-    times: int
-
-
-@dataclass
 class FakeConnector:
     calls: list[Call] = field(default_factory=list)
     url: str = ""
-    _failures: dict[str, _Failure] = field(default_factory=dict)
+    _failures: ScriptedFailures = field(default_factory=ScriptedFailures)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadedApp = field(default_factory=lambda: ThreadedApp("fake-bot-connector"))
@@ -78,7 +72,7 @@ class FakeConnector:
     def fail(self, kind: Kind, status: int, times: int, retry_after: int | None = None) -> None:
         """Answer the next `times` calls of `kind` with `status` (with Retry-After if given)."""
         with self._lock:
-            self._failures[kind] = _Failure(status, retry_after, times)
+            self._failures.arm(kind, status, times, retry_after)
 
     def of(self, kind: Kind | None = None, conversation: str | None = None,
            ok_only: bool = True) -> list[Call]:
@@ -137,15 +131,12 @@ class FakeConnector:
                     request.headers.get("Authorization"), time.time())
         with self._lock:
             self.calls.append(call)
-            failure = self._failures.get(kind)
-            if failure and failure.times > 0:
-                failure.times -= 1
-                call.status = failure.status
-                headers = {"Retry-After": str(failure.retry_after)} \
-                    if failure.retry_after is not None else {}
-                code = "TooManyRequests" if failure.status == 429 else "ServiceError"
+            failure = self._failures.take(kind)
+            if failure is not None:
+                call.status, headers = failure
+                code = "TooManyRequests" if call.status == 429 else "ServiceError"
                 return web.json_response({"error": {"code": code, "message": "fake"}},
-                                         status=failure.status, headers=headers)
+                                         status=call.status, headers=headers)
             new_id = f"{1_700_000_000_000 + next(self._ids)}"
         if kind == "update":
             call.answered_id = activity_id

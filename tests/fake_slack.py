@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from tests.fake_failures import ScriptedFailures
 from tests.threaded_app import ThreadedApp
 
 BOT_USER_ID = "UFRONTDOOR"
@@ -34,20 +35,13 @@ class Call:
 
 
 @dataclass
-class _Failure:
-    status: int
-    retry_after: int | None
-    times: int
-
-
-@dataclass
 class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     # (channel, ts) → message, for conversations.history (reactions look the message up)
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     acks: list[dict[str, Any]] = field(default_factory=list)
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
-    _failures: dict[str, _Failure] = field(default_factory=dict)
+    _failures: ScriptedFailures = field(default_factory=ScriptedFailures)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
@@ -59,7 +53,7 @@ class FakeSlack:
     def fail(self, method: str, status: int, times: int, retry_after: int | None = None) -> None:
         """Answer the next `times` calls of `method` with `status` (429 sends Retry-After)."""
         with self._lock:
-            self._failures[method] = _Failure(status, retry_after, times)
+            self._failures.arm(method, status, times, retry_after)
 
     def of(self, method: str) -> list[Call]:
         with self._lock:
@@ -100,14 +94,12 @@ class FakeSlack:
         token = auth.removeprefix("Bearer ") or params.get("token")
         with self._lock:
             self.calls.append(Call(method, params, time.time(), token))
-            failure = self._failures.get(method)
-            if failure and failure.times > 0:
-                failure.times -= 1
-                headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after \
-                    is not None else {}
-                body = {"ok": False, "error": "ratelimited" if failure.status == 429
+            failure = self._failures.take(method)
+            if failure is not None:
+                status, headers = failure
+                body = {"ok": False, "error": "ratelimited" if status == 429
                         else "internal_error"}
-                return web.json_response(body, status=failure.status, headers=headers)
+                return web.json_response(body, status=status, headers=headers)
             ts = f"{int(time.time())}.{next(self._ts):06d}"
         if method == "apps.connections.open":
             if not str(token or "").startswith("xapp-"):

@@ -146,14 +146,11 @@ class SlackFrontDoor:
             where = translate.where_of(event)
         except SlackPayloadError:
             return
-        if not isinstance(user, str) or not where.channel:
-            return
-        text = ("Sorry — something went wrong on our side and your last message was not "
-                "handled. Please send it again; if this keeps happening, contact "
-                f"{self.directory.deployment.vendor.name} support another way.")
-        post = SlackPost(op="ephemeral", channel=where.channel, user=user,
-                         thread_ts=where.thread, message=blocks.render_message(Reply(text)))
-        await self._send([outbox_item(post, None)])
+        await self._tell_privately(
+            where.channel, user if isinstance(user, str) else None, where.thread,
+            "Sorry — something went wrong on our side and your last message was not handled. "
+            "Please send it again; if this keeps happening, contact "
+            f"{self.directory.deployment.vendor.name} support another way.")
 
     async def process_event(self, event: Mapping[str, Any]) -> None:
         """Work one stored event (any process may, once the queue leased it to it)."""
@@ -212,11 +209,16 @@ class SlackFrontDoor:
         return deployment.vendor.slack_team
 
     async def _unknown(self, channel: str | None, user: str | None, thread: str | None) -> None:
+        await self._tell_privately(
+            channel, user, thread,
+            f"I don't know your account yet, so I can't open cases for you. Ask "
+            f"{self.directory.deployment.vendor.name} support or your administrator to add you.")
+
+    async def _tell_privately(self, channel: str | None, user: str | None, thread: str | None,
+                              text: str) -> None:
+        """An ephemeral message only `user` sees, through the outbox."""
         if not channel or not user:
             return
-        text = (f"I don't know your account yet, so I can't open cases for you. Ask "
-                f"{self.directory.deployment.vendor.name} support or your administrator to "
-                "add you.")
         post = SlackPost(op="ephemeral", channel=channel, user=user, thread_ts=thread,
                          message=blocks.render_message(Reply(text)))
         await self._send([outbox_item(post, None)])
@@ -230,14 +232,9 @@ class SlackFrontDoor:
             log.info("ignored a malformed event: %s", exc)
 
     async def _message(self, event: dict[str, Any]) -> None:
-        if event.get("subtype") or event.get("bot_id"):
-            return  # edits, joins, our own and other bots' messages
+        """A message inbound.is_wanted let through (no edits, bots or channel mentions)."""
         channel = str(event.get("channel", ""))
         is_dm = event.get("channel_type") == "im"
-        mentions_us = self._bot_user_id() and f"<@{self._bot_user_id()}>" in str(
-            event.get("text", ""))
-        if mentions_us and not is_dm:
-            return  # the app_mention event handles it (Slack sends none for DMs)
         where = translate.where_of(event)
         if event.get("thread_ts"):
             case_id = await self._case_of_thread(channel, str(event["thread_ts"]))
@@ -264,9 +261,6 @@ class SlackFrontDoor:
         out = {c for cust in deployment.customers.values() for c in cust.slack_channels}
         out |= {c for p in deployment.partners.values() for c in p.slack_channels}
         return out
-
-    def _bot_user_id(self) -> str | None:
-        return self._bot_user
 
     async def _ensure_bot_user(self) -> str | None:
         if self._bot_user is None:
@@ -305,8 +299,7 @@ class SlackFrontDoor:
         await self._deliver(outcome, place, user)
 
     async def _reaction(self, event: dict[str, Any]) -> None:
-        if event.get("reaction") != self.ticket_emoji:
-            return
+        """A ticket-emoji reaction (inbound.is_wanted lets no other through)."""
         item = event.get("item") or {}
         channel, ts = item.get("channel"), item.get("ts")
         if item.get("type") != "message" or not channel or not ts:

@@ -254,12 +254,7 @@ def fallback_text(reply: Reply) -> str:
 
 def _reply_blocks(reply: Reply, ids: _Ids) -> tuple[list[Block], list[Block]]:
     """(content, controls): what to read, and the buttons that must survive any shortening."""
-    text = reply.text
-    if reply.card is not None:
-        text = _text_before_card(text, reply.card)
-    if reply.plan is not None:
-        text = reply.plan.lead(text)
-    content = _sections(text)
+    content = _sections(reply.lead())
     if reply.card is not None:
         content += _card_blocks(reply.card)
     if reply.plan is not None:
@@ -290,16 +285,6 @@ def _reply_blocks(reply: Reply, ids: _Ids) -> tuple[list[Block], list[Block]]:
     tail += [_choice_button(c, ActionId.CHOICE, ids) for c in nav]
     controls += _actions_blocks([b for b in tail if b is not None])
     return content, controls
-
-
-def _text_before_card(text: str, card: CaseCard) -> str:
-    """The reply text without its plain-text rendition of the card (the card block shows it)."""
-    lines = text.split("\n")
-    marker = f"{card.case_id} · "
-    for i, line in enumerate(lines):
-        if line.startswith(marker):
-            return "\n".join(lines[:i])
-    return text
 
 
 def _plan_blocks(plan: ResponsePlan, ids: _Ids) -> list[Block]:

@@ -6,9 +6,8 @@ classified as "retry later" (429 with Retry-After, 5xx, network) or "won't work"
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 import aiohttp
@@ -17,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import StaleWriteError
-from bot.outbox import DeliveryOutcome
+from bot.outbox import DeliveryOutcome, new_item
 from bot.records import OutboxItem
 from bot.store.base import Store
 
@@ -45,10 +44,7 @@ class SlackPost(BaseModel):
 
 def outbox_item(post: SlackPost, ordering_key: str | None, key: str | None = None,
                 now: datetime | None = None) -> OutboxItem:
-    at = now or datetime.now(UTC)
-    return OutboxItem(id=uuid.uuid4().hex, key=key or uuid.uuid4().hex, case_id=ordering_key,
-                      platform=PLATFORM, payload=post.model_dump(mode="json"), created_at=at,
-                      due_at=at)
+    return new_item(PLATFORM, post.model_dump(mode="json"), ordering_key, key, now)
 
 
 async def card_ref(store: Store, card_key: str) -> dict[str, str] | None:

@@ -27,7 +27,7 @@ from adapters.slack import translate
 from adapters.slack.actions import SlackPayloadError
 from adapters.slack.delivery import classify_api_error
 from bot.errors import StoreError
-from bot.outbox import DeliveryOutcome
+from bot.outbox import DeliveryOutcome, new_item
 from bot.records import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -81,9 +81,7 @@ def event_item(body: Mapping[str, Any], bot_user: str | None, ticket_emoji: str,
     event_id = body.get("event_id")
     key = KEY_PREFIX + (event_id if isinstance(event_id, str) and event_id
                         else uuid.uuid4().hex)
-    return OutboxItem(id=uuid.uuid4().hex, key=key, case_id=order, platform=PLATFORM,
-                      payload={"event_id": event_id, "event": dict(event)}, created_at=now,
-                      due_at=now)
+    return new_item(PLATFORM, {"event_id": event_id, "event": dict(event)}, order, key, now)
 
 
 class SlackEventWorker:

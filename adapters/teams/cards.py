@@ -104,16 +104,6 @@ def _subtle(text: str, line_max: int) -> Element:
             "size": "Small", "spacing": "Small"}
 
 
-def _text_before_card(text: str, card: CaseCard) -> str:
-    """The reply text without its plain-text rendition of the card (the card shows it)."""
-    lines = text.split("\n")
-    marker = f"{card.case_id} · "
-    for i, line in enumerate(lines):
-        if line.startswith(marker):
-            return "\n".join(lines[:i])
-    return text
-
-
 # ---- buttons ---------------------------------------------------------------------------------
 
 
@@ -313,9 +303,7 @@ def _attempt(reply: Reply, level: int) -> dict[str, Any]:
     """The card at a level of detail: 0 everything … 3 the bare minimum with the buttons."""
     detailed = level == 0
     line_max = TEXT_LINE_MAX if level == 0 else SHORT_LINE_MAX
-    text = _text_before_card(reply.text, reply.card) if reply.card else reply.text
-    if reply.plan is not None:
-        text = reply.plan.lead(text)
+    text = reply.lead()
     fallback = fallback_text(reply)
     inline_form = reply.form is not None and not (reply.choices or reply.actions or reply.card)
     body: list[Element] = []

@@ -11,10 +11,9 @@ Retry-After): they are switched off on every client, so the outbox decides when 
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from botbuilder.core import BotAdapter, TurnContext
@@ -32,7 +31,7 @@ from requests import RequestException
 
 from adapters.teams.translate import split_conversation_id, thread_conversation_id
 from bot.errors import StaleWriteError
-from bot.outbox import DeliveryOutcome
+from bot.outbox import DeliveryOutcome, new_item
 from bot.records import OutboxItem
 from bot.store.base import Store
 
@@ -59,10 +58,7 @@ class TeamsPost(BaseModel):
 
 def outbox_item(post: TeamsPost, ordering_key: str | None, key: str | None = None,
                 now: datetime | None = None) -> OutboxItem:
-    at = now or datetime.now(UTC)
-    return OutboxItem(id=uuid.uuid4().hex, key=key or uuid.uuid4().hex, case_id=ordering_key,
-                      platform=PLATFORM, payload=post.model_dump(mode="json"), created_at=at,
-                      due_at=at)
+    return new_item(PLATFORM, post.model_dump(mode="json"), ordering_key, key, now)
 
 
 async def remember(store: Store, key: str, value: Mapping[str, Any]) -> None:

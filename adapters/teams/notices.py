@@ -1,9 +1,5 @@
-"""Notices (for other people than the speaker) as Teams posts in the outbox.
-
-The same routing as Slack's (`adapters.slack.notices`), rendered for Teams: the engineers'
-card updated in place with the news posted under it, the customer's case card and thread
-(or personal chat), the escalation and war-room channels, the partner's conversation.
-"""
+"""Notices (for other people than the speaker) as Teams posts in the outbox: the route is
+bot.notice_routing's (the same as Slack's), the posts Teams'."""
 
 from __future__ import annotations
 
@@ -13,8 +9,9 @@ from adapters.teams.cards import Mention, render_activity
 from adapters.teams.delivery import TeamsPost, outbox_item
 from adapters.teams.translate import thread_conversation_id
 from bot.deployment import Directory
-from bot.messages import Notice, Reply
-from bot.records import OutboxItem
+from bot.messages import Notice
+from bot.notice_routing import Where, deliveries
+from bot.records import CaseRecord, OutboxItem
 from bot.store.base import Store
 
 
@@ -47,69 +44,37 @@ def mentions_of(directory: Directory, person_ids: tuple[str, ...]) -> list[Menti
 
 async def notice_items(store: Store, directory: Directory, notice: Notice, now: datetime,
                        key: str | None = None) -> list[OutboxItem]:
-    """Where a notice goes in Teams, as outbox items in the case's order. With `key`, each
-    item gets a stable idempotency key derived from it (re-deciding never posts twice)."""
-    channels = directory.deployment.vendor.channels.get("teams")
+    """Where a notice goes in Teams (bot.notice_routing), as outbox items in the case's
+    order. With `key`, each item gets a stable idempotency key derived from it (re-deciding
+    never posts twice)."""
     case = await store.get_case(notice.case_id)
     if case is None:
         return []
-    reply = notice.reply
-    headline = reply.text.splitlines()[0] if reply.text else ""
     mentions = mentions_of(directory, notice.mentions)
-    card_only = Reply(reply.text.split("\n", 1)[-1] if reply.card else reply.text,
-                      card=reply.card, actions=reply.actions)
     items: list[OutboxItem] = []
-
-    def add(post: TeamsPost) -> None:
+    for delivery in deliveries(notice):
+        conversation = _conversation(directory, case, delivery.where)
+        if conversation is None:
+            continue
+        post = TeamsPost(op=delivery.op, conversation=conversation, card_key=delivery.card_key,
+                         activity=render_activity(delivery.reply,
+                                                  mentions if delivery.mention else ()))
         item_key = f"{key}#{len(items)}:teams" if key else None
         items.append(outbox_item(post, case.id, key=item_key, now=now))
+    return items
 
-    if notice.audience == "engineers" and channels:
-        card_key = f"{case.id}:engineers"
-        if notice.kind == "new_case":
-            add(TeamsPost(op="card", conversation=channels.engineers, card_key=card_key,
-                          activity=render_activity(reply, mentions)))
-        elif reply.card is not None:
-            add(TeamsPost(op="card", conversation=channels.engineers, card_key=card_key,
-                          activity=render_activity(card_only)))
-            add(TeamsPost(op="thread_reply", conversation=channels.engineers,
-                          card_key=card_key,
-                          activity=render_activity(Reply(headline), mentions)))
-        else:  # news without a card (a reminder): under the case's card, whole
-            add(TeamsPost(op="thread_reply", conversation=channels.engineers,
-                          card_key=card_key, activity=render_activity(reply, mentions)))
-    elif notice.audience == "war_room" and channels:
-        # One war-room post per case, updated in place; what changed is said under it.
-        if channels.war_room:
-            card_key = f"{case.id}:war_room"
-            if notice.kind == "response_plan":
-                add(TeamsPost(op="card", conversation=channels.war_room, card_key=card_key,
-                              activity=render_activity(Reply(reply.text.split("\n", 1)[-1],
-                                                             plan=reply.plan))))
-                add(TeamsPost(op="thread_reply", conversation=channels.war_room,
-                              card_key=card_key,
-                              activity=render_activity(Reply(headline), mentions)))
-            else:
-                add(TeamsPost(op="card", conversation=channels.war_room, card_key=card_key,
-                              activity=render_activity(reply, mentions)))
-    elif notice.audience == "escalations" and channels:
-        if channels.escalations:
-            add(TeamsPost(op="post", conversation=channels.escalations,
-                          activity=render_activity(reply, mentions)))
-    elif notice.audience == "customer":
+
+def _conversation(directory: Directory, case: CaseRecord, where: Where) -> str | None:
+    """The Teams conversation of a place, or None where this deployment has none."""
+    if where == "origin":
         origin = case.origin
         if origin is None or origin.platform != "teams":
-            return []
-        where = thread_conversation_id(origin.conversation, origin.thread)
-        if reply.card is not None:
-            add(TeamsPost(op="card", conversation=where, card_key=f"{case.id}:customer",
-                          activity=render_activity(card_only)))
-        add(TeamsPost(op="post", conversation=where, activity=render_activity(
-            Reply(reply.text.split("\n")[0] if reply.card else reply.text), mentions)))
-    elif notice.audience == "partner":
+            return None
+        return thread_conversation_id(origin.conversation, origin.thread)
+    if where == "partner":
         customer = directory.customer(case.customer_id)
         partner = directory.deployment.partners.get(customer.partner or "")
-        if partner and partner.teams_conversations:
-            add(TeamsPost(op="post", conversation=partner.teams_conversations[0],
-                          activity=render_activity(Reply(headline), mentions)))
-    return items
+        return partner.teams_conversations[0] if partner and partner.teams_conversations \
+            else None
+    channels = directory.deployment.vendor.channels.get("teams")
+    return channels.of(where) if channels else None

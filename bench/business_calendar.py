@@ -2,8 +2,8 @@
 
 Run it from the repository root (no arguments needed; about 10 s on a 2-core machine):
 
-    .venv/bin/python bench/calendar.py                 # 2,000 starts, seed 20261126
-    .venv/bin/python bench/calendar.py --starts 500    # quicker smoke run
+    .venv/bin/python bench/business_calendar.py                 # 2,000 starts, seed 20261126
+    .venv/bin/python bench/business_calendar.py --starts 500    # quicker smoke run
 
 What it measures, on a Mon–Fri 08:00–17:00 America/New_York calendar closed on US public
 holidays (`public_holidays("US")`, observed days included):
@@ -30,18 +30,7 @@ Targets reported against: ours ≤ 2 µs median per call at every duration, flat
 duration; 0 wrong results.
 """
 
-# ruff: noqa: E402 (the import path is fixed before the imports that depend on it)
 from __future__ import annotations
-
-import os
-import sys
-
-# This file shares its name with the stdlib `calendar` module, which `holidays`/`dateutil`
-# import: take the script's own folder off the import path and put the repository root on it.
-_BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
-for _entry in [p for p in sys.path if os.path.abspath(p or os.curdir) == _BENCH_DIR]:
-    sys.path.remove(_entry)
-sys.path.insert(0, os.path.dirname(_BENCH_DIR))
 
 import argparse
 import gc
