@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from policy.errors import PolicyError
+from policy.impact import derive
 from policy.pack import Pack, available_packs, load_pack, load_pack_file
 from policy.scope import decide_scope
 from policy.sla import CaseEvent, CaseFacts, SlaStatus, Subscription, sla_status
@@ -91,10 +92,10 @@ def _derive_priority(pack: Pack, answers: dict[str, str]) -> tuple[str, str]:
         if question.option(value) is None:
             options = ", ".join(o.id for o in question.options)
             raise UsageError(f"argument --severity-from: {key}={value!r}; answers: {options}")
-    for rule in pack.impact.rules:
-        if all(answers.get(q) in accepted for q, accepted in rule.when.items()):
-            return rule.priority, rule.because
-    raise UsageError("argument --severity-from: the answers decide no priority")
+    derived = derive(pack, answers, partial=True)
+    if derived is None:
+        raise UsageError("argument --severity-from: the answers decide no priority")
+    return derived.priority, derived.because
 
 
 def cmd_sla(args: argparse.Namespace) -> dict[str, Any]:

@@ -236,6 +236,9 @@ class CaseTypeSpec(_Model):
     becomes: str | None = Field(
         default=None, description="case type this one turns into when confirmed (a vulnerability)"
     )
+    cues: tuple[str, ...] = Field(
+        default=(), description="phrases that say a free-text message is this kind of case"
+    )
 
 
 class PrioritySpec(_Model):
@@ -250,14 +253,28 @@ class ImpactOption(_Model):
     id: str = Field(pattern=_IDENT)
     label: str
     hint: str = ""
+    cues: tuple[str, ...] = Field(
+        default=(), description="phrases in a customer's own words that give this answer"
+    )
 
 
 class ImpactQuestion(_Model):
     text: str
     options: tuple[ImpactOption, ...] = Field(min_length=2)
+    assume_when_unsaid: str | None = Field(
+        default=None,
+        description="the answer taken when a message describes the impact but says nothing "
+        "to this question (shown as assumed, one tap to change)",
+    )
 
     def option(self, answer: str) -> ImpactOption | None:
         return next((o for o in self.options if o.id == answer), None)
+
+    @model_validator(mode="after")
+    def _assumption_is_an_option(self) -> ImpactQuestion:
+        if self.assume_when_unsaid is not None and self.option(self.assume_when_unsaid) is None:
+            raise ValueError(f"assume_when_unsaid: {self.assume_when_unsaid!r} is not an option")
+        return self
 
 
 class ImpactRule(_Model):
@@ -290,6 +307,25 @@ class IntakeField(_Model):
     case_types: tuple[str, ...] | None = None
     options: tuple[ImpactOption, ...] = ()
     required: bool = True
+    known: tuple[ImpactOption, ...] = Field(
+        default=(), description="values of a free-text field recognised in a message "
+        "(QSCIM's connectors); never offered as the only choices",
+    )
+    capture: tuple[str, ...] = Field(
+        default=(), description="head words of a named thing to take from a message as the "
+        "value ('orders API', 'login page')",
+    )
+
+
+class Understanding(_Model):
+    """How free text is read for this pack, beyond the cues beside each question."""
+
+    environments: dict[Environment, tuple[str, ...]] = Field(default_factory=dict)
+    default_case_type: str | None = Field(
+        default=None, description="the type of a message that describes a problem's impact "
+        "without naming a type",
+    )
+    priority_words: tuple[str, ...] = ("priority", "severity", "sev", "prio")
 
 
 # ---- plans, clocks, rules ------------------------------------------------------------------------
@@ -481,6 +517,7 @@ class Pack(_Model):
     query_hours: QueryHours | None = None
     consulting: ConsultingSpec | None = None
     scope: ScopeSection = Field(default_factory=ScopeSection)
+    understanding: Understanding = Field(default_factory=Understanding)
 
     @field_validator("default_timezone")
     @classmethod
@@ -527,6 +564,8 @@ class Pack(_Model):
                         )
         if self.impact.questions and not any(not r.when for r in self.impact.rules):
             problems.append("impact.rules: end with a rule without `when` (the default)")
+        need("case type", types, self.understanding.default_case_type,
+             "understanding.default_case_type")
         for fname, intake_field in self.intake.items():
             for type_name in intake_field.case_types or ():
                 need("case type", types, type_name, f"intake.{fname}.case_types")
@@ -698,10 +737,46 @@ def _format_validation(path: Path, exc: ValidationError) -> str:
     return "\n".join(lines)
 
 
+VOCABULARY_FILE = PACKS_DIR / "_vocabulary.toml"
+
+
+def _with_vocabulary(path: Path, raw: dict[str, Any]) -> dict[str, Any]:
+    """Lay the shared vocabulary under the pack and expand `@set` references in cue lists,
+    so a pack states only the words that are its own."""
+    shared = _read_toml(VOCABULARY_FILE)
+    sets: dict[str, Any] = {**shared.get("sets", {}), **raw.pop("sets", {})}
+    merged = deep_merge({"understanding": shared.get("understanding", {})}, raw)
+
+    def expand(phrases: Any, where: str) -> Any:
+        if not isinstance(phrases, list):
+            return phrases
+        out: list[Any] = []
+        for phrase in phrases:
+            if isinstance(phrase, str) and phrase.startswith("@"):
+                if phrase[1:] not in sets:
+                    raise PackError(f"{path.name}: key '{where}': no phrase set {phrase!r} "
+                                    f"(sets: {', '.join(sorted(sets))})")
+                out.extend(expand(sets[phrase[1:]], where))
+            else:
+                out.append(phrase)
+        return out
+
+    def walk(node: Any, where: str) -> Any:
+        if isinstance(node, dict):
+            return {k: expand(walk(v, f"{where}.{k}".lstrip(".")), f"{where}.{k}".lstrip("."))
+                    if k in {"cues"} or where.endswith("understanding.environments")
+                    else walk(v, f"{where}.{k}".lstrip(".")) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v, where) for v in node]
+        return node
+
+    return dict(walk(merged, ""))
+
+
 def load_pack_file(path: str | Path) -> Pack:
     """Load and validate one pack file (following `extends` to its siblings)."""
     path = Path(path)
-    raw = _raw_pack(path)
+    raw = _with_vocabulary(path, _raw_pack(path))
     try:
         return Pack.model_validate(raw)
     except ValidationError as exc:
@@ -720,4 +795,4 @@ def load_pack(name: str) -> Pack:
 
 
 def available_packs() -> list[str]:
-    return sorted(p.stem for p in PACKS_DIR.glob("*.toml"))
+    return sorted(p.stem for p in PACKS_DIR.glob("*.toml") if not p.stem.startswith("_"))

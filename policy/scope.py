@@ -277,11 +277,14 @@ class ScopeSection(_Frozen):
         return self
 
     def model_post_init(self, __context: Any) -> None:
-        self._compiled = _compile(self)
+        self._compiled = _compile(self._terms())
+
+    def _terms(self) -> dict[str, tuple[str, ...]]:
+        return {name: concept.terms for name, concept in self.concepts.items()}
 
     def compiled(self) -> _Compiled:
         if self._compiled is None:  # pragma: no cover - model_post_init always sets it
-            self._compiled = _compile(self)
+            self._compiled = _compile(self._terms())
         return self._compiled
 
 
@@ -701,7 +704,7 @@ def _one_edit_apart(a: str, b: str) -> bool:
     )
 
 
-def _compile(section: ScopeSection) -> _Compiled:
+def _compile(concepts: Mapping[str, Sequence[str]]) -> _Compiled:
     by_first: dict[str, list[_Term]] = {}
     vocabulary: set[str] = set()
     spellings: set[tuple[str, str]] = set()  # (word as written or stemmed, its stem)
@@ -722,8 +725,8 @@ def _compile(section: ScopeSection) -> _Compiled:
         term = _Term(concept, stems, tuple(t.stop for t in toks), "not" in stems)
         by_first.setdefault(stems[0], []).append(term)
 
-    for name, concept in section.concepts.items():
-        for phrase in concept.terms:
+    for name, terms in concepts.items():
+        for phrase in terms:
             add(name, phrase)
             words = re.findall(r"[a-z0-9]+", _normalise_text(phrase))
             if 2 <= len(words) <= 3:  # "set up" also as "setup", "on site" as "onsite"
@@ -1030,3 +1033,39 @@ def decide_scope(
         if rival is not None:
             return _from_rule(top.rule, False, ask(rival.question), top.matched)
     return _from_rule(top.rule, True, None, top.matched)
+
+
+# ---- the matcher, for other readers of free text --------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PhraseHit:
+    """Where a phrase of a named set was found: surface word span, inclusive; `exact` is
+    False when only a one-letter typo matched."""
+
+    name: str
+    start: int
+    end: int
+    exact: bool
+
+    def within(self, other: PhraseHit) -> bool:
+        return other.start <= self.start and self.end <= other.end and (
+            (other.end - other.start) > (self.end - self.start))
+
+
+class PhraseMatcher:
+    """Named phrase sets matched the way scope concepts are (stems, spelling, typos, narrow
+    negation), so the intake reads customers' words with the same engine as the scope rules."""
+
+    def __init__(self, sets: Mapping[str, Sequence[str]]) -> None:
+        self._compiled = _compile(sets)
+
+    def find(self, text: str) -> tuple[list[PhraseHit], list[str]]:
+        """Every hit (a phrase inside a longer hit of another set is dropped: "not down" is
+        not "down"), and the surface words the spans index."""
+        found, surfaces = _find_concepts(text, self._compiled)
+        hits = [PhraseHit(name, h.start, h.end, h.factor >= 1.0)
+                for name, places in found.items() for h in places]
+        kept = [h for h in hits
+                if not any(o.name != h.name and h.within(o) for o in hits)]
+        return sorted(kept, key=lambda h: (h.start, h.end)), surfaces

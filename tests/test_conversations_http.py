@@ -47,7 +47,7 @@ def test_konneqt_incident_by_buttons(server: ServerProcess) -> None:
     """Konneqt Incident: impact questions → P1, managed production deployment, product."""
     case_id = file_case(server, "alice", [
         ("choice", "incident"), ("choice", "impact:no"), ("choice", "impact:yes"),
-        ("choice", "priority:keep"), ("choice", "acme-prod"), ("text", "API gateway"),
+        ("choice", "acme-prod"), ("text", "API gateway"),
         ("text", "Every call to the orders API returns 503 since 09:40, checkout is down"),
     ])
     assert case_id.startswith("ACME-")
@@ -95,11 +95,11 @@ def test_konneqt_standard_pre_production_incident_becomes_a_query(server: Server
     server.say("gabriela", "hi")
     for step in ["incident", "impact:skip", "priority:P2", "globex-qa"]:
         replies = server.say("gabriela", choice=step)
-    replies = server.say("gabriela", "Integration runtime")
-    replies = server.say("gabriela", "Logins on our QA system fail since yesterday's upgrade")
+    # Said as soon as the deployment is known, before the product question.
     assert "isn't covered" in texts(replies)
     assert "alternative:query" in choice_ids(replies)
     replies = server.say("gabriela", choice="alternative:query")
+    replies = server.say("gabriela", "Logins on our QA system fail since yesterday's upgrade")
     replies = server.say("gabriela", choice="confirm:open")
     assert card(server, "gabriela", case_id_of(replies))["case_type"] == "Query"
 
@@ -111,7 +111,7 @@ def test_qscim_incident_captures_environment_kind_and_connector(server: ServerPr
     """QSCIM §7: the affected environment and connector."""
     case_id = file_case(server, "ivan", [
         ("choice", "incident"), ("choice", "impact:no"), ("choice", "impact:no"),
-        ("choice", "impact:yes"), ("choice", "priority:keep"), ("choice", "initech-saas"),
+        ("choice", "impact:yes"), ("choice", "initech-saas"),
         ("choice", "saas"), ("text", "LDAP"),
         ("text", "Provisioning stopped: new hires since Monday never appear in the directory"),
     ])
@@ -144,8 +144,7 @@ def test_qscim_custom_connector_goes_to_a_consulting_request(server: ServerProce
 def test_connectsoft_critical_incident(server: ServerProcess) -> None:
     """ConnectSoft: Severity 1 (Critical) from the impact; Premium counts it 24/7."""
     case_id = file_case(server, "uma", [
-        ("choice", "incident"), ("choice", "impact:down"), ("choice", "priority:keep"),
-        ("choice", "platform"),
+        ("choice", "incident"), ("choice", "impact:down"),         ("choice", "platform"),
         ("text", "Identity platform login page returns 502 for all our staff since 07:10"),
     ])
     got = card(server, "uma", case_id)
@@ -179,8 +178,7 @@ def test_dk_saas_incident_in_hypercare_goes_to_the_highest_priority(
     """dk-saas: priority from impact; Hypercare: critical incidents at the highest priority."""
     case_id = file_case(server, "nanna", [
         ("choice", "incident"), ("choice", "impact:some"), ("choice", "impact:yes"),
-        ("choice", "priority:keep"),
-        ("text", "Synchronisation drops half of the employee records from the nightly run"),
+                ("text", "Synchronisation drops half of the employee records from the nightly run"),
     ])
     got = card(server, "nanna", case_id)
     assert got["priority"] == "Highest (critical)"
@@ -216,7 +214,7 @@ def test_engineer_acknowledges_and_the_customer_sees_it(server: ServerProcess) -
     """Acknowledge records the acknowledgement and tells the customer who picked it up."""
     case_id = file_case(server, "adam", [
         ("choice", "incident"), ("choice", "impact:no"), ("choice", "impact:no"),
-        ("choice", "impact:no"), ("choice", "priority:keep"), ("choice", "acme-staging"),
+        ("choice", "impact:no"), ("choice", "acme-staging"),
         ("text", "Reports"), ("text", "The monthly report renders the totals column empty"),
     ])
     status, body = server.get("/chat/cases?user=ana")
@@ -237,7 +235,7 @@ def test_the_war_room_response_plan_is_filled_in_from_the_web_chat(
     the post (☑, who), in the case's activity, and the other items stay open."""
     case_id = file_case(server, "alice", [
         ("choice", "incident"), ("choice", "impact:no"), ("choice", "impact:yes"),
-        ("choice", "priority:keep"), ("choice", "acme-prod"), ("text", "API gateway"),
+        ("choice", "acme-prod"), ("text", "API gateway"),
         ("text", "Checkout is down: every orders API call returns 503 since 09:40"),
     ])
 

@@ -96,19 +96,26 @@ def _types_offered(user: str) -> list[str]:
 
 
 def test_impact_questions_derive_the_priority_and_show_the_rule_that_decided() -> None:
-    """Konneqt Incident Priority Level Guidelines, asked top-down."""
+    """Konneqt Incident Priority Level Guidelines: when the message said nothing of the
+    impact, one question lists the guidelines top-down; the chosen one decides."""
     chat = Chat("alice")
     chat.send("hi")
     chat.send(choice="incident")
-    assert "completely unavailable" in chat.last
-    chat.send("no")
-    assert "mission-critical data" in chat.last
-    chat.send("yes")
-    assert "P1 – Critical" in chat.last and "Incident Priority Level Guidelines" in chat.last
-    chat.send("keep")
+    assert "Which best describes the impact?" in chat.last
+    assert "1. P0 – Catastrophic" in chat.last and "4. P3 – Medium" in chat.last
+    chat.send("2")
     assert chat.state and chat.state.priority == "P1"
     assert chat.state.priority_source == "derived"
+    assert "Incident Priority Level Guidelines: P1" in (chat.state.priority_reason or "")
 
+
+def test_an_answer_in_words_answers_the_impact_question() -> None:
+    """Any question accepts a natural answer: "it's down" for ConnectSoft's impact."""
+    chat = Chat("uma")
+    chat.send("hi")
+    chat.send(choice="incident")
+    chat.send("it's down")
+    assert chat.state and chat.state.priority == "critical"
 
 def test_the_customer_may_choose_another_priority_and_it_is_recorded_as_customer_set() -> None:
     """Konneqt: "A Subscriber initially determines the priority level of Incidents"."""
@@ -222,22 +229,30 @@ def test_p0_on_a_non_managed_deployment_is_explained_not_silent() -> None:
 
 
 def test_standard_plan_non_production_incident_offers_a_query_instead() -> None:
-    """Konneqt Standard: incidents production only — say so and offer a Query."""
+    """Konneqt Standard: incidents production only — said as soon as the deployment is
+    known, with a Query offered."""
     chat = Chat("gabriela")
     chat.send("hi")
     chat.send("incident")
     chat.send(choice="impact:skip")
     chat.send("P2")
+    assert "production only" in chat.last  # the deployment question says the limit
     chat.send("qa")
-    chat.send("Integration runtime")
-    chat.send("Our QA environment rejects every login since yesterday's upgrade")
     assert "isn't covered" in chat.last and "Production only" in chat.last
     assert "alternative:query" in chat.choices()
     chat.send(choice="alternative:query")
+    chat.send("Our QA environment rejects every login since yesterday's upgrade")
     assert "Please check and confirm" in chat.last and "Query" in chat.last
     chat.send("open")
     assert chat.draft and chat.draft.case_type == "query"
 
+
+def test_case_types_the_plan_does_not_cover_are_not_offered() -> None:
+    """Konneqt Standard has no Security Report Analysis target: not offered, said why."""
+    chat = Chat("gabriela")
+    chat.send("hi")
+    assert "security-report" not in chat.choices()
+    assert "Not in your Standard plan: Security Report Analysis" in chat.last
 
 def test_qscim_asks_environment_kind_and_connector() -> None:
     """QSCIM §7: "Specify the affected environment and connector"."""
@@ -294,11 +309,17 @@ def test_dk_saas_impact_matrix_in_chat() -> None:
     chat = Chat("nanna")
     chat.send("hi")
     chat.send("support ticket")
-    chat.send("some users")
-    assert "data loss" in chat.last
-    chat.send("yes")
+    chat.send("some users, and we may lose data")
     assert chat.state and chat.state.priority == "high"
 
+
+def test_dk_saas_a_button_of_the_impact_list_decides() -> None:
+    """dk-saas: a line of the impact list sets both answers (all users, data at risk)."""
+    chat = Chat("nanna")
+    chat.send("hi")
+    chat.send("support ticket")
+    chat.send(choice="impact:rule:2")
+    assert chat.state and chat.state.priority == "highest"
 
 def test_partner_chooses_which_served_customer() -> None:
     """A partner files for the customers it serves, and only those."""
@@ -358,17 +379,21 @@ def test_priorities_are_understood_as_people_write_them(
 
 
 def test_typed_numbers_at_the_priority_step_match_the_numbered_list() -> None:
-    """The numbered list and the buttons are the same options in the same order."""
+    """The numbered list and the buttons are the same options in the same order; the
+    current priority is offered once, as "Keep"."""
     chat = Chat("adam")
     chat.send("hi")
     chat.send("1")  # Incident
-    chat.send("2")  # total outage: No
-    chat.send("2")  # critical: No
-    chat.send("1")  # recoverable: Yes → P2 derived
+    chat.send("3")  # P2: fails but recovers
+    chat.send("acme-prod")
+    chat.send("Gateway")
+    chat.send("The gateway crashes every few hours and recovers after a restart")
+    chat.send(choice="change:priority")
     assert "1. Keep P2 – High" in chat.last and "2. P0 – Catastrophic" in chat.last
+    assert "P2 – High —" not in chat.last  # not offered twice
     chat.send("1")
-    assert chat.state and chat.state.priority == "P2" and chat.state.priority_source == "derived"
-
+    assert chat.state and chat.state.priority == "P2"
+    assert "Please check and confirm" in chat.last
 
 def test_a_distinctive_part_of_a_deployment_name_is_enough() -> None:
     """"saas" picks initech-saas when no other deployment has that word."""
@@ -381,9 +406,13 @@ def test_a_distinctive_part_of_a_deployment_name_is_enough() -> None:
 
 
 def test_an_opening_message_with_a_priority_code_sets_type_priority_and_description() -> None:
-    """"P1 the orders API is down" — incident, P1 (customer-set), and the description."""
+    """"P1: the orders API is down for everyone" — incident; the impact described decides
+    (P0: completely unavailable), the named P1 is kept beside it; the whole message is the
+    description."""
     chat = Chat("alice")
-    chat.send("P1: the orders API is down since 09:40 for everyone")
-    assert chat.state and chat.state.case_type == "incident" and chat.state.priority == "P1"
-    assert chat.state.description == "the orders API is down since 09:40 for everyone"
+    text = "P1: the orders API is down since 09:40 for everyone"
+    chat.send(text)
+    assert chat.state and chat.state.case_type == "incident" and chat.state.priority == "P0"
+    assert chat.state.stated_priority == "P1"
+    assert chat.state.description == text
     assert chat.state.step == "deployment"

@@ -73,7 +73,7 @@ def test_concurrent_messages_on_one_conversation_lose_nothing(
             incident_replies, query_replies = first.result(), second.result()
         state = _state(redis_url, redis_prefix, "alice")
         assert state is not None
-        took_incident = "To set the priority" in texts(incident_replies)
+        took_incident = "Which best describes the impact?" in texts(incident_replies)
         took_query = "Describe the problem" in texts(query_replies)
         # Exactly one of the two chose the case type; the other was answered on the new state.
         assert took_incident != took_query, (texts(incident_replies), texts(query_replies))

@@ -99,9 +99,10 @@ class SlackSession:
         """Alice files a P1 incident on Acme's production deployment by typing in a thread
         of her channel; returns the thread and the confirmation with the case card."""
         thread = self.mention("U0ALICE", "C0ACME", description)
-        self.wait_post("C0ACME", "What kind of case", thread)
-        for text, expect in [("incident", "To set the priority"), ("P1", "Which deployment"),
-                             ("prod", "Which Konneqt product"), ("Gateway", "Please check")]:
+        # The message says what happened (an incident on the orders API): only the impact
+        # and the deployment are asked.
+        self.wait_post("C0ACME", "Which best describes the impact?", thread)
+        for text, expect in [("P1", "Which deployment"), ("prod", "Please check")]:
             self.say_in_thread("U0ALICE", "C0ACME", thread, text)
             self.wait_post("C0ACME", expect, thread)
         self.say_in_thread("U0ALICE", "C0ACME", thread, "open")
@@ -256,7 +257,7 @@ def test_someone_of_another_organisation_cannot_act_on_or_see_a_case(
 ) -> None:
     """A person of one organisation never sees another organisation's case data."""
     thread = slack.mention("U0ALICE", "C0ACME", "invoices PDF export fails with error 17")
-    slack.wait_post("C0ACME", "What kind of case", thread)
+    slack.wait_post("C0ACME", "support desk", thread)
     slack.say_in_thread("U0ALICE", "C0ACME", thread, "query")
     slack.wait_post("C0ACME", "Please check", thread)
     slack.say_in_thread("U0ALICE", "C0ACME", thread, "open")
@@ -369,7 +370,7 @@ def test_ticket_emoji_files_the_message_in_its_thread(slack: SlackSession) -> No
                              "item": {"type": "message", "channel": "C0ACME", "ts": ts},
                              "event_ts": _ts()})
     assert status == 200
-    slack.wait_post("C0ACME", "What kind of case", ts)
+    slack.wait_post("C0ACME", "support desk", ts)
     slack.say_in_thread("U0ALICE", "C0ACME", ts, "query")
     review = slack.wait_post("C0ACME", "Please check", ts)
     assert "Checkout page shows a blank screen" in _all_text(review)
@@ -414,7 +415,7 @@ def test_a_partner_from_the_wrong_workspace_is_not_recognised(slack: SlackSessio
 def test_engineer_first_reply_in_the_case_thread_acknowledges(slack: SlackSession) -> None:
     """An engineer's first reply in the customer's case thread is the first human response."""
     thread = slack.mention("U0ALICE", "C0ACME", "SSO login loops back to the start page")
-    slack.wait_post("C0ACME", "What kind of case", thread)
+    slack.wait_post("C0ACME", "support desk", thread)
     slack.say_in_thread("U0ALICE", "C0ACME", thread, "query")
     slack.wait_post("C0ACME", "Please check", thread)
     slack.say_in_thread("U0ALICE", "C0ACME", thread, "open")
@@ -526,7 +527,7 @@ def test_the_war_team_fills_in_its_response_plan_on_the_war_room_post(
     P1 to the executive team forms the war team — a post in the war-room channel with the
     four plan items as open fields; the customer may not fill them in; an engineer's entry
     updates that post in place (☑, who) and is said under it."""
-    _, opened = slack.file_acme_p1("checkout is down: orders API returns 503")
+    _, opened = slack.file_acme_p1("checkout fails: orders API returns 503")
     case_id = _all_text(opened).split("Case ")[1].split(" ")[0]
     engineers = slack.wait_post("C0ENGINEERS", case_id)
     before = len(slack.fake.of("views.open"))

@@ -30,8 +30,8 @@ def test_terminal_chat_keeps_state_in_the_store_between_runs(tmp_path: Path) -> 
     """Leaving and coming back resumes the conversation (state lives in the store)."""
     db = tmp_path / "t.db"
     chat("alice", ["hi", "incident"], db)
-    done = chat("alice", ["no"], db)
-    assert "mission-critical data" in done.stdout
+    done = chat("alice", ["4"], db)  # the fourth impact on the list: P3
+    assert "Which deployment is affected?" in done.stdout
 
 
 def test_terminal_chat_refuses_an_unknown_user(tmp_path: Path) -> None:
