@@ -326,6 +326,11 @@ class Understanding(_Model):
         "without naming a type",
     )
     priority_words: tuple[str, ...] = ("priority", "severity", "sev", "prio")
+    question_case_type: str | None = Field(
+        default=None, description="the type a message with a question mark leans to")
+    not_a_problem: tuple[str, ...] = Field(
+        default=(), description="phrases that mention trouble without reporting any "
+        "(“nothing is broken”)")
 
 
 # ---- plans, clocks, rules ------------------------------------------------------------------------
@@ -566,6 +571,8 @@ class Pack(_Model):
             problems.append("impact.rules: end with a rule without `when` (the default)")
         need("case type", types, self.understanding.default_case_type,
              "understanding.default_case_type")
+        need("case type", types, self.understanding.question_case_type,
+             "understanding.question_case_type")
         for fname, intake_field in self.intake.items():
             for type_name in intake_field.case_types or ():
                 need("case type", types, type_name, f"intake.{fname}.case_types")
@@ -746,6 +753,11 @@ def _with_vocabulary(path: Path, raw: dict[str, Any]) -> dict[str, Any]:
     shared = _read_toml(VOCABULARY_FILE)
     sets: dict[str, Any] = {**shared.get("sets", {}), **raw.pop("sets", {})}
     merged = deep_merge({"understanding": shared.get("understanding", {})}, raw)
+    own = raw.get("understanding", {})
+    for key in ("default_case_type", "question_case_type"):
+        # A shared default names a type the pack may not have (a pack with no queries).
+        if key not in own and merged["understanding"].get(key) not in raw.get("case_types", {}):
+            merged["understanding"].pop(key, None)
 
     def expand(phrases: Any, where: str) -> Any:
         if not isinstance(phrases, list):
@@ -761,11 +773,17 @@ def _with_vocabulary(path: Path, raw: dict[str, Any]) -> dict[str, Any]:
                 out.append(phrase)
         return out
 
+    phrase_lists = {"cues", "not_a_problem"}
+
     def walk(node: Any, where: str) -> Any:
         if isinstance(node, dict):
-            return {k: expand(walk(v, f"{where}.{k}".lstrip(".")), f"{where}.{k}".lstrip("."))
-                    if k in {"cues"} or where.endswith("understanding.environments")
-                    else walk(v, f"{where}.{k}".lstrip(".")) for k, v in node.items()}
+            out: dict[str, Any] = {}
+            for key, value in node.items():
+                here = f"{where}.{key}".lstrip(".")
+                value = walk(value, here)
+                is_list = key in phrase_lists or where.endswith("understanding.environments")
+                out[key] = expand(value, here) if is_list else value
+            return out
         if isinstance(node, list):
             return [walk(v, where) for v in node]
         return node

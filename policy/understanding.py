@@ -21,7 +21,7 @@ _NUMBER_WORDS = ("two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fif
                  "thirty|forty|fifty|hundred|hundreds|thousand|thousands|dozen|dozens|many|"
                  "several")
 _PEOPLE = ("users|people|persons|employees|colleagues|accounts|identities|staff|members|"
-           "customers|brugere|medarbejdere|kolleger")
+           "customers|reps|agents|folks|brugere|medarbejdere|kolleger")
 # "5 users", "about twenty people" → "several users"; "1 user", "one colleague" → "one user".
 _SEVERAL = re.compile(rf"\b(?:\d{{2,}}|[2-9]|{_NUMBER_WORDS})\s*%?\s+(?:of\s+(?:our|the)\s+)?"
                       rf"(?:{_PEOPLE})\b", re.IGNORECASE)
@@ -78,6 +78,8 @@ def _vocabulary(pack: Pack) -> _Vocabulary:
 
 def _build_vocabulary(pack: Pack) -> _Vocabulary:
     types = {name: (*spec.cues, spec.label) for name, spec in pack.case_types.items()}
+    # Phrases that swallow a type cue without being one ("nothing is broken" is no bug).
+    types[_NO_TYPE] = pack.understanding.not_a_problem
     impact = {
         qid: PhraseMatcher({o.id: o.cues for o in question.options if o.cues})
         for qid, question in pack.impact.questions.items()
@@ -95,11 +97,18 @@ def _prepare(text: str) -> str:
     return _ONE.sub(" one user ", text)
 
 
-def _strongest(hits: Sequence[PhraseHit]) -> tuple[str | None, PhraseHit | None]:
-    """The name whose phrases cover the most words; None on a tie."""
-    weight: dict[str, int] = {}
+_NO_TYPE = "-"
+
+
+def _strongest(
+    hits: Sequence[PhraseHit], extra: Mapping[str, int] | None = None
+) -> tuple[str | None, PhraseHit | None]:
+    """The name whose phrases cover the most words (plus `extra` evidence); None on a tie."""
+    weight: dict[str, int] = dict(extra or {})
     best: dict[str, PhraseHit] = {}
     for hit in hits:
+        if hit.name == _NO_TYPE:
+            continue
         weight[hit.name] = weight.get(hit.name, 0) + hit.end - hit.start + 1
         if hit.name not in best or hit.end - hit.start > best[hit.name].end - best[hit.name].start:
             best[hit.name] = hit
@@ -108,7 +117,7 @@ def _strongest(hits: Sequence[PhraseHit]) -> tuple[str | None, PhraseHit | None]
     ranked = sorted(weight.items(), key=lambda kv: -kv[1])
     if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
         return None, None
-    return ranked[0][0], best[ranked[0][0]]
+    return ranked[0][0], best.get(ranked[0][0])
 
 
 def _span(surfaces: Sequence[str], hit: PhraseHit) -> str:
@@ -253,16 +262,28 @@ def read(
             reading.impact[qid] = answer
             reading.words[f"impact.{qid}"] = _span(impact_surfaces, hit)
     reading.described_impact = bool(reading.impact)
-    case_type, hit = _strongest(type_hits)
-    if case_type is not None and hit is not None:
-        reading.case_type = case_type
-        reading.words["case_type"] = _span(surfaces, hit)
-    elif reading.described_impact and pack.understanding.default_case_type:
-        reading.case_type = pack.understanding.default_case_type
-
     named = read_priority(pack, text)
     if named is not None:
         reading.priority, reading.words["priority"] = named
+    understanding = pack.understanding
+    # Evidence beyond type cues: an impact described is a problem's; a named priority is the
+    # one type with priorities'; a question mark is a question's.
+    extra: dict[str, int] = {}
+    default = understanding.default_case_type
+    if default and reading.described_impact:
+        said = {reading.words[f"impact.{q}"] for q in reading.impact}
+        extra[default] = extra.get(default, 0) + sum(len(w.split()) for w in said)
+    with_priority = [t for t, spec in pack.case_types.items() if spec.has_priority]
+    if reading.priority and len(with_priority) == 1:
+        extra[with_priority[0]] = extra.get(with_priority[0], 0) + 2
+    if "?" in text and understanding.question_case_type:
+        extra[understanding.question_case_type] = (
+            extra.get(understanding.question_case_type, 0) + 1)
+    case_type, hit = _strongest(type_hits, extra)
+    if case_type is not None:
+        reading.case_type = case_type
+        if hit is not None:
+            reading.words["case_type"] = _span(surfaces, hit)
 
     environment = read_environment(pack, prepared)
     if environment is not None:

@@ -125,6 +125,11 @@ def impact_pending(pack: Pack, state: IntakeState) -> list[str]:
     return unanswered(pack, state.impact)
 
 
+def _applies(pack: Pack, field_name: str, case_type: str) -> bool:
+    applies = pack.intake[field_name].case_types
+    return applies is None or case_type in applies
+
+
 def facts_of(state: IntakeState, ctx: IntakeContext) -> CaseFacts:
     assert state.customer_id and state.case_type
     customer = ctx.customers[state.customer_id]
@@ -170,7 +175,9 @@ def draft_of(state: IntakeState, ctx: IntakeContext, *, consulting: bool = False
         environment=state.environment,
         managed=facts.managed,
         hypercare=facts.hypercare,
-        fields=dict(state.fields),
+        fields={name: value for name, value in state.fields.items()
+                if name in ctx.pack_for(state.customer_id).intake
+                and _applies(ctx.pack_for(state.customer_id), name, state.case_type)},
         description=state.description or "",
         scope=state.scope,
         consulting_request=consulting,

@@ -68,7 +68,8 @@ def listen(state: IntakeState, text: str, ctx: IntakeContext, *, correct: bool =
         take("deployment")
     for name, value in reading.fields.items():
         applies = pack.intake[name].case_types
-        if applies is not None and state.case_type not in applies:
+        if applies is not None and state.case_type is not None \
+                and state.case_type not in applies:
             continue  # QSCIM asks no product; ConnectSoft's product kind is for incidents
         if state.fields.get(name) != value and (name not in state.fields or correct):
             state.fields[name] = value
