@@ -11,6 +11,7 @@ import pytest
 from bot.cards import case_card
 from bot.deployment import Directory, load_deployment
 from bot.handler import Handler
+from bot.handler.intake_loop import explain_preview
 from bot.intake import CaseDraft
 from bot.messages import CaseCard, Inbound, Outcome, Place, Reply
 from bot.news import conversation_news, customer_news
@@ -185,6 +186,10 @@ async def test_the_resolve_reply_is_punctuated(handler: Handler) -> None:
 
 
 async def test_a_note_is_said_once(handler: Handler) -> None:
+    """The summary's "How were the times worked out?" names each note's clause once."""
+    notes = [line for line in explain_preview(DIRECTORY, draft(priority="P1"), SATURDAY)
+             if line.startswith("Note:")]
+    assert notes == ["Note: Targets from: Enterprise: Incidents Service Levels, P1."]
     case_id = await open_case(handler)
     out = await say(handler, "ana", f"ask {case_id} which version?")
     for reply in [*out.replies, *(n.reply for n in out.notices)]:

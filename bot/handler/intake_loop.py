@@ -195,7 +195,9 @@ def explain_preview(directory: Directory, draft: CaseDraft, now: datetime) -> li
     """How those clocks were worked out (the summary's "why?")."""
     _, clocks, status = _preview(directory, draft, now)
     out = [f"{c.label}: {c.explanation}" for c in clocks]
-    out += [f"Note: {n.text} ({n.clause})" for n in status.notes]
+    # a note that already names its clause ("Targets from: …, P1.") doesn't say it twice
+    out += [f"Note: {n.text}" + ("" if n.clause in n.text else f" ({n.clause})")
+            for n in status.notes]
     return out
 
 
