@@ -7,6 +7,7 @@ import sys
 from datetime import UTC, datetime
 
 from adapters.settings import Settings
+from bot.choice_ids import is_nav
 from bot.deployment import Directory, load_deployment
 from bot.errors import ConfigError
 from bot.handler import Handler
@@ -17,7 +18,7 @@ from bot.store import open_store
 def render_text(reply: Reply) -> str:
     """A reply as terminal text: its fallback text, then numbered buttons."""
     lines = [reply.text]
-    buttons = [c for c in reply.choices if c.id.startswith("cmd:")] + list(reply.actions)
+    buttons = [c for c in reply.choices if is_nav(c.id)] + list(reply.actions)
     if buttons:
         lines.append("  " + "  ".join(f"[{b.label}]" for b in buttons))
     if reply.form is not None:
@@ -68,6 +69,6 @@ async def run_terminal_chat(user_id: str) -> None:
             offered = []
             for reply in outcome.replies:
                 print(render_text(reply))
-                offered = [c for c in reply.choices if not c.id.startswith("cmd:")] or offered
+                offered = [c for c in reply.choices if not is_nav(c.id)] or offered
     finally:
         await store.close()

@@ -8,11 +8,12 @@ from zoneinfo import ZoneInfo
 
 from bot.access import may
 from bot.cases import TRANSITIONS
+from bot.choice_ids import case_action
 from bot.deployment import Directory
-from bot.messages import CaseCard, Choice, Person, Reply
+from bot.messages import CaseCard, Choice, ClockLine, Person, Reply, Urgency
 from bot.records import CaseEventRecord, CaseRecord
 from bot.response_plan import entries, formed, item_id
-from bot.sla_view import case_status, clock_lines, clock_text, when
+from bot.sla_view import case_status, clock_lines, clock_text, coverage, when
 
 _BUTTONS: list[tuple[str, str, str]] = [
     ("acknowledge", "Acknowledge", "Take it and stop the response clock"),
@@ -56,10 +57,23 @@ def case_actions(person: Person, case: CaseRecord) -> tuple[Choice, ...]:
             continue
         if action == "assign" and case.assignee == person.id:
             continue
+        if action == "start_progress" and case.status != "waiting_on_customer":
+            continue  # "Resume" resumes a wait on the customer, nothing else
         if action == "comment" and person.is_vendor:
             label, hint = "Post an update", "Tell the customer where things stand"
-        out.append(Choice(f"case:{action}:{case.id}", label, hint))
+        out.append(Choice(str(case_action(action, case.id)), label, hint))
     return tuple(out)
+
+
+CONSULTING_FLAG = "Consulting request (no support SLA)"
+
+
+def _urgency(clocks: Sequence[ClockLine], case: CaseRecord) -> Urgency:
+    if any(c.urgency == "breached" for c in clocks):
+        return "breached"
+    if case.escalation_level:
+        return "escalated"
+    return "due_soon" if any(c.urgency == "due_soon" for c in clocks) else ""
 
 
 def case_card(
@@ -69,8 +83,8 @@ def case_card(
     pack = directory.pack_of(case.customer_id)
     customer = directory.customer(case.customer_id)
     tz = reader_tz(directory, person, case)
-    status = case_status(pack, customer, case, events, now)
-    clocks = clock_lines(status, tz)
+    status = case_status(pack, customer, case, events, now, tz)
+    clocks = clock_lines(status, tz, now, coverage(pack, customer, status) if status else None)
     priority = pack.priorities[case.priority].label if case.priority else None
     kind = case.details.get("kind", "support")
     facts: list[tuple[str, str]] = []
@@ -79,11 +93,13 @@ def case_card(
     for name, value in case.details.items():
         if name in pack.intake:
             facts.append((pack.intake[name].label, value))
+    flags: list[str] = [f"{c.label} missed" for c in clocks if c.urgency == "breached"]
+    if kind == "consulting-request":
+        flags.append(CONSULTING_FLAG)
     if case.escalation_level:
         level = pack.escalation.levels.get(case.escalation_level)
-        facts.append(("Escalation", level.name if level else case.escalation_level))
-    if kind == "consulting-request":
-        facts.append(("Kind", "Consulting request (no support SLA)"))
+        flags.append(f"Escalated to {level.name if level else case.escalation_level}")
+    flags += [f"{c.label}: under a quarter left" for c in clocks if c.urgency == "due_soon"]
     if case.hypercare:
         facts.append(("Hypercare", "yes"))
     war = pack.escalation.war_team
@@ -101,7 +117,8 @@ def case_card(
         priority=priority, environment=case.environment,
         status=case.status.replace("_", " "),
         assignee=directory.name_of(case.assignee) if case.assignee else None,
-        clocks=clocks, facts=tuple(facts),
+        clocks=clocks, facts=tuple(facts), flags=tuple(flags),
+        urgency=_urgency(clocks, case),
     )
     lines = [headline] if headline else []
     lines.append(f"{case.id} · {card.title}")
@@ -112,6 +129,8 @@ def case_card(
     if card.assignee:
         summary += f" · {card.assignee}"
     lines.append(f"{customer.name} · {summary}")
+    if flags:
+        lines.append("⚠ " + " · ".join(flags))
     lines += clock_text(clocks)
     lines += [f"{k}: {v}" for k, v in facts]
     return Reply("\n".join(lines), actions=case_actions(person, case), card=card)

@@ -7,7 +7,8 @@ FrontdoorError
 ├── NotAllowedError      the person's role doesn't allow the action (audited)
 ├── CaseNotFoundError    no such case, or not one this person may see
 ├── InvalidTransitionError  the case's status doesn't allow the action
-└── ResponsePlanError    no war team (yet), no such plan item, or an unusable entry
+├── ResponsePlanError    no war team (yet), no such plan item, or an unusable entry
+└── ChoiceIdError        a posted-back choice id that no button of ours has
 """
 
 from __future__ import annotations
@@ -44,3 +45,7 @@ class InvalidTransitionError(FrontdoorError):
 class ResponsePlanError(FrontdoorError):
     """A war team's response-plan entry can't be recorded: the message says why and what to do
     (no war team yet, no such item, a cadence that isn't one)."""
+
+
+class ChoiceIdError(FrontdoorError):
+    """A choice id posted back that no button or option of ours carries."""

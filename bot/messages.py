@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+Urgency = Literal["breached", "escalated", "due_soon", ""]
 Role = Literal["customer_user", "customer_admin", "partner", "engineer", "admin"]
 CUSTOMER_ROLES: frozenset[str] = frozenset({"customer_user", "customer_admin"})
 VENDOR_ROLES: frozenset[str] = frozenset({"engineer", "admin"})
@@ -96,6 +97,7 @@ class ClockLine:
     due: str | None
     remaining: str | None
     explanation: str
+    urgency: Literal["breached", "due_soon", ""] = ""  # what the engineers' queue shows up
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +112,9 @@ class CaseCard:
     assignee: str | None
     clocks: tuple[ClockLine, ...] = ()
     facts: tuple[tuple[str, str], ...] = ()
+    # Always in sight, never under "Details": breached, escalated, due soon, consulting.
+    flags: tuple[str, ...] = ()
+    urgency: Urgency = ""
 
 
 PLAN_TITLE = "Response plan — "  # how a response plan's title (and its text rendition) starts

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from bot.deployment import Customer
 from bot.messages import ClockLine
 from bot.records import CaseEventRecord, CaseRecord
+from policy.calendar import BusinessCalendar
 from policy.pack import Pack
 from policy.sla import CaseEvent, CaseFacts, SlaStatus, Subscription, format_duration, sla_status
 
@@ -56,18 +57,35 @@ def clock_events(case: CaseRecord, events: Iterable[CaseEventRecord]) -> list[Ca
 
 def case_status(
     pack: Pack, customer: Customer, case: CaseRecord, events: Sequence[CaseEventRecord],
-    now: datetime,
+    now: datetime, tz: ZoneInfo | None = None,
 ) -> SlaStatus | None:
-    """None for cases without a support SLA (consulting requests)."""
+    """None for cases without a support SLA (consulting requests). `tz`: the reader's zone,
+    in which the explanations give their times (default: the customer's)."""
     if case.details.get("kind") == "consulting-request":
         return None
-    return sla_status(pack, subscription_of(customer), clock_events(case, events), now)
+    return sla_status(pack, subscription_of(customer), clock_events(case, events), now,
+                      display_tz=tz)
+
+
+def coverage(pack: Pack, customer: Customer, status: SlaStatus) -> BusinessCalendar:
+    """The coverage calendar the status was counted in (the one `sla_status` picks)."""
+    assessment = status.assessment
+    name = assessment.calendar or pack.plans[assessment.plan].calendar
+    return pack.calendar(name, customer.timezone, customer.holiday_country)
 
 
 def when(instant: datetime, tz: ZoneInfo) -> str:
     """'Mon 23 Nov 08:30 EST' in the reader's zone."""
     local = instant.astimezone(tz)
     return f"{local:%a} {local.day} {local:%b} {local:%H:%M} {local.tzname()}"
+
+
+def business_left(remaining: timedelta) -> str:
+    """'30 business min left', '2 business h 15 min left', '45 business min over'."""
+    left = remaining.total_seconds() >= 0
+    words = format_duration(remaining if left else -remaining)
+    number, _, unit = words.partition(" ")
+    return f"{number} business {unit} {'left' if left else 'over'}"
 
 
 _STATE_WORDS = {
@@ -79,40 +97,56 @@ _STATE_WORDS = {
     "breached": "missed",
     "best_effort": "best effort",
 }
+DUE_SOON_SHARE = 0.25  # a running clock with less than this share of its target left stands out
 
 
-def clock_lines(status: SlaStatus | None, tz: ZoneInfo) -> tuple[ClockLine, ...]:
+def clock_lines(status: SlaStatus | None, tz: ZoneInfo, now: datetime | None = None,
+                calendar: BusinessCalendar | None = None) -> tuple[ClockLine, ...]:
+    """The clocks as the reader reads them. With `now` and the coverage `calendar`, a running
+    clock outside coverage says it is paused until the next opening, and one with under a
+    quarter of its target left is marked due soon."""
     if status is None:
         return ()
     lines = []
     for clock in status.clocks.values():
         remaining = None
         if clock.remaining is not None and clock.state in {"running", "paused", "breached"}:
-            if clock.remaining.total_seconds() >= 0:
-                remaining = f"{format_duration(clock.remaining)} left"
-            else:
-                remaining = f"{format_duration(-clock.remaining)} over"
+            remaining = business_left(clock.remaining)
+        state = _STATE_WORDS.get(clock.state, clock.state)
+        due_soon = False
+        if clock.state == "running" and now is not None and calendar is not None:
+            if not calendar.is_open(now):
+                opening = calendar.next_opening(now)
+                state = f"paused — outside coverage until {when(opening, tz)}"
+            duration = clock.target.duration_on(calendar) if clock.target else None
+            if duration and clock.remaining is not None:
+                due_soon = clock.remaining < duration * DUE_SOON_SHARE
         lines.append(ClockLine(
             label=clock.label,
-            state=_STATE_WORDS.get(clock.state, clock.state),
+            state=state,
             due=when(clock.due, tz) if clock.due else None,
             remaining=remaining,
             explanation=clock.explanation,
+            urgency="breached" if clock.state == "breached" and clock.stopped_at is None
+            else "due_soon" if due_soon else "",
         ))
     return tuple(lines)
 
 
+def clock_words(line: ClockLine) -> str:
+    """A clock after its label: 'due Mon 7 Dec 14:00 EST (paused — outside coverage until
+    Mon 7 Dec 08:00 EST), 6 business h left' (every platform's text says the same)."""
+    text = ""
+    if line.due:
+        text += f"due {line.due}"
+        if line.state not in {"running"}:
+            text += f" ({line.state})"
+    else:
+        text += line.state
+    if line.remaining:
+        text += f", {line.remaining}"
+    return text
+
+
 def clock_text(lines: Iterable[ClockLine]) -> list[str]:
-    out = []
-    for line in lines:
-        text = f"• {line.label}: "
-        if line.due:
-            text += f"due {line.due}"
-            if line.state not in {"running"}:
-                text += f" ({line.state})"
-        else:
-            text += line.state
-        if line.remaining:
-            text += f", {line.remaining}"
-        out.append(text)
-    return out
+    return [f"• {line.label}: {clock_words(line)}" for line in lines]

@@ -6,6 +6,15 @@ from bot.deployment import Directory
 from bot.records import CaseEventRecord, CaseRecord
 
 
+def consulting_words(directory: Directory, case: CaseRecord) -> str:
+    """What the customer did by sending a consulting request, in the words of the button
+    they pressed: an approval where the pack needs one, else a request."""
+    pack = directory.pack_of(case.customer_id)
+    if pack.consulting and pack.consulting.needs_prior_approval:
+        return "approved a paid consulting request"
+    return "sent a consulting request"
+
+
 def describe_event(directory: Directory, case: CaseRecord, event: CaseEventRecord) -> str:
     who = event.actor_name or directory.name_of(event.actor)
     reason = f": {event.reason}" if event.reason else ""
@@ -28,7 +37,7 @@ def describe_event(directory: Directory, case: CaseRecord, event: CaseEventRecor
         "query_time": f"{who} logged {data.get('minutes')} min on {case.id}",
         "sla_suspended": f"{who} suspended the SLA on {case.id}{reason}",
         "sla_reinstated": f"{who} reinstated the SLA on {case.id}",
-        "consulting_approved": f"{who} approved a paid consulting request ({case.id})",
+        "consulting_approved": f"{who} {consulting_words(directory, case)} ({case.id})",
         "sla_notice": f"{case.id}: {event.reason or 'SLA notice'}",
         "response_plan": f"{who} agreed “{data.get('label')}” for the war team of {case.id}: "
                          f"{data.get('shown')}",

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.access import may
+from bot.choice_ids import case_action
 from bot.deployment import Directory
 from bot.messages import Choice, Form, FormField, Notice, Person, PlanItem, Reply, ResponsePlan
 from bot.records import OPEN_STATUSES, CaseEventRecord, CaseRecord
@@ -36,7 +37,7 @@ from policy.pack import WarTeam
 def plan_choice_id(case_id: str, item: Item) -> str:
     """The button of one item: a case action whose action names the item
     (``case:response_plan/technical-assessment:ACME-4``)."""
-    return f"case:{RESPONSE_PLAN}/{item.id}:{case_id}"
+    return str(case_action(f"{RESPONSE_PLAN}/{item.id}", case_id))
 
 
 def _war(directory: Directory, case: CaseRecord) -> WarTeam:

@@ -133,9 +133,8 @@ def test_qscim_custom_connector_goes_to_a_consulting_request(server: ServerProce
     assert "consulting" in texts(replies) and "§3.2" in texts(replies)
     replies = server.say("irene", choice="consulting:request")
     assert "Consulting request INIT-" in texts(replies)
-    facts = {f["label"]: f["value"] for f in card(server, "irene", case_id_of(replies))[
-        "facts"]}  # type: ignore[union-attr]
-    assert facts["Kind"].startswith("Consulting request")
+    flags = card(server, "irene", case_id_of(replies))["flags"]  # type: ignore[index]
+    assert "Consulting request (no support SLA)" in flags  # in sight, not under Details
 
 
 # ---- ConnectSoft Premium (Umbrella)
@@ -220,7 +219,7 @@ def test_engineer_acknowledges_and_the_customer_sees_it(server: ServerProcess) -
     status, body = server.get("/chat/cases?user=ana")
     assert status == 200 and any(r["card"]["case_id"] == case_id for r in body["cases"])
     replies = server.say("ana", choice=f"case:acknowledge:{case_id}")
-    assert "picked up" in texts(replies)
+    assert "and picked it up" in texts(replies)
     assert card(server, "adam", case_id)["status"] == "acknowledged"
     status, feed = server.get("/chat/feed?user=adam")
     assert any(i["case_id"] == case_id and "acknowledged" in i["text"] for i in feed["items"])

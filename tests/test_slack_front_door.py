@@ -204,7 +204,7 @@ def test_engineer_acknowledge_updates_both_cards_and_tells_the_customer(
     engineers = slack.wait_post("C0ENGINEERS", case_id)
     updates_before = len(slack.fake.of("chat.update"))
     slack.click("U0ANA", engineers, "Acknowledge")
-    slack.wait_post("C0ACME", "picked up", thread)
+    slack.wait_post("C0ACME", "and picked it up", thread)
     updates = slack.fake.wait_for("chat.update", updates_before + 2)
     channels = {c.params["channel"] for c in updates[updates_before:]}
     assert {"C0ACME", "C0ENGINEERS"} <= channels
@@ -421,7 +421,7 @@ def test_engineer_first_reply_in_the_case_thread_acknowledges(slack: SlackSessio
     slack.say_in_thread("U0ALICE", "C0ACME", thread, "open")
     slack.wait_post("C0ACME", "is open", thread)
     slack.say_in_thread("U0BEN", "C0ACME", thread, "Looking at it now — which IdP?")
-    slack.wait_post("C0ACME", "picked up", thread)
+    slack.wait_post("C0ACME", "and picked it up", thread)
 
 
 def test_app_home_shows_engineers_the_queue_and_customers_their_cases(

@@ -1064,7 +1064,7 @@ async def test_filing_with_the_modal_then_acknowledging_with_a_button(
     out = await _say(handler, "U0ANA", Where("C0ENG", "1700000000.000200"), choice=choice,
                      minutes=4)
     after = _rendered(out)[0]
-    assert "picked up" in after["blocks"][0]["text"]["text"]
+    assert "and picked it up" in after["blocks"][0]["text"]["text"]
     assert "Acknowledge" not in [b["text"]["text"] for b in buttons(after)]
 
 

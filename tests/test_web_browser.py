@@ -1,8 +1,10 @@
 """The local web chat in a real browser: Debian's Chromium driven by Playwright.
 
 Starts `frontdoor serve` as a subprocess on a free port with a throwaway SQLite file, then files
-an incident as alice through the page (typing and clicking, as a person would) and acknowledges
-it as ana from her queue. Never `playwright install`: it uses the system Chromium
+an incident as alice through the page (typing and clicking, as a person would), acknowledges
+it as ana from her queue, and checks that alice's own conversation says so and shows her card
+updated in place — at desktop width and at 375 px (screenshots in $FRONTDOOR_SCREENSHOTS, default
+/tmp, to look at). Never `playwright install`: it uses the system Chromium
 (`apt-get install chromium`). Without Chromium it skips on a laptop and fails in CI (CI=true).
 """
 
@@ -32,6 +34,7 @@ CHROMIUM_ARGS = [
 ]
 INSTALL_HINT = "install it with `apt-get install chromium` (never `playwright install`)"
 SCREENSHOT_COPY = Path("/tmp/frontdoor-webchat.png")
+SCREENSHOTS = Path(os.environ.get("FRONTDOOR_SCREENSHOTS", "/tmp"))  # to look at after a run
 PROXY_VARS = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
 
 pytestmark = pytest.mark.skipif(
@@ -192,12 +195,33 @@ def test_file_an_incident_and_acknowledge_it_in_the_browser(
             page.screenshot(path=str(screenshot))
             shutil.copyfile(screenshot, SCREENSHOT_COPY)
 
-            # ---- alice's transcript was kept, and her case shows the news ------------------
+            # ---- alice's own conversation says who acknowledged, and her card is updated ----
             page.get_by_role("button", name=re.compile(r"^Alice Chen")).click()
-            expect(page.locator(f'#transcript .card[data-case-id="{case_id}"]')).to_be_visible()
+            mine = page.locator(f'#transcript .card[data-case-id="{case_id}"]')
+            expect(mine).to_be_visible()
+            expect(mine.locator(".card-status")).to_have_text("acknowledged")  # in place
+            expect(mine).to_contain_text("Ana Ruiz")
+            expect(mine).not_to_contain_text("Unassigned")
+            news = page.locator(f'#transcript .msg-news[data-case-id="{case_id}"]')
+            expect(news).to_have_count(1)
+            expect(news).to_contain_text(f"Ana Ruiz (engineer) acknowledged {case_id}")
+            expect(news.locator(".news-time")).to_have_text(re.compile(r" E[SD]T$"))
             expect(page.locator(f'#cases .card[data-case-id="{case_id}"] .card-status')) \
                 .to_have_text("acknowledged")
             expect(page.locator("#error-banner")).to_be_hidden()
+            news.scroll_into_view_if_needed()
+            page.screenshot(path=str(SCREENSHOTS / "customer-informed-desktop.png"))
+
+            # ---- at phone width the message box is on the first screen --------------------
+            page.set_viewport_size({"width": 375, "height": 667})
+            news.scroll_into_view_if_needed()
+            page.evaluate("window.scrollTo(0, 0)")
+            composer = page.locator("#composer-send").bounding_box()
+            assert composer is not None and composer["y"] + composer["height"] <= 667, composer
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 375, f"the page is {width} px wide at 375 px"
+            page.screenshot(path=str(SCREENSHOTS / "customer-informed-375.png"))
+            page.set_viewport_size({"width": 1280, "height": 800})
 
             # ---- a server error is shown on the page, and the typed text is kept ------------
             seen = len(problems)

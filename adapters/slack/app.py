@@ -37,6 +37,7 @@ from adapters.slack.actions import (
 )
 from adapters.slack.delivery import SlackPost, outbox_item, remember
 from adapters.slack.notices import notice_items
+from bot.choice_ids import case_action, is_action_form, parse_choice
 from bot.deployment import Directory
 from bot.errors import FrontdoorError
 from bot.group_commit import GroupedEnqueue
@@ -423,8 +424,8 @@ class SlackFrontDoor:
             opened = await self.client.conversations_open(users=user or "")
             place = Place("slack", str(opened["channel"]["id"]), None)
         outcome = await self.handler.handle(Inbound(person, place, _now(), choice=choice))
-        form_reply = next((r for r in outcome.replies if r.form and r.form.id.startswith(
-            "action:")), None)
+        form_reply = next((r for r in outcome.replies if r.form and is_action_form(r.form.id)),
+                          None)
         if form_reply is not None and form_reply.form is not None and body.get("trigger_id"):
             await self._open_modal(body["trigger_id"], form_reply.form, place.conversation,
                                    place.thread)
@@ -451,10 +452,11 @@ class SlackFrontDoor:
             await self._open_modal(body.get("trigger_id"), form, where.channel, where.thread)
 
     async def _form_by_id(self, person: Person, form_id: str, place: Place) -> Form | None:
-        if form_id.startswith("action:"):
-            _, action, case_id = ([*form_id.split(":", 2), "", ""])[:3]
+        if is_action_form(form_id):
+            wanted = parse_choice(form_id)
+            button = case_action(wanted.value, wanted.case_id or "")
             outcome = await self.handler.handle(
-                Inbound(person, place, _now(), choice=f"case:{action}:{case_id}"))
+                Inbound(person, place, _now(), choice=str(button)))
             return next((r.form for r in outcome.replies if r.form), None)
         state, _ = await self.store.load_conversation(
             conversation_key(Inbound(person, place, _now())))

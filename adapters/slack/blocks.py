@@ -34,7 +34,9 @@ from adapters.slack.actions import (
     encode_button_value,
     encode_metadata,
 )
+from bot.choice_ids import case_id_of, is_action_form, is_nav, is_primary
 from bot.messages import CaseCard, Choice, ClockLine, Form, FormField, Reply, ResponsePlan
+from bot.sla_view import clock_words
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +67,6 @@ BLOCK_ID_MAX = 255
 
 OPEN_FORM_LABEL = "Fill in one form"
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
-_PRIMARY = ("case:acknowledge:", "confirm:open")
-
-
 # ---- text ------------------------------------------------------------------------------------
 
 
@@ -199,16 +198,9 @@ def _choice_button(choice: Choice, kind: ActionId, ids: _Ids) -> Block | None:
     except ValidationError:
         log.warning("choice id %r cannot travel in a Slack button; left out", choice.id[:80])
         return None
-    style = "primary" if choice.id.startswith(_PRIMARY) else None
+    style = "primary" if is_primary(choice.id) else None
     return _button(choice.label or choice.id, value, ids(kind), style)
 
-
-def case_id_of(choice_id: str) -> str | None:
-    """The case id of a case button's choice id (``case:<action>:<CASE-ID>``), else None."""
-    parts = choice_id.split(":", 2)
-    if len(parts) == 3 and parts[0] == "case" and 0 < len(parts[2]) <= 100:
-        return parts[2]
-    return None
 
 
 # ---- messages --------------------------------------------------------------------------------
@@ -232,7 +224,7 @@ def joined_replies(replies: Sequence[Reply]) -> list[Reply]:
         before = out[-1] if out else None
         if before is not None and _words_only(before) and not reply.private and reply.card is None \
                 and reply.plan is None \
-                and not (reply.form and reply.form.id.startswith("action:")) \
+                and not (reply.form and is_action_form(reply.form.id)) \
                 and reply.text.strip() \
                 and len(before.text) + len(reply.text) <= FALLBACK_TEXT_MAX:
             out[-1] = replace(reply, text=f"{before.text.rstrip()}\n\n{reply.text.lstrip()}")
@@ -264,8 +256,8 @@ def _reply_blocks(reply: Reply, ids: _Ids) -> tuple[list[Block], list[Block]]:
     case_buttons = [_choice_button(a, ActionId.CASE, ids) for a in reply.actions]
     controls += _actions_blocks([b for b in case_buttons if b is not None])
 
-    main = [c for c in reply.choices if not c.id.startswith("cmd:")]
-    nav = [c for c in reply.choices if c.id.startswith("cmd:")]
+    main = [c for c in reply.choices if not is_nav(c.id)]
+    nav = [c for c in reply.choices if is_nav(c.id)]
     # Explanations the text doesn't already give (the intake numbers them in its text).
     untold = [f"*{to_mrkdwn(to_plain(c.label) or c.id)}* — {to_mrkdwn(c.explanation)}"
               for c in main if c.explanation.strip() and c.explanation not in reply.text]
@@ -332,6 +324,10 @@ def _card_blocks(card: CaseCard) -> list[Block]:
                ("Status", card.status), ("Assignee", card.assignee or "Unassigned")]
     fields = [_field(label, value) for label, value in summary if value]
     blocks += _field_sections(fields)
+    if card.flags:  # urgency and consulting: in sight, above the clocks
+        mark = "🔴" if card.urgency == "breached" else "🟠" if card.urgency else "⚠️"
+        blocks.append({"type": "section", "text": _md(clip_mrkdwn(
+            f"{mark} *{escape(' · '.join(card.flags))}*", SECTION_TEXT_MAX))})
     if card.clocks:
         lines = "\n".join(_clock_line(clock) for clock in card.clocks)
         blocks += [{"type": "section", "text": _md(chunk)}
@@ -352,16 +348,8 @@ def _field_sections(fields: list[dict[str, Any]]) -> list[Block]:
 
 
 def _clock_line(clock: ClockLine) -> str:
-    line = f"• *{escape(clock.label) or 'Clock'}*: "
-    if clock.due:
-        line += f"due {escape(clock.due)}"
-        if clock.state != "running":
-            line += f" ({escape(clock.state)})"
-    else:
-        line += escape(clock.state)
-    if clock.remaining:
-        line += f", {escape(clock.remaining)}"
-    return line
+    mark = "🔴 " if clock.urgency == "breached" else "🟠 " if clock.urgency == "due_soon" else ""
+    return f"• {mark}*{escape(clock.label) or 'Clock'}*: {escape(clock_words(clock))}"
 
 
 # ---- App Home --------------------------------------------------------------------------------

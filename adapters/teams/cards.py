@@ -28,7 +28,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from adapters.teams.actions import RESERVED, ActionStyle, SubmitData, submit_data
+from bot.choice_ids import is_nav, is_primary
 from bot.messages import CaseCard, Choice, ClockLine, Form, FormField, Reply, ResponsePlan
+from bot.sla_view import clock_words
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +51,6 @@ FALLBACK_MAX = 2000
 INPUT_MAX_LENGTH = 4000
 OPEN_FORM_LABEL = "Fill in one form"
 SHORTENED_NOTE = "_Shortened to fit in Teams: some lines or buttons are not shown._"
-_PRIMARY = ("case:acknowledge:", "confirm:open")
-
-
 @dataclass(frozen=True, slots=True)
 class Mention:
     """Someone to @mention in a post: their Teams user id and the name shown."""
@@ -122,7 +121,7 @@ def _choice_action(choice: Choice) -> Element | None:
         log.warning("choice id %r cannot travel in a Teams card; left out", choice.id[:80])
         return None
     return _submit(choice.label or choice.id, submit_data(target),
-                   primary=choice.id.startswith(_PRIMARY))
+                   primary=is_primary(choice.id))
 
 
 def _action_sets(actions: Sequence[Element | None]) -> list[Element]:
@@ -202,16 +201,7 @@ def _form_parts(form: Form, level: int,
 
 
 def _clock_line(clock: ClockLine) -> str:
-    line = f"**{clock.label or 'Clock'}**: "
-    if clock.due:
-        line += f"due {clock.due}"
-        if clock.state != "running":
-            line += f" ({clock.state})"
-    else:
-        line += clock.state
-    if clock.remaining:
-        line += f", {clock.remaining}"
-    return line
+    return f"**{clock.label or 'Clock'}**: {clock_words(clock)}"
 
 
 def _case_container(card: CaseCard, line_max: int, detailed: bool) -> Element:
@@ -224,11 +214,19 @@ def _case_container(card: CaseCard, line_max: int, detailed: bool) -> Element:
                *card.facts]
     facts = [{"title": clip(plain(k), 100), "value": clip(v, line_max)}
              for k, v in summary if v and (k or v)]
+    if card.flags:  # urgency and consulting: in sight, above the facts
+        items.append({"type": "TextBlock", "text": clip(plain(" · ".join(card.flags)), 300),
+                      "wrap": True, "weight": "Bolder",
+                      "color": "Attention" if card.urgency in {"breached", "escalated"}
+                      else "Warning"})
     if facts:
         items.append({"type": "FactSet", "facts": facts})
     for clock in card.clocks:
-        items.append({"type": "TextBlock", "text": clip(_clock_line(clock), line_max),
-                      "wrap": True, "spacing": "Small"})
+        block: Element = {"type": "TextBlock", "text": clip(_clock_line(clock), line_max),
+                          "wrap": True, "spacing": "Small"}
+        if clock.urgency:
+            block["color"] = "Attention" if clock.urgency == "breached" else "Warning"
+        items.append(block)
         if detailed and clock.explanation.strip():
             items.append(_subtle(clock.explanation.strip(), line_max))
     return {"type": "Container", "style": "emphasis", "items": items}
@@ -280,8 +278,8 @@ def _size(card: dict[str, Any]) -> int:
 def _controls(reply: Reply, level: int) -> list[Element]:
     """The buttons (case actions, choices, the form, navigation) as body elements."""
     controls = _action_sets([_choice_action(a) for a in reply.actions])
-    main = [c for c in reply.choices if not c.id.startswith("cmd:")]
-    nav = [c for c in reply.choices if c.id.startswith("cmd:")]
+    main = [c for c in reply.choices if not is_nav(c.id)]
+    nav = [c for c in reply.choices if is_nav(c.id)]
     if level >= 3:
         main = main[:30]
     if level == 0:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.choice_ids import is_nav
 from bot.messages import CaseCard, Choice, Form, Reply, ResponsePlan
 
 
-def choice_json(choice: Choice) -> dict[str, str]:
-    return {"id": choice.id, "label": choice.label, "explanation": choice.explanation}
+def choice_json(choice: Choice) -> dict[str, Any]:
+    """`nav`: Back / Cancel, shown apart from the answers (the page never parses ids)."""
+    return {"id": choice.id, "label": choice.label, "explanation": choice.explanation,
+            "nav": is_nav(choice.id)}
 
 
 def form_json(form: Form) -> dict[str, Any]:
@@ -30,8 +33,10 @@ def card_json(card: CaseCard) -> dict[str, Any]:
         "case_type": card.case_type, "priority": card.priority,
         "environment": card.environment, "status": card.status, "assignee": card.assignee,
         "clocks": [{"label": c.label, "state": c.state, "due": c.due,
-                    "remaining": c.remaining, "explanation": c.explanation}
+                    "remaining": c.remaining, "explanation": c.explanation,
+                    "urgency": c.urgency}
                    for c in card.clocks],
+        "flags": list(card.flags), "urgency": card.urgency,
         "facts": [{"label": k, "value": v} for k, v in card.facts],
     }
 

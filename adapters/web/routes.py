@@ -16,8 +16,11 @@ from typing import Any
 from aiohttp import web
 
 from adapters.web.render import reply_json
+from bot.cards import reader_tz
 from bot.handler import Handler
 from bot.messages import Inbound, Person, Place
+from bot.news import conversation_news
+from bot.sla_view import when
 from bot.timeline import describe_event
 
 log = logging.getLogger(__name__)
@@ -116,7 +119,8 @@ async def war_room(request: web.Request) -> web.Response:
 
 
 async def feed(request: web.Request) -> web.Response:
-    """What happened on the cases this person can see since `after` (ISO 8601)."""
+    """What happened on the cases this person can see since `after` (ISO 8601), each at a
+    time in the reader's zone; `news`: what the customer's own conversation shows of it."""
     person = await _person(request, request.query.get("user"))
     if isinstance(person, web.Response):
         return person
@@ -132,10 +136,16 @@ async def feed(request: web.Request) -> web.Response:
     handler = request.app[HANDLER]
     items = []
     for case in await handler.cases.visible_cases(person, open_only=False):
-        for event in await handler.store.case_events(case.id):
-            if after is None or event.at > after:
-                items.append({"at": event.at.isoformat(), "case_id": case.id,
-                              "text": describe_event(handler.directory, case, event)})
+        events = [e for e in await handler.store.case_events(case.id)
+                  if after is None or e.at > after]
+        tz = reader_tz(handler.directory, person, case)
+        for event, news in conversation_news(handler.directory, person, case, events):
+            item: dict[str, Any] = {
+                "at": event.at.isoformat(), "when": when(event.at, tz), "case_id": case.id,
+                "text": describe_event(handler.directory, case, event)}
+            if news is not None:
+                item["news"] = reply_json(news)
+            items.append(item)
     items.sort(key=lambda i: i["at"])
     return web.json_response({"items": items[-200:]})
 

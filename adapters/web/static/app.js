@@ -106,15 +106,6 @@
     return String(text || "").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
   }
 
-  function formatTime(iso) {
-    const at = new Date(iso);
-    if (Number.isNaN(at.getTime())) return iso;
-    const now = new Date();
-    const time = at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-    if (at.toDateString() === now.toDateString()) return time;
-    return `${at.toLocaleDateString([], { day: "numeric", month: "short" })} ${time}`;
-  }
-
   // ---- API ----------------------------------------------------------------------------------
 
   class ApiError extends Error {}
@@ -236,6 +227,7 @@
     if (s.includes("missed") || s.includes("breach")) return "clock-missed";
     if (s === "met") return "clock-met";
     if (s.startsWith("paused") || s.includes("suspended")) return "clock-paused";
+    if (s.startsWith("running")) return "clock-running";
     if (s === "running") return "clock-running";
     return "clock-idle";
   }
@@ -243,7 +235,7 @@
   function renderCard(card, actions, ctx) {
     const titleId = nextId("card-title");
     const article = el("article", {
-      class: `card${ctx.compact ? " card-compact" : ""}`,
+      class: `card${ctx.compact ? " card-compact" : ""}${card.urgency ? ` card-urgent urgency-${card.urgency}` : ""}`,
       "aria-labelledby": titleId,
       dataset: { caseId: card.case_id },
     });
@@ -258,6 +250,11 @@
       }),
     );
     article.append(head);
+    if (card.flags && card.flags.length) {
+      // Urgency and consulting stay in sight (never under "Details").
+      article.append(el("p", { class: "card-flags" },
+        ...card.flags.map((flag) => el("span", { class: "badge badge-flag", text: flag }))));
+    }
     article.append(el("h3", { class: "card-title", id: titleId },
       el("span", { class: "visually-hidden", text: `${card.case_id}: ` }), card.title));
 
@@ -284,7 +281,8 @@
       const clocks = el("div", { class: "clocks", role: "list", "aria-label": `SLA clocks of ${card.case_id}` });
       for (const clock of card.clocks) {
         const details = el("details", {
-          class: `clock ${clockClass(clock.state)}`, role: "listitem",
+          class: `clock ${clockClass(clock.state)}${clock.urgency ? ` clock-${clock.urgency}` : ""}`,
+          role: "listitem",
           dataset: { key: `${card.case_id}|${clock.label}` },
         });
         const main = el("span", { class: "clock-main" });
@@ -292,11 +290,12 @@
           main.append(el("span", { class: "clock-due" },
             el("span", { class: "visually-hidden", text: "due " }), clock.due));
         }
-        main.append(el("span", { class: "clock-state", text: clock.state }));
+        main.append(" ", el("span", { class: "clock-state", text: clock.state }));
         const summary = el("summary", { class: "clock-row", title: "Show how this was worked out" },
           el("span", { class: "clock-label", text: clock.label }),
+          el("span", { class: "visually-hidden", text: ": " }),
           main,
-          el("span", { class: "clock-remaining", text: clock.remaining || "" }),
+          el("span", { class: "clock-remaining", text: clock.remaining ? ` ${clock.remaining}` : "" }),
           el("span", { class: "clock-why", "aria-hidden": "true", text: "why?" }),
         );
         details.append(summary, el("p", { class: "clock-explanation", text: clock.explanation }));
@@ -376,7 +375,7 @@
       class: `button-row ${opts.cls || ""} interactive`, role: "group", "aria-label": opts.label,
     });
     for (const item of items) {
-      const nav = item.id.startsWith("cmd:");
+      const nav = Boolean(item.nav);
       const cls = nav ? "btn btn-nav" : opts.kind === "action" ? "btn btn-action" : "btn btn-choice";
       group.append(el("button", {
         type: "button", class: cls, title: item.explanation || null,
@@ -470,8 +469,8 @@
     if (reply.card) bubble.append(renderCard(reply.card, reply.actions, ctx));
     if (reply.plan) bubble.append(renderPlan(reply.plan, ctx));
     if (ctx.interactive) {
-      const main = (reply.choices || []).filter((c) => !c.id.startsWith("cmd:"));
-      const nav = (reply.choices || []).filter((c) => c.id.startsWith("cmd:"));
+      const main = (reply.choices || []).filter((c) => !c.nav);
+      const nav = (reply.choices || []).filter((c) => c.nav);
       if (main.length) bubble.append(renderButtons(main, ctx, { cls: "choices", label: "Options" }));
       if (!reply.card && reply.actions && reply.actions.length) {
         bubble.append(renderButtons(reply.actions, ctx, { cls: "card-actions", label: "Actions", kind: "action" }));
@@ -808,10 +807,56 @@
       return;
     }
     list.replaceChildren(...items.map((item) => el("li", { class: `activity-item${item.fresh ? " activity-new" : ""}` },
-      el("time", { datetime: item.at, title: new Date(item.at).toLocaleString(), text: formatTime(item.at) }),
+      el("time", { datetime: item.at, text: item.when || item.at }),
       el("span", { class: "activity-case", text: item.case_id }),
       el("span", { class: "activity-text", text: item.text }))));
     for (const item of s.feed) item.fresh = false;
+  }
+
+  // ---- the customer kept informed in the conversation ---------------------------------------
+
+  /** What happened on the person's own cases (acknowledged, a question, a workaround, a
+   *  reclassification, resolved, reopened) appears in their conversation as it happens. */
+  function appendNews(s, items) {
+    if (!items.length) return;
+    const shown = s.newsShown || (s.newsShown = new Set());
+    const fresh = items.filter((i) => !shown.has(`${i.at}|${i.case_id}|${i.text}`));
+    if (!fresh.length) return;
+    const atBottom = isAtBottom();
+    const batch = el("div", { class: "batch batch-news" });
+    const ctx = { session: s, interactive: true, compact: false };
+    for (const item of fresh) {
+      shown.add(`${item.at}|${item.case_id}|${item.text}`);
+      const node = renderReply(item.news, ctx);
+      node.classList.add("msg-news");
+      node.dataset.caseId = item.case_id;
+      node.querySelector(".bubble").prepend(
+        el("time", { class: "news-time", datetime: item.at, text: item.when || "" }));
+      batch.append(node);
+    }
+    s.el.append(batch);
+    if (s === currentSession() && atBottom) scrollTo(batch);
+  }
+
+  function isAtBottom() {
+    const box = $("transcript");
+    return box.scrollHeight - box.scrollTop - box.clientHeight < 80;
+  }
+
+  /** The case cards in the conversation show the case as it is now (updated in place). */
+  function updateTranscriptCards(s) {
+    const latest = new Map();
+    for (const reply of s.cases || []) if (reply.card) latest.set(reply.card.case_id, reply);
+    s.el.querySelectorAll(".msg-bot .card[data-case-id]").forEach((node) => {
+      const reply = latest.get(node.dataset.caseId);
+      if (!reply) return;
+      const key = JSON.stringify(reply.card);
+      if (node.dataset.shown === key) return;
+      const live = node.querySelector(".interactive") !== null;
+      const fresh = renderCard(reply.card, reply.actions, { session: s, interactive: live, compact: false });
+      fresh.dataset.shown = key;
+      node.replaceWith(fresh);
+    });
   }
 
   // ---- war room (engineers and admins) -----------------------------------------------------
@@ -850,6 +895,7 @@
     const problems = [];
     if (cases.status === "fulfilled") {
       target.cases = Array.isArray(cases.value.cases) ? cases.value.cases : [];
+      updateTranscriptCards(target);
     } else {
       problems.push(`Could not load cases: ${cases.reason.message}`);
     }
@@ -860,6 +906,7 @@
         const k = `${item.at}|${item.case_id}|${item.text}`;
         if (!seen.has(k)) target.feed.push({ ...item, fresh: target.feedLoaded });
       }
+      if (target.feedLoaded) appendNews(target, items.filter((i) => i.news));
       if (target.feed.length > 500) target.feed.splice(0, target.feed.length - 500);
       if (items.length) target.feedAfter = items[items.length - 1].at;
       target.feedLoaded = true;

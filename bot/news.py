@@ -1,0 +1,102 @@
+"""What the customer is told when something happens on their case: one wording for every
+channel. Slack and Teams post it in the case's thread (with the card updated in place); the
+web chat shows it in the conversation the case was filed from."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.cards import case_actions
+from bot.deployment import Directory
+from bot.messages import Person, Reply
+from bot.records import CaseEventRecord, CaseRecord
+from policy.pack import Pack
+
+# The history kinds a customer hears about as they happen.
+CUSTOMER_NEWS = frozenset({
+    "acknowledged", "waiting_on_customer", "workaround_provided", "reclassified", "resolved",
+    "reopened", "closed", "in_progress", "status_update", "escalated", "sla_suspended",
+    "sla_reinstated",
+})
+
+
+def sentence(text: str | None) -> str:
+    """`text` ending as a sentence does (". " may follow it)."""
+    text = (text or "").strip()
+    return text if not text or text[-1] in ".!?…" else f"{text}."
+
+
+def customer_news(directory: Directory, case: CaseRecord,
+                  event: CaseEventRecord) -> str | None:
+    """The customer's sentence for `event`, None for what they aren't told about."""
+    if event.kind not in CUSTOMER_NEWS:
+        return None
+    who = event.actor_name or directory.name_of(event.actor)
+    note = (event.reason or "").strip()
+    pack = directory.pack_of(case.customer_id)
+    if event.kind == "acknowledged":
+        return f"{who} acknowledged {case.id} and picked it up."
+    if event.kind == "waiting_on_customer":
+        return (f"{who} asks on {case.id}: {sentence(note)} Reply with “reply {case.id} …”; "
+                "the clocks the policy pauses are paused until you answer.")
+    if event.kind == "workaround_provided":
+        return f"{who} provided a workaround on {case.id}" + (f": {sentence(note)}" if note
+                                                              else ".")
+    if event.kind == "resolved":
+        return (f"{who} resolved {case.id}" + (f": {sentence(note)}" if note else ".")
+                + f" If it works for you, close it; if it isn't fixed, reopen it "
+                f"(“reopen {case.id} …”).")
+    if event.kind == "reopened":
+        return f"{case.id} was reopened by {who}" + (f": {sentence(note)}" if note else ".")
+    if event.kind == "closed":
+        return f"{case.id} was closed by {who}."
+    if event.kind == "in_progress":
+        return f"{who} resumed work on {case.id}."
+    if event.kind == "status_update":
+        return f"Update on {case.id} from {who}: {note}"
+    if event.kind == "reclassified":
+        return reclassified(pack, case, event, who)
+    if event.kind == "escalated":
+        return f"{case.id} was escalated to {level_name(pack, event.data.get('level'))} by " \
+               f"{who}" + (f": {sentence(note)}" if note else ".")
+    if event.kind == "sla_suspended":
+        return f"The SLA on {case.id} is suspended: {sentence(note)}"
+    return f"The SLA on {case.id} is reinstated."
+
+
+def level_name(pack: Pack, level: object) -> str:
+    if isinstance(level, str) and level in pack.escalation.levels:
+        return pack.escalation.levels[level].name
+    return str(level) if level else "the next level"
+
+
+def reclassified(pack: Pack, case: CaseRecord, event: CaseEventRecord, who: str) -> str:
+    data = event.data
+    parts = []
+    old_p, new_p = data.get("from_priority"), data.get("priority")
+    if new_p and new_p != old_p and new_p in pack.priorities:
+        old = pack.priorities[old_p].label if old_p in pack.priorities else "none"
+        parts.append(f"{pack.priority_word.lower()} {old} → {pack.priorities[new_p].label}")
+    old_t, new_t = data.get("from_type"), data.get("case_type")
+    if new_t and new_t != old_t and new_t in pack.case_types:
+        old = pack.case_types[old_t].label if old_t in pack.case_types else str(old_t)
+        parts.append(f"type {old} → {pack.case_types[new_t].label}")
+    change = "; ".join(parts) or "no change"
+    reason = f": {sentence(event.reason)}" if event.reason else "."
+    return f"{case.id} was reclassified by {who} ({change}){reason} The targets are " \
+           "recomputed from the original report."
+
+
+def conversation_news(directory: Directory, person: Person, case: CaseRecord,
+                      events: Sequence[CaseEventRecord],
+                      ) -> list[tuple[CaseEventRecord, Reply | None]]:
+    """`events` of a case, each with what the conversation it was filed from shows of it
+    (a conversation held by `person`): the customer's news, but not what they did
+    themselves. The last piece of news carries the buttons the reader may press now (Close
+    and Reopen once resolved, Reply with information while asked)."""
+    own = case.reporter == person.id and not person.is_vendor
+    said = [(e, customer_news(directory, case, e) if own and e.actor != person.id else None)
+            for e in events]
+    last = max((i for i, (_, text) in enumerate(said) if text), default=-1)
+    return [(e, Reply(text, actions=case_actions(person, case) if i == last else ())
+             if text else None) for i, (e, text) in enumerate(said)]
