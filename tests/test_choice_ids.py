@@ -45,13 +45,12 @@ def test_a_case_button_without_a_case_parses_with_an_empty_case() -> None:
     assert case_id_of("case:acknowledge") is None
 
 
-def test_the_intakes_own_literal_ids_parse() -> None:
-    """bot/intake.py still writes its ids as literals: every one of them parses."""
-    source = (ROOT / "bot" / "intake.py").read_text()
-    literals = set(re.findall(r'Choice\(f?"([a-z]+:[^"{]*)', source))
-    assert literals
-    for text in literals:
-        assert parse_choice(text).kind == text.partition(":")[0]
+def test_the_intake_writes_no_id_by_hand() -> None:
+    """The intake formats its choice ids through bot.choice_ids, like everyone else."""
+    for path in (ROOT / "bot" / "intake").rglob("*.py"):
+        source = path.read_text()
+        hand_made = re.findall(r'Choice\(f?"([a-z]+:[^"]*)"', source)
+        assert not hand_made, f"{path.relative_to(ROOT)} writes ids by hand: {hand_made}"
 
 
 def test_navigation_primary_and_action_forms_are_told_apart() -> None:
@@ -70,7 +69,8 @@ def test_an_id_no_button_of_ours_has_is_our_own_error(text: str) -> None:
 
 def test_adapters_never_take_choice_ids_apart() -> None:
     for path in [*(ROOT / "adapters").rglob("*.py"), *(ROOT / "adapters").rglob("*.js"),
-                 *(ROOT / "bot" / "handler").rglob("*.py")]:
+                 *(ROOT / "bot" / "handler").rglob("*.py"),
+                 *(ROOT / "bot" / "intake").rglob("*.py")]:
         source = path.read_text()
         for pattern in ('startswith("cmd:', 'startswith("case:', 'startswith("action:',
                         "split(\":\", 2)"):

@@ -318,7 +318,7 @@ def test_dk_saas_a_button_of_the_impact_list_decides() -> None:
     chat = Chat("nanna")
     chat.send("hi")
     chat.send("support ticket")
-    chat.send(choice="impact:rule:2")
+    chat.send(choice="level:2")
     assert chat.state and chat.state.priority == "highest"
 
 def test_partner_chooses_which_served_customer() -> None:

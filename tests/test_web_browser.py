@@ -154,22 +154,14 @@ def test_file_an_incident_and_acknowledge_it_in_the_browser(
             page.get_by_role("button", name=re.compile(r"^Alice Chen")).click()
             expect(page.locator("#chat-title")).to_have_text(re.compile("Alice Chen"))
             expect(page.locator("#cases-title")).to_have_text("Cases")
-            step(lambda: say("hi"))
-            expect(batches.last).to_contain_text("What kind of case is it?")
-            step(lambda: click("Incident"))
-            for _ in range(4):  # the impact questions, until the bot proposes a priority
-                if batches.last.get_by_role("button", name=re.compile("^Keep ")).count():
-                    break
-                expect(batches.last).to_contain_text("To set the priority")
-                step(lambda: click("No"))
-            step(lambda: click(re.compile("^Keep ")))
-            expect(batches.last).to_contain_text("Which deployment")
-            step(lambda: click("acme-prod"))
-            expect(batches.last).to_contain_text("product or component")
-            step(lambda: say("Konneqt Gateway"))
-            expect(batches.last).to_contain_text("Describe the problem")
-            step(lambda: say("The gateway returns 502 errors for every API call since the upgrade"))
+            # One message that says what happened, then one tap.
+            step(lambda: say("P1: acme-prod orders API returns 500 for a substantial part of "
+                             "our traffic"))
             expect(batches.last).to_contain_text("Please check and confirm")
+            expect(batches.last).to_contain_text("Deployment: acme-prod (production, from "
+                                                 "your message)")
+            expect(batches.last).to_contain_text("Product: orders API (from your message)")
+            page.screenshot(path=str(SCREENSHOTS / "one-message-summary.png"))
             step(lambda: click("Open the case"))
 
             card = batches.last.locator(".card")

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from bot.choice_ids import parse_choice
 from bot.deployment import Customer
+from bot.errors import ChoiceIdError
 from bot.intake.facts import check_type, set_customer_priority, set_deployment, type_choices
 from bot.intake.listen import MIN_DESCRIPTION
 from bot.intake.state import IntakeContext, IntakeState, start_state
@@ -14,6 +16,15 @@ from bot.intake.vocabulary import norm, parse_priority
 from bot.messages import Choice, Form, FormField
 from policy.errors import PolicyError
 from policy.understanding import DeploymentRef, read_deployment
+
+
+def _impact_answer(value: str) -> str:
+    """A form's impact field posts the option's choice id; a typed value is the option id."""
+    try:
+        parsed = parse_choice(value)
+    except ChoiceIdError:
+        return value
+    return parsed.value if parsed.kind == "impact" else value
 
 
 def _match_deployment(customer: Customer, text: str) -> str | None:
@@ -132,10 +143,11 @@ def apply_form(state: IntakeState, values: Mapping[str, str], ctx: IntakeContext
     for qid, question in pack.impact.questions.items():
         answer = values.get(f"impact.{qid}", "").strip()
         if answer:
-            if question.option(answer.removeprefix("impact:")) is None:
+            answer = _impact_answer(answer)
+            if question.option(answer) is None:
                 problems.append(f"{question.text}: {answer!r} is not an option.")
             else:
-                state.impact[qid] = answer.removeprefix("impact:")
+                state.impact[qid] = answer
     dep = values.get("deployment", "").strip()
     if dep:
         name = dep if customer.deployment(dep) else _match_deployment(customer, dep)

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.choice_ids import ChoiceId, format_choice, parse_choice
+from bot.errors import ChoiceIdError
 from bot.intake.facts import (
     assessment_of,
     check_type,
@@ -35,8 +37,26 @@ Asker = Callable[[IntakeState, IntakeContext, datetime], Reply]
 Answer = str | IntakeResult | None
 Reader = Callable[[IntakeState, Inbound, IntakeContext, datetime], Answer]
 
-NAV = (Choice("cmd:back", "Back", "Change the previous answer"),
-       Choice("cmd:cancel", "Cancel", "Stop; nothing is filed"))
+
+
+def cid(kind: str, value: str = "") -> str:
+    """The id of an intake choice, formatted where every choice id is (bot.choice_ids)."""
+    return format_choice(ChoiceId(kind, value))
+
+
+def chosen(inbound: Inbound) -> ChoiceId:
+    """What the person pressed, or an empty id when they typed (or sent something no button
+    of ours has)."""
+    if inbound.choice:
+        try:
+            return parse_choice(inbound.choice)
+        except ChoiceIdError:
+            pass
+    return ChoiceId("")
+
+
+NAV = (Choice(cid("cmd", "back"), "Back", "Change the previous answer"),
+       Choice(cid("cmd", "cancel"), "Cancel", "Stop; nothing is filed"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,12 +160,12 @@ def _read_case_type(state: IntakeState, inbound: Inbound, ctx: IntakeContext,
 
 
 def impact_choices(question: ImpactQuestion) -> tuple[Choice, ...]:
-    return tuple(Choice(f"impact:{o.id}", o.label, o.hint) for o in question.options)
+    return tuple(Choice(cid("impact", o.id), o.label, o.hint) for o in question.options)
 
 
 def _ladder(pack: Pack, state: IntakeState) -> tuple[Choice, ...]:
     """One choice per rule still open: the impact each describes, and the priority it gives."""
-    return tuple(Choice(f"impact:rule:{i}", pack.priorities[rule.priority].label,
+    return tuple(Choice(cid("level", str(i)), pack.priorities[rule.priority].label,
                         rule.because.split(": ", 1)[-1])
                  for i, rule in enumerate(pack.impact.rules)
                  if rule in open_rules(pack, state.impact))
@@ -161,7 +181,7 @@ def impact_question(pack: Pack, state: IntakeState) -> str | None:
 def _ask_impact(state: IntakeState, ctx: IntakeContext, now: datetime) -> Reply:
     pack = _pack(state, ctx)
     word = pack.priority_word.lower()
-    skip = Choice("impact:skip", f"I'll choose the {word}",
+    skip = Choice(cid("impact", "skip"), f"I'll choose the {word}",
                   f"Skip the question and pick the {word} yourself")
     qid = impact_question(pack, state)
     if qid is not None:
@@ -180,12 +200,13 @@ def _read_impact(state: IntakeState, inbound: Inbound, ctx: IntakeContext,
     word = pack.priority_word.lower()
     text = _text(inbound)
     choice = inbound.choice or ""
-    if choice == "impact:skip" or norm(text) in {"skip", "choose myself", "i ll choose",
-                                                 "ill choose"}:
+    pressed = chosen(inbound)
+    if (pressed.kind, pressed.value) == ("impact", "skip") or norm(text) in {
+            "skip", "choose myself", "i ll choose", "ill choose"}:
         state.skip_impact = True
         return None
-    if choice.startswith("impact:rule:"):
-        index = int(choice.rsplit(":", 1)[1]) if choice.rsplit(":", 1)[1].isdigit() else -1
+    if pressed.kind == "level":
+        index = int(pressed.value) if pressed.value.isdigit() else -1
         if 0 <= index < len(pack.impact.rules):
             state.impact = answers_for(pack, pack.impact.rules[index], state.impact)
             return None
@@ -196,22 +217,21 @@ def _read_impact(state: IntakeState, inbound: Inbound, ctx: IntakeContext,
         if picked is None and text:
             yn = yes_no(text)
             if yn and question.option(yn):
-                picked = Choice(f"impact:{yn}", yn)
+                picked = Choice(cid("impact", yn), yn)
         if picked is not None:
-            state.impact[qid] = picked.id.removeprefix("impact:")
+            state.impact[qid] = parse_choice(picked.id).value
             listen(state, text, ctx)  # "no, but it crashes hourly" says more
             return None
     else:
         first = next_question(pack, state.impact)
-        answer = choice.removeprefix("impact:")
-        if first is not None and choice.startswith("impact:") \
-                and pack.impact.questions[first].option(answer) is not None:
-            state.impact[first] = answer  # a button of the question asked one at a time
+        if first is not None and pressed.kind == "impact" \
+                and pack.impact.questions[first].option(pressed.value) is not None:
+            state.impact[first] = pressed.value  # a button of a question asked alone
             return None
         ladder = _ladder(pack, state)
         picked = pick(ladder, choice or text)
         if picked is not None:
-            index = int(picked.id.rsplit(":", 1)[1])
+            index = int(parse_choice(picked.id).value)
             state.impact = answers_for(pack, pack.impact.rules[index], state.impact)
             return None
     before = (dict(state.impact), state.case_type)
@@ -232,11 +252,11 @@ def _read_impact(state: IntakeState, inbound: Inbound, ctx: IntakeContext,
 
 def priority_offer(state: IntakeState, pack: Pack) -> tuple[Choice, ...]:
     """Keep (when there is something to keep), then the other levels, numbered in this order."""
-    ladder = tuple(Choice(f"priority:{p}", pack.priorities[p].label, pack.priorities[p].summary)
+    ladder = tuple(Choice(cid("priority", p), pack.priorities[p].label, pack.priorities[p].summary)
                    for p in pack.ordered_priorities() if p != state.priority)
     if state.priority:
         label = pack.priorities[state.priority].label
-        return (Choice("priority:keep", f"Keep {label}", ""), *ladder)
+        return (Choice(cid("priority", "keep"), f"Keep {label}", ""), *ladder)
     return ladder
 
 
@@ -262,19 +282,20 @@ def _read_priority(state: IntakeState, inbound: Inbound, ctx: IntakeContext,
     offered = priority_offer(state, pack)
     if not choice and text.isdigit() and 1 <= int(text) <= len(offered):
         choice = offered[int(text) - 1].id
-    if choice == "priority:keep" or (not choice and norm(text) in KEEP):
+    pressed = ChoiceId("") if not choice else parse_choice(choice)
+    if (pressed.kind, pressed.value) == ("priority", "keep") or (
+            not choice and norm(text) in KEEP):
         if state.priority is None:
             return f"Which {word}? Choose one of the list."
         state.priority_confirmed = True
         if state.priority_source is None:
             state.priority_source = "customer"
         return None
-    chosen = choice.removeprefix("priority:") if choice and choice.startswith(
-        "priority:") else parse_priority(pack, text)
-    if chosen is None or chosen not in pack.priorities:
+    named = pressed.value if pressed.kind == "priority" else parse_priority(pack, text)
+    if named is None or named not in pack.priorities:
         return (f"I didn't catch the {word}. Say “keep”, or one of: "
                 + ", ".join(pack.priorities[p].label for p in pack.ordered_priorities()) + ".")
-    set_customer_priority(state, pack, chosen)
+    set_customer_priority(state, pack, named)
     return None
 
 
@@ -381,7 +402,7 @@ def _read_description(state: IntakeState, inbound: Inbound, ctx: IntakeContext,
 def _ask_scope_question(state: IntakeState, ctx: IntakeContext, now: datetime) -> Reply:
     assert state.pending_question
     scope_q = _pack(state, ctx).scope.questions[state.pending_question]
-    choices = tuple(Choice(f"scope:{o.id}", o.label, o.description) for o in scope_q.options)
+    choices = tuple(Choice(cid("scope", o.id), o.label, o.description) for o in scope_q.options)
     return Reply(scope_q.text + "\n" + numbered(choices), choices=choices + NAV)
 
 
@@ -390,16 +411,16 @@ def _read_scope_question(state: IntakeState, inbound: Inbound, ctx: IntakeContex
     assert state.pending_question
     text = _text(inbound)
     scope_q = _pack(state, ctx).scope.questions[state.pending_question]
-    opts = tuple(Choice(f"scope:{o.id}", o.label) for o in scope_q.options)
+    opts = tuple(Choice(cid("scope", o.id), o.label) for o in scope_q.options)
     picked = pick(opts, inbound.choice or text)
     if picked is None and text:
         yn = yes_no(text)
         if yn and yn in {o.id for o in scope_q.options}:
-            picked = Choice(f"scope:{yn}", yn)
+            picked = Choice(cid("scope", yn), yn)
     if picked is None:
         return "I didn't catch that. Choose one of: " + ", ".join(
             o.label for o in scope_q.options) + "."
-    state.scope_answers[scope_q.id] = picked.id.removeprefix("scope:")
+    state.scope_answers[scope_q.id] = parse_choice(picked.id).value
     state.pending_question = None
     return None
 
@@ -419,25 +440,26 @@ def _ask_consulting(state: IntakeState, ctx: IntakeContext, now: datetime) -> Re
             "request instead? If you think this is really a product problem, file it as "
             "support and an engineer will check.")
     return Reply(text, choices=(
-        Choice("consulting:request", approve, "We'll come back with a proposal"),
-        Choice("consulting:support", "File it as support anyway",
+        Choice(cid("consulting", "request"), approve, "We'll come back with a proposal"),
+        Choice(cid("consulting", "support"), "File it as support anyway",
                "An engineer reviews the scope"),
         *NAV))
 
 
 def _read_consulting(state: IntakeState, inbound: Inbound, ctx: IntakeContext,
                      now: datetime) -> Answer:
-    key = inbound.choice or ""
-    if not key:
+    pressed = chosen(inbound)
+    key = pressed.value if pressed.kind == "consulting" else ""
+    if not inbound.choice:
         normalized = norm(_text(inbound))
         if normalized in {"request", "consulting", "send", "approve", "i approve",
                           norm(CONSULTING_REQUEST), "yes"}:
-            key = "consulting:request"
+            key = "request"
         elif normalized in {"support", "file as support", "file it anyway", "anyway", "no"}:
-            key = "consulting:support"
-    if key == "consulting:request":
+            key = "support"
+    if key == "request":
         return IntakeResult(None, [], draft_of(state, ctx, consulting=True))
-    if key == "consulting:support":
+    if key == "support":
         state.scope_settled = True
         state.file_despite_scope = True
         return None
@@ -453,30 +475,30 @@ def _ask_not_covered(state: IntakeState, ctx: IntakeContext, now: datetime) -> R
         choices: list[Choice] = []
         if assessment.alternative_case_type:
             alt = pack.case_types[assessment.alternative_case_type]
-            choices.append(Choice(f"alternative:{assessment.alternative_case_type}",
+            choices.append(Choice(cid("alternative", assessment.alternative_case_type),
                                   f"File it as a {alt.label} instead", alt.description))
         return Reply(f"This isn't covered: {reasons}", choices=(*choices, *NAV))
     text = (f"This usually isn't covered by support — {state.scope.clause}: "
             f"{state.scope.explanation}\nYou can still file it and an engineer will confirm, "
             "or cancel.")
     return Reply(text, choices=(
-        Choice("scope:file-anyway", "File it for review", "An engineer checks the scope"),
+        Choice(cid("scope", "file-anyway"), "File it for review", "An engineer checks the scope"),
         *NAV))
 
 
 def _read_not_covered(state: IntakeState, inbound: Inbound, ctx: IntakeContext,
                       now: datetime) -> Answer:
     pack = _pack(state, ctx)
-    text, choice = _text(inbound), inbound.choice
+    text, pressed = _text(inbound), chosen(inbound)
     if not state.scope_settled and state.scope is not None:
-        if choice == "scope:file-anyway" or norm(text) in {"file", "file it", "file anyway",
-                                                           "review", "yes"}:
+        if (pressed.kind, pressed.value) == ("scope", "file-anyway") or norm(text) in {
+                "file", "file it", "file anyway", "review", "yes"}:
             state.scope_settled = True
             state.file_despite_scope = True
             return None
         return "Say “file” to file it for review, or “cancel”."
     alt = assessment_of(state, ctx).alternative_case_type
-    if alt and (choice == f"alternative:{alt}" or norm(text) in {
+    if alt and ((pressed.kind, pressed.value) == ("alternative", alt) or norm(text) in {
             "yes", "ok", norm(pack.case_types[alt].label), alt}):
         state.case_type = alt
         spec = pack.case_types[alt]
@@ -501,15 +523,16 @@ def _read_confirm(state: IntakeState, inbound: Inbound, ctx: IntakeContext,
                   now: datetime) -> Answer:
     from bot.intake.summary import summary
 
-    text, choice = _text(inbound), inbound.choice or ""
-    if choice == "confirm:explain" or norm(text) in EXPLAIN:
+    text, choice, pressed = _text(inbound), inbound.choice or "", chosen(inbound)
+    if (pressed.kind, pressed.value) == ("confirm", "explain") or norm(text) in EXPLAIN:
         lines = ctx.explain_preview(draft_of(state, ctx), now)
         return IntakeResult(state, [Reply("\n".join(lines) or "No timed targets apply."),
                                     summary(state, ctx, now)])
-    if choice == "confirm:open" or (not choice and norm(text) in CONFIRM):
+    if (pressed.kind, pressed.value) == ("confirm", "open") or (
+            not choice and norm(text) in CONFIRM):
         return IntakeResult(None, [], draft_of(state, ctx))
-    if choice.startswith("change:"):
-        return change(state, choice.removeprefix("change:"), ctx)
+    if pressed.kind == "change":
+        return change(state, pressed.value, ctx)
     if text and listen(state, text, ctx, correct=True):
         return None
     return ("Say “open” to file the case, “why” to see how the times were worked out, or "

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from bot.intake.facts import assessment_of, draft_of
 from bot.intake.state import IntakeContext, IntakeState
-from bot.intake.steps import NAV
+from bot.intake.steps import NAV, cid
 from bot.messages import Choice, Reply
 
 FROM_MESSAGE = "from your message"
@@ -24,7 +24,7 @@ def summary(state: IntakeState, ctx: IntakeContext, now: datetime) -> Reply:
     draft = draft_of(state, ctx)
     lines = [f"Please check and confirm — {customer.name}, {pack.name}:",
              f"• Type: {pack.case_types[draft.case_type].label}{_origin(state, 'case_type')}"]
-    changes: list[Choice] = [Choice("change:case_type", "Change type", "")]
+    changes: list[Choice] = [Choice(cid("change", "case_type"), "Change type", "")]
     if draft.priority:
         prio = pack.priorities[draft.priority].label
         heard_impact = any(k.startswith("impact.") for k in state.heard)
@@ -50,16 +50,17 @@ def summary(state: IntakeState, ctx: IntakeContext, now: datetime) -> Reply:
                 if note.text.startswith("Reclassified"):
                     lines.append(f"  ↳ {note.text} ({note.clause})")
         if pack.case_types[draft.case_type].has_priority:
-            changes.append(Choice("change:priority", f"Change {pack.priority_word.lower()}", ""))
+            changes.append(Choice(cid("change", "priority"),
+                                  f"Change {pack.priority_word.lower()}", ""))
     if draft.deployment:
-        lines.append(f"• Deployment: {draft.deployment} ({draft.environment})"
-                     f"{_origin(state, 'deployment')}")
+        heard = ", " + FROM_MESSAGE if "deployment" in state.heard else ""
+        lines.append(f"• Deployment: {draft.deployment} ({draft.environment}{heard})")
         if len(customer.deployments) > 1:
-            changes.append(Choice("change:deployment", "Change deployment", ""))
+            changes.append(Choice(cid("change", "deployment"), "Change deployment", ""))
     for name, value in draft.fields.items():
         spec = pack.intake[name]
         lines.append(f"• {spec.label}: {value}{_origin(state, f'field.{name}')}")
-        changes.append(Choice(f"change:field.{name}", f"Change {spec.label.lower()}", ""))
+        changes.append(Choice(cid("change", f"field.{name}"), f"Change {spec.label.lower()}", ""))
     desc = draft.description if len(draft.description) <= 300 else \
         draft.description[:297] + "…"
     lines.append(f"• Description: {desc}")
@@ -78,8 +79,8 @@ def summary(state: IntakeState, ctx: IntakeContext, now: datetime) -> Reply:
         lines.append("Anything wrong? Tap a “Change” button or just tell me "
                      "(“it's staging”, “only me”).")
     return Reply("\n".join(lines), choices=(
-        Choice("confirm:open", "Open the case", "File it now"),
+        Choice(cid("confirm", "open"), "Open the case", "File it now"),
         *changes,
-        Choice("confirm:explain", "How were the times worked out?",
+        Choice(cid("confirm", "explain"), "How were the times worked out?",
                "Show how each due was computed"),
         NAV[1]))

@@ -7,6 +7,8 @@ from __future__ import annotations
 import itertools
 import re
 
+from bot.choice_ids import parse_choice
+from bot.errors import ChoiceIdError
 from bot.messages import Choice
 from policy.errors import PolicyError
 from policy.pack import Pack
@@ -40,8 +42,12 @@ def norm(text: str) -> str:
 
 
 def command_of(text: str | None, choice: str | None) -> str | None:
-    if choice and choice.startswith("cmd:"):
-        return choice[4:]
+    if choice:
+        try:
+            pressed = parse_choice(choice)
+        except ChoiceIdError:
+            return None
+        return pressed.value if pressed.is_nav else None
     if text:
         return COMMANDS.get(norm(text).rstrip("?").strip() or "?")
     return None
