@@ -214,6 +214,8 @@ def test_status_lists_only_the_organisations_cases(teams: TeamsSession) -> None:
     chat = _personal("29:alice")
     teams.say("29:alice", ACME_TENANT, chat, "status")
     teams.fake.wait("open case", chat, after=before)
+    teams.fake.wait("ACME-", chat, after=before)  # the cards follow the count
+    teams.fake.settle()
     shown = "".join(c.text for c in teams.fake.calls[before:])
     assert "ACME-" in shown and "NORD-" not in shown
 
