@@ -8,9 +8,9 @@ working one event costs once it is stored — the part that bounds the sustained
 distinct `app_mention` events (first intake turns, as in slack_events.py) are kept through
 `SlackFrontDoor.accept_event`, then one `OutboxWorker` works the queue until it is empty:
 the event through the conversation handler, its reply posted to the fake Slack Web API
-(tests/fake_slack.py, in a thread of this process, so its CPU is counted too). Printed: CPU
-ms per event (this process, acknowledgement included), events/s worked, and Redis commands
-sent per event (as the client sends them; a script is one), by command.
+(frontdoor_testkit/fake_slack.py, in a thread of this process, so its CPU is counted too).
+Printed: CPU ms per event (this process, acknowledgement included), events/s worked, and Redis
+commands sent per event (as the client sends them; a script is one), by command.
 """
 
 # ruff: noqa: E402 (the import path is fixed before the imports that depend on it)
@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import sys
 
-# Run as a script: the repository root on the import path (`tests`, `bench`).
+# Run as a script: the repository root on the import path (`frontdoor_testkit`, `bench`).
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _ROOT)
 
@@ -41,9 +41,9 @@ from bench.slack_events import SPEAKERS, _mention
 from bot.deployment import Directory, load_deployment
 from bot.outbox import OutboxWorker
 from bot.store.redis import RedisStore
-from tests.fake_slack import FakeSlack
-from tests.redis_server import free_port, start_redis_server, stop_redis_server
-from tests.slack_signing import BOT_TOKEN, SIGNING_SECRET
+from frontdoor_testkit.fake_slack import FakeSlack
+from frontdoor_testkit.redis_server import free_port, start_redis_server, stop_redis_server
+from frontdoor_testkit.slack_signing import BOT_TOKEN, SIGNING_SECRET
 
 SENT: Counter[str] = Counter()
 

@@ -1,4 +1,11 @@
-"""Dependency direction: adapters → bot → policy (shared/docs/architecture.md, "The shape")."""
+"""Dependency direction, walked over the source: adapters → bot → policy, and test support
+apart from the tests (README, "Layout").
+
+- policy/ imports nothing of ours and does no I/O but reading its packs;
+- bot/ is channel-neutral: no adapters, no platform SDK;
+- frontdoor_testkit/ (the fakes and harnesses) and bench/ never import the test suite, and
+  nothing in the product imports the test support or the benches.
+"""
 
 from __future__ import annotations
 
@@ -51,3 +58,32 @@ def test_policy_does_no_network_or_process_io() -> None:
 def test_the_walker_sees_real_imports() -> None:
     """Guard against a walker that finds nothing: policy.sla does import policy.pack."""
     assert "policy" in _imports("policy")["policy/sla.py"]
+
+
+def _strings(package: str) -> dict[str, set[str]]:
+    """The string constants of each module (a module run with ``-m`` is named in one; the
+    data the benches read, tests/data, is named too and is no import)."""
+    found: dict[str, set[str]] = {}
+    for path in (ROOT / package).rglob("*.py"):
+        tree = ast.parse(path.read_text(), str(path))
+        found[str(path.relative_to(ROOT))] = {
+            node.value for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)}
+    return found
+
+
+@pytest.mark.parametrize("package", ["bench", "frontdoor_testkit"])
+def test_benches_and_test_support_never_import_the_tests(package: str) -> None:
+    """What the benches share with the tests lives in frontdoor_testkit, not in tests/."""
+    offenders = [f for f, names in _imports(package).items() if "tests" in names]
+    assert offenders == []
+    runs = {f: {s for s in strings if s.startswith("tests.")}
+            for f, strings in _strings(package).items()}
+    assert not {f: s for f, s in runs.items() if s}
+
+
+@pytest.mark.parametrize("package", ["policy", "bot", "adapters"])
+def test_the_product_never_imports_tests_benches_or_test_support(package: str) -> None:
+    offenders = {f: n & {"tests", "bench", "frontdoor_testkit"}
+                 for f, n in _imports(package).items()}
+    assert not {f: n for f, n in offenders.items() if n}

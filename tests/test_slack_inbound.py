@@ -23,11 +23,11 @@ from slack_sdk.web.slack_response import SlackResponse
 from adapters.slack.inbound import MAX_ATTEMPTS, PLATFORM, SlackEventWorker
 from bot.errors import StoreError
 from bot.records import OutboxItem
-from tests.fake_slack import FakeSlack
-from tests.redis_server import free_port, start_redis_server, stop_redis_server
-from tests.sched_harness import WorkerProcess
-from tests.server_process import ServerProcess
-from tests.slack_signing import BOT_TOKEN, SIGNING_SECRET
+from frontdoor_testkit.fake_slack import FakeSlack
+from frontdoor_testkit.redis_server import free_port, start_redis_server, stop_redis_server
+from frontdoor_testkit.sched_harness import WorkerProcess
+from frontdoor_testkit.server_process import ServerProcess
+from frontdoor_testkit.slack_signing import BOT_TOKEN, SIGNING_SECRET
 from tests.test_slack_front_door import SlackSession
 
 

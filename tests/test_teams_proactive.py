@@ -21,7 +21,7 @@ from bot.messages import Notice, Place
 from bot.outbox import OutboxWorker
 from bot.scheduler import Scheduler, next_moment
 from bot.store.sqlite import SqliteStore
-from tests.fake_bot_framework import FakeConnector
+from frontdoor_testkit.fake_bot_framework import FakeConnector
 
 ROOT = Path(__file__).resolve().parent.parent
 DIRECTORY = Directory(load_deployment(ROOT / "examples" / "frontdoor.toml"))
