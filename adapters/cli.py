@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from adapters.errors import UsageError
 from policy.errors import PolicyError
 from policy.impact import derive
 from policy.pack import Pack, available_packs, load_pack, load_pack_file
@@ -22,10 +23,6 @@ from policy.scope import decide_scope
 from policy.sla import CaseEvent, CaseFacts, SlaStatus, Subscription, sla_status
 
 EXIT_USAGE = 2
-
-
-class UsageError(Exception):
-    """A command-line argument is wrong; the message names it."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -436,8 +433,9 @@ def cmd_teams_package(args: argparse.Namespace) -> dict[str, Any]:
     """Build the Teams app package (manifest.json and icons) for upload."""
     from pathlib import Path
 
+    from adapters.errors import PackageError
     from adapters.settings import Settings
-    from adapters.teams.package import PackageError, PackageOptions, write_package
+    from adapters.teams.package import PackageOptions, write_package
     from bot.deployment import load_deployment
     from bot.errors import ConfigError
 

@@ -4,7 +4,8 @@ apart from the tests (README, "Layout").
 - policy/ imports nothing of ours and does no I/O but reading its packs;
 - bot/ is channel-neutral: no adapters, no platform SDK;
 - frontdoor_testkit/ (the fakes and harnesses) and bench/ never import the test suite, and
-  nothing in the product imports the test support or the benches.
+  nothing in the product imports the test support or the benches;
+- adapters/ raises its own exceptions from one root, each documented in adapters/errors.py.
 """
 
 from __future__ import annotations
@@ -87,3 +88,25 @@ def test_the_product_never_imports_tests_benches_or_test_support(package: str) -
     offenders = {f: n & {"tests", "bench", "frontdoor_testkit"}
                  for f, n in _imports(package).items()}
     assert not {f: n for f, n in offenders.items() if n}
+
+
+def test_adapter_exceptions_have_one_root_documented_in_one_place() -> None:
+    """Every public exception an adapter raises is declared in adapters/errors.py, under
+    AdapterError, and drawn in that module's tree (as policy/errors.py and bot/errors.py)."""
+    import adapters.errors as errors
+
+    declared_elsewhere = []
+    for path in (ROOT / "adapters").rglob("*.py"):
+        if path.name == "errors.py" and path.parent.name == "adapters":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ClassDef) and not node.name.startswith("_") and any(
+                    isinstance(b, ast.Name) and b.id.endswith(("Error", "Exception"))
+                    for b in node.bases):
+                declared_elsewhere.append(f"{path.relative_to(ROOT)}: {node.name}")
+    assert declared_elsewhere == []
+    classes = [v for v in vars(errors).values()
+               if isinstance(v, type) and issubclass(v, Exception) and v.__module__ ==
+               errors.__name__]
+    assert classes and all(issubclass(c, errors.AdapterError) for c in classes)
+    assert all(c.__name__ in (errors.__doc__ or "") for c in classes)

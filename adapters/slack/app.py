@@ -27,12 +27,12 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import blocks, inbound, translate
+from adapters.errors import SlackPayloadError
+from adapters.slack import inbound, render, translate
 from adapters.slack.actions import (
     INPUT_ACTION_ID,
     VIEW_CALLBACK_ID,
     ActionId,
-    SlackPayloadError,
     action_pattern,
 )
 from adapters.slack.delivery import SlackPost, outbox_item, remember
@@ -221,7 +221,7 @@ class SlackFrontDoor:
         if not channel or not user:
             return
         post = SlackPost(op="ephemeral", channel=channel, user=user, thread_ts=thread,
-                         message=blocks.render_message(Reply(text)))
+                         message=render.render_message(Reply(text)))
         await self._send([outbox_item(post, None)])
 
     # events (worked from the store's queue, see process_event)
@@ -338,7 +338,7 @@ class SlackFrontDoor:
         rows = await self.handler.queue(person, _now())
         title = ("Queue — nearest due first, breached first" if person.is_vendor
                  else "Your organisation's open cases")
-        view = blocks.render_home(person.name, [reply for _, reply in rows], title)
+        view = render.render_home(person.name, [reply for _, reply in rows], title)
         await self.client.views_publish(user_id=user, view=view)
 
     # interactions
@@ -381,7 +381,7 @@ class SlackFrontDoor:
                           thread: str | None) -> None:
         if not trigger_id:
             return
-        view = blocks.render_modal(form, blocks.metadata_for(form, channel, thread))
+        view = render.render_modal(form, render.metadata_for(form, channel, thread))
         await self.client.views_open(trigger_id=str(trigger_id), view=view)
 
     async def _on_shortcut(self, ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -484,7 +484,7 @@ class SlackFrontDoor:
             return
         await self.client.views_update(
             view_id=str(view["id"]), hash=view.get("hash"),
-            view=blocks.render_modal(form, blocks.metadata_for(form, metadata.channel,
+            view=render.render_modal(form, render.metadata_for(form, metadata.channel,
                                                                metadata.thread)))
 
     async def _on_view(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -504,7 +504,7 @@ class SlackFrontDoor:
             if form is None:
                 await ack(response_action="errors", errors={"customer": "Choose a customer."})
                 return
-            view_next = blocks.render_modal(form, blocks.metadata_for(
+            view_next = render.render_modal(form, render.metadata_for(
                 form, metadata.channel, metadata.thread))
             await ack(response_action="update", view=view_next)
             return
@@ -533,11 +533,11 @@ class SlackFrontDoor:
         channels = self.directory.deployment.vendor.channels.get("slack")
         in_engineers_channel = bool(channels and place.conversation == channels.engineers)
         noticed = {n.case_id for n in outcome.notices if n.audience == "engineers"}
-        for reply in blocks.joined_replies(outcome.replies):
+        for reply in render.joined_replies(outcome.replies):
             if in_engineers_channel and reply.card and reply.card.case_id in noticed \
                     and not reply.private:
                 continue  # the engineers' card is updated and the news posted under it
-            message = blocks.render_message(reply)
+            message = render.render_message(reply)
             if reply.private and not is_dm and user:
                 post = SlackPost(op="ephemeral", channel=place.conversation, user=user,
                                  thread_ts=place.thread, message=message)

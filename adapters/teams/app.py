@@ -47,8 +47,8 @@ from botframework.connector.auth import (
 )
 from requests import RequestException
 
-from adapters.teams import cards, translate
-from adapters.teams.actions import TeamsPayloadError
+from adapters.errors import TeamsPayloadError
+from adapters.teams import render, translate
 from adapters.teams.delivery import (
     PERSONAL_PREFIX,
     THREAD_PREFIX,
@@ -478,7 +478,7 @@ class TeamsFrontDoor:
                     and not reply.private:
                 continue  # the engineers' card is updated and the news posted under it
             target = personal if reply.private and personal else here
-            activity = cards.render_activity(reply)
+            activity = render.render_activity(reply)
             if reply.card is not None and target == here \
                     and await self._is_origin(reply.card.case_id, place):
                 post = TeamsPost(op="card", conversation=target, activity=activity,
@@ -529,7 +529,7 @@ def _task_form(form: Form, description: str | None) -> InvokeResponse:
     if form.id == "intake-customer" and description:
         form = Form(form.id, form.title, (*form.fields, FormField(
             "description", "", "hidden", value=description[:3000])), form.submit_label)
-    card = cards.render_form_card(form)
+    card = render.render_form_card(form)
     return InvokeResponse(status=200, body={"task": {"type": "continue", "value": {
-        "title": cards.clip(form.title, 60), "height": "large", "width": "medium",
-        "card": cards.attachment(card)}}})
+        "title": render.clip(form.title, 60), "height": "large", "width": "medium",
+        "card": render.attachment(card)}}})

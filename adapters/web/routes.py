@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from adapters.web.render import reply_json
-from bot.cards import reader_tz
+from bot.case_card import reader_tz
 from bot.handler import Handler
 from bot.messages import Inbound, Person, Place
 from bot.news import conversation_news
