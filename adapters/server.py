@@ -21,9 +21,10 @@ from adapters.slack.app import SlackFrontDoor
 from adapters.slack.socket_mode import DurableSocketModeHandler
 from adapters.teams.app import TeamsFrontDoor
 from adapters.teams.wiring import teams_config
-from adapters.web.routes import HANDLER, add_routes
+from adapters.web.routes import HANDLER, IDENTITIES, add_routes
 from adapters.worker import (
     build_handler,
+    build_identities,
     notice_sink,
     run_loops,
     scheduler_settings,
@@ -104,6 +105,8 @@ def create_app(settings: Settings) -> web.Application:
         app[STORE] = store
         handler = build_handler(store, directory, settings)
         app[HANDLER] = handler
+        identities = build_identities(store, directory, settings)
+        app[IDENTITIES] = identities
         log.info("store open", extra={"store": "redis" if settings.redis_url else "sqlite"})
         wake = asyncio.Event()
         deliverers: dict[str, Deliverer] = {}
@@ -119,7 +122,8 @@ def create_app(settings: Settings) -> web.Application:
                 sockets.append(socket)
                 log.info("slack socket mode connected")
         teams_door = TeamsFrontDoor(config=teams_settings, handler=handler,
-                                    store=store, directory=directory, kick=wake.set)
+                                    identities=identities, store=store, directory=directory,
+                                    kick=wake.set)
         await teams_door.start()
         teams.append(teams_door)
         if teams_door.mode != "off":

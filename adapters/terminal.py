@@ -11,6 +11,7 @@ from bot.choice_ids import is_nav
 from bot.deployment import Directory, load_deployment
 from bot.errors import ConfigError
 from bot.handler import Handler
+from bot.identity import Identities, Sender
 from bot.messages import Choice, Inbound, Place, Reply
 from bot.store import open_store
 
@@ -44,7 +45,7 @@ async def run_terminal_chat(user_id: str) -> None:
     await store.open()
     try:
         handler = Handler(store, directory)
-        person = await handler.resolve_person("web", user_id)
+        person = (await Identities(store, directory).recognise(Sender("web", (user_id,)))).person
         if person is None:
             known = ", ".join(p.id for p in directory.people())
             sys.exit(f"frontdoor chat: error: argument --as: unknown user {user_id!r} "

@@ -28,6 +28,7 @@ from adapters.slack.notices import notice_items
 from adapters.teams.wiring import teams_deliverer, with_teams
 from bot.deployment import Directory, load_deployment
 from bot.handler import Handler, HandlerSettings
+from bot.identity import Identities
 from bot.messages import Notice
 from bot.outbox import Deliverer, OutboxWorker
 from bot.records import OutboxItem
@@ -68,6 +69,12 @@ def build_handler(store: Store, directory: Directory, settings: Settings) -> Han
         on_case_change=rescheduler.reschedule)
 
 
+def build_identities(store: Store, directory: Directory, settings: Settings) -> Identities:
+    """Who is who on each platform; the vendor's Teams tenant is the app registration's."""
+    return Identities(store, directory,
+                      {"teams": settings.microsoft_app_tenant_id.strip() or None})
+
+
 def slack_front_door(settings: Settings, store: Store, directory: Directory, handler: Handler,
                      kick: Callable[[], None], *, serving: bool = True) -> SlackFrontDoor | None:
     """The Slack front door when Slack is configured. The web process serves it (and needs
@@ -84,7 +91,8 @@ def slack_front_door(settings: Settings, store: Store, directory: Directory, han
     return SlackFrontDoor(
         bot_token=settings.slack_bot_token.get_secret_value(), signing_secret=secret,
         api_url=settings.slack_api_url, handler=handler,
-        store=store, directory=directory, kick=kick,
+        identities=build_identities(store, directory, settings), store=store,
+        directory=directory, kick=kick,
         ticket_emoji=settings.frontdoor_ticket_emoji)
 
 
