@@ -8,8 +8,8 @@
 
 Why: the scope bench measures one function; what customers feel is the whole conversation —
 did their first message open the right case, and how many questions did it take. So each
-message goes through the REAL conversation handler (built as the servers build it,
-`adapters.worker.build_handler`, in-process, on a fresh temporary SQLite store per case, with
+message goes through the REAL conversation handler (built as the servers build it, by the
+composition root `adapters.compose`, in-process, on a fresh temporary SQLite store per case, with
 the deployment file `examples/frontdoor.toml`), sent as the customer's web identity as the
 web chat sends it. An oracle then answers every question from the expected outcome only:
 
@@ -386,12 +386,16 @@ class Result:
 
 def build_handler(store: Store, directory: Directory, deployment: Path, db: Path) -> Handler:
     """The handler as `frontdoor serve` builds it (case changes reschedule the case's timer);
-    no Slack or Teams credentials, whatever the environment says."""
+    no Slack or Teams credentials, whatever the environment says. (`--repo` may name a
+    checkout from before the composition root, or before any production wiring.)"""
     try:
         from adapters.settings import Settings
-        from adapters.worker import build_handler as production
     except ImportError:  # a checkout without the production wiring: the bare handler
         return Handler(store, directory)
+    try:
+        from adapters.compose import build_handler as production
+    except ImportError:
+        from adapters.worker import build_handler as production  # type: ignore[attr-defined,no-redef]
     settings = Settings(_env_file=None, frontdoor_config=deployment,
                         frontdoor_db=db, redis_url=None, slack_bot_token=None,
                         slack_signing_secret=None, microsoft_app_id="")

@@ -395,10 +395,9 @@ async def split(url: str, slack: SlackProcess, cases: int, web_chat: bool,
                 deliver: bool) -> Split:
     """One process, in turn: `Scheduler.tick` until nothing is due, then (if `deliver`)
     `OutboxWorker.run_once` until the outbox is empty — what `frontdoor worker` interleaves."""
+    from adapters.compose import build_scheduler, posting_deliverers
     from adapters.settings import Settings
-    from adapters.worker import deliverers, notice_sink, scheduler_settings
     from bot.outbox import OutboxWorker
-    from bot.scheduler import Scheduler
     from frontdoor_testkit.sched_harness import BOT_TOKEN, DIRECTORY
 
     prefix = f"bench:split:{int(web_chat)}:"
@@ -410,8 +409,7 @@ async def split(url: str, slack: SlackProcess, cases: int, web_chat: bool,
     await store.open()
     client = aioredis.Redis.from_url(url)
     try:
-        scheduler = Scheduler(store, DIRECTORY, notice_sink(store, DIRECTORY, settings),
-                              "split", scheduler_settings(settings))
+        scheduler = build_scheduler(store, DIRECTORY, settings, "split")
         commands = await _commands(client)
         t0 = time.perf_counter()
         fired = 0
@@ -422,7 +420,8 @@ async def split(url: str, slack: SlackProcess, cases: int, web_chat: bool,
         assert fired == cases, fired
         rate = None
         if deliver:
-            outbox = OutboxWorker(store, deliverers(settings, store, DIRECTORY), "split")
+            outbox = OutboxWorker(store, posting_deliverers(settings, store, DIRECTORY),
+                                  "split")
             t0 = time.perf_counter()
             posts = 0
             while n := await outbox.run_once():

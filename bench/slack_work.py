@@ -35,10 +35,9 @@ from typing import Any
 
 import redis.asyncio.client as redis_client
 
+from adapters.compose import build_handler, build_identities, load_directory, web_front_doors
 from adapters.settings import Settings
-from adapters.worker import build_handler, slack_deliverers, slack_front_door
 from bench.slack_events import SPEAKERS, _mention
-from bot.deployment import Directory, load_deployment
 from bot.outbox import OutboxWorker
 from bot.store.redis import RedisStore
 from frontdoor_testkit.fake_slack import FakeSlack
@@ -64,12 +63,16 @@ async def run(events: int, url: str) -> None:
     api = fake.start()
     settings = Settings(slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
                         slack_api_url=api, redis_url=url,
-                        frontdoor_redis_prefix=f"work:{uuid.uuid4().hex[:6]}:", _env_file=None)
-    directory = Directory(load_deployment(settings.frontdoor_config))
+                        frontdoor_redis_prefix=f"work:{uuid.uuid4().hex[:6]}:",
+                        microsoft_app_id="", frontdoor_teams_emulator=False, _env_file=None)
+    directory = load_directory(settings)
     store = RedisStore(url, settings.frontdoor_redis_prefix)
     await store.open()
-    handler = build_handler(store, directory, settings)
-    front = slack_front_door(settings, store, directory, handler, lambda: None)
+    # the web process's front doors, as `frontdoor serve` builds them (Teams off)
+    doors = await web_front_doors(settings, store, directory,
+                                  build_handler(store, directory, settings),
+                                  build_identities(store, directory, settings), lambda: None)
+    front = doors.slack
     assert front is not None
     try:
         run_id = uuid.uuid4().hex[:6]
@@ -78,7 +81,7 @@ async def run(events: int, url: str) -> None:
             user, channel = SPEAKERS[seq % len(SPEAKERS)]
             body, _ = _mention(seq, run_id, user, channel)
             bodies.append(json.loads(body))
-        worker = OutboxWorker(store, slack_deliverers(front, store), "bench")
+        worker = OutboxWorker(store, doors.deliverers, "bench")
         SENT.clear()
         wall, cpu = time.perf_counter(), time.process_time()
         for body in bodies:
@@ -93,7 +96,7 @@ async def run(events: int, url: str) -> None:
         by_command = ", ".join(f"{name} {n / events:.2f}" for name, n in SENT.most_common())
         print(f"Redis commands sent per event: {total / events:.2f} ({by_command})")
     finally:
-        await front.close()
+        await doors.close()
         await store.close()
         fake.stop()
 
