@@ -11,9 +11,9 @@ whatever the reason, never a 500, and nothing is done. Without an app id the bot
 
 Tenants map to customers and partners through the deployment file (bot.identity decides who
 a sender is); someone from a tenant the deployment doesn't know gets one polite sentence and
-nothing else. The turn is kept
-short: the handler's replies and notices go into the durable outbox, and `TeamsDeliverer`
-posts them proactively with the conversation reference stored as each message arrives.
+nothing else. The turn is kept short: the handler's replies and notices go into the durable
+outbox, and `TeamsDeliverer` posts them proactively with the conversation reference stored as
+each message arrives.
 
 Buttons are ``Action.Submit`` (message activities), not ``Action.Execute``. The one invoke
 path — the message action "File a support case" (``composeExtension/fetchTask`` and
