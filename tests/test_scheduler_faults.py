@@ -317,7 +317,8 @@ def test_slack_rate_limits_and_5xx_for_a_while_then_everything_arrives_in_order(
     asyncio.run(seed_redis(redis_url, redis_prefix, specs))
     worker = spawn(worker_env(redis_url, redis_prefix, slack.url), "w")
 
-    slack.wait_delivered(_count(expected), timeout=90)  # retries back off; a loaded 2-core machine needs the room
+    # Retries back off: a loaded 2-core machine needs the room.
+    slack.wait_delivered(_count(expected), timeout=90)
     time.sleep(GRACE)
     _assert_posts(expected, slack)
     assert slack.faults_left() == 0 and len(slack.refused) == 15
