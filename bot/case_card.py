@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -11,25 +12,50 @@ from bot.access import may
 from bot.cases import TRANSITIONS
 from bot.choice_ids import case_action
 from bot.deployment import Directory
-from bot.messages import CaseCard, Choice, ClockLine, Person, Reply, Urgency
+from bot.messages import CaseCard, Choice, ClockLine, Person, Reply, Tone, Urgency
 from bot.records import CaseEventRecord, CaseRecord
 from bot.response_plan import entries, formed, item_id
-from bot.sla_view import case_status, clock_lines, clock_text, coverage, when
+from bot.sla_view import (
+    case_status,
+    clock_lines,
+    clock_text,
+    clock_words,
+    coverage,
+    next_due,
+    when,
+)
+from policy.pack import Pack
 
-_BUTTONS: list[tuple[str, str, str]] = [
-    ("acknowledge", "Acknowledge", "Take it and stop the response clock"),
-    ("assign", "Assign to me", "Make yourself the owner"),
-    ("ask_customer", "Ask customer", "Request information (pauses what the policy pauses)"),
-    ("workaround", "Workaround provided", "A temporary fix is in place"),
-    ("resolve", "Resolve", "The problem is fixed"),
-    ("reclassify", "Reclassify", "Change type or priority, with a reason"),
-    ("escalate", "Escalate", "Hand to the next support level"),
-    ("provide_info", "Reply with information", "Answer the engineer's question"),
-    ("start_progress", "Resume", "Continue without waiting for the customer"),
-    ("comment", "Add a comment", "Add information to the case"),
-    ("close", "Close", "Confirm the resolution and close"),
-    ("reopen", "Reopen", "The problem is back"),
-]
+# Every case button: its label (short enough to stay whole at a chat column's width) and what
+# it does. Which of them a reader gets, and in which order, is `case_actions`.
+_BUTTONS: dict[str, tuple[str, str]] = {
+    "acknowledge": ("Acknowledge", "Take it and stop the response clock"),
+    "assign": ("Assign to me", "Make yourself the owner"),
+    "ask_customer": ("Ask customer", "Request information (pauses what the policy pauses)"),
+    "workaround": ("Workaround provided", "A temporary fix is in place"),
+    "resolve": ("Resolve", "The problem is fixed"),
+    "reclassify": ("Reclassify", "Change type or priority, with a reason"),
+    "escalate": ("Escalate", "Hand to the next support level"),
+    "provide_info": ("Answer", "Answer the engineer's question (the clocks resume)"),
+    "start_progress": ("Resume", "Continue without waiting for the customer"),
+    "comment": ("Add a comment", "Add information to the case"),
+    "close": ("Close", "Confirm the resolution and close"),
+    "reopen": ("Reopen", "The problem is back"),
+}
+# What comes next on a case in each status: these lead (in this order, the first in sight),
+# the rest follow in `_BUTTONS`' order. A `_PRIMARY` action leading its list is styled as the
+# main one.
+_NEXT: dict[str, tuple[str, ...]] = {
+    "new": ("acknowledge", "ask_customer", "assign"),
+    "acknowledged": ("workaround", "ask_customer", "comment"),
+    "in_progress": ("workaround", "ask_customer", "comment"),
+    "waiting_on_customer": ("provide_info", "start_progress", "comment", "resolve"),
+    "workaround_provided": ("resolve", "comment", "ask_customer"),
+    "resolved": ("close", "reopen", "comment"),
+    "closed": ("reopen",),
+}
+_PRIMARY = frozenset({"acknowledge", "provide_info", "close", "resolve"})
+EXPLAIN = "explain"  # the case action that answers "Why?" with the clocks' arithmetic
 
 
 def channel_reader(role: str, customer_id: str | None = None) -> Person:
@@ -51,8 +77,13 @@ def reader_tz(directory: Directory, person: Person, case: CaseRecord) -> ZoneInf
 
 
 def case_actions(person: Person, case: CaseRecord) -> tuple[Choice, ...]:
-    out = []
-    for action, label, hint in _BUTTONS:
+    """The buttons `person` may press on `case` now, the likeliest next step first (platforms
+    show the first `VISIBLE_BUTTONS` and fold the rest behind "More…")."""
+    lead = _NEXT.get(case.status, ())
+    ordered = [*lead, *(a for a in _BUTTONS if a not in lead)]
+    out: list[Choice] = []
+    for action in ordered:
+        label, hint = _BUTTONS[action]
         allowed_from, _ = TRANSITIONS[action]
         if case.status not in allowed_from or not may(person, action, case.customer_id):
             continue
@@ -62,8 +93,37 @@ def case_actions(person: Person, case: CaseRecord) -> tuple[Choice, ...]:
             continue  # "Resume" resumes a wait on the customer, nothing else
         if action == "comment" and person.is_vendor:
             label, hint = "Post an update", "Tell the customer where things stand"
-        out.append(Choice(str(case_action(action, case.id)), label, hint))
+        primary = not out and action in _PRIMARY and action in lead
+        out.append(Choice(str(case_action(action, case.id)), label, hint, primary=primary))
     return tuple(out)
+
+
+def priority_tone(pack: Pack, priority: str | None) -> Tone:
+    """How loud a priority is: the levels a pack calls critical, catastrophic or highest (and
+    any ranked above them) are critical; one it calls high is high; low or lowest, low."""
+    if not priority or priority not in pack.priorities:
+        return ""
+    ladder = pack.ordered_priorities()
+    words = {p: set(re.findall(r"[a-z]+", pack.priorities[p].label.lower())) for p in ladder}
+    loudest = [i for i, p in enumerate(ladder) if words[p] & {"critical", "catastrophic",
+                                                               "highest", "emergency"}]
+    index = ladder.index(priority)
+    if loudest and index <= max(loudest):
+        return "critical"
+    if "high" in words[priority]:
+        return "high"
+    if words[priority] & {"low", "lowest", "minor"}:
+        return "low"
+    return "normal"
+
+
+def case_line(directory: Directory, case: CaseRecord) -> str:
+    """The case in one line, for what is about it (a form, a war-room post): "ACME-4 ·
+    P1 – Critical · Orders API returns 500"."""
+    pack = directory.pack_of(case.customer_id)
+    priority = pack.priorities[case.priority].label if case.priority in pack.priorities \
+        else None
+    return " · ".join(x for x in (case.id, priority, case.title) if x)
 
 
 CONSULTING_FLAG = "Consulting request (no support SLA)"
@@ -111,6 +171,7 @@ def case_card(
                       + (f" ({', '.join(done)})" if done else " (war team formed)")))
     if status and status.status_update_every and status.next_status_update:
         facts.append(("Next status update", when(status.next_status_update, tz)))
+    due = next_due(status, clocks, now)
     card = CaseCard(
         case_id=case.id, title=case.title, customer=customer.name,
         case_type=pack.case_types[case.case_type].label if case.case_type in pack.case_types
@@ -119,7 +180,10 @@ def case_card(
         status=case.status.replace("_", " "),
         assignee=directory.name_of(case.assignee) if case.assignee else None,
         clocks=clocks, facts=tuple(facts), flags=tuple(flags),
-        urgency=_urgency(clocks, case),
+        urgency=_urgency(clocks, case), next_due=due,
+        priority_tone=priority_tone(pack, case.priority),
+        explain=Choice(str(case_action(EXPLAIN, case.id)), "Why?",
+                       "How each due was worked out") if clocks else None,
     )
     lines = [headline] if headline else []
     lines.append(f"{case.id} · {card.title}")
@@ -130,9 +194,36 @@ def case_card(
     if card.assignee:
         summary += f" · {card.assignee}"
     lines.append(f"{customer.name} · {summary}")
+    if due:
+        lines.append(f"Next: {due.text}")
     if flags:
         lines.append("⚠ " + " · ".join(flags))
     lines += clock_text(clocks)
     lines += [f"{k}: {v}" for k, v in facts]
     return Reply("\n".join(lines), actions=case_actions(person, case), card=card)
 
+
+
+def explain_reply(
+    directory: Directory, person: Person, case: CaseRecord,
+    events: Sequence[CaseEventRecord], now: datetime,
+) -> Reply:
+    """"Why?": every clock of the case with how its due was worked out, and the policy's
+    notes — what a platform that can't fold the card's details away answers the button with
+    (only the person who asked sees it)."""
+    pack = directory.pack_of(case.customer_id)
+    customer = directory.customer(case.customer_id)
+    tz = reader_tz(directory, person, case)
+    status = case_status(pack, customer, case, events, now, tz)
+    if status is None:
+        return Reply(f"{case.id} is a consulting request: no support SLA applies.",
+                     private=True)
+    clocks = clock_lines(status, tz, now, coverage(pack, customer, status))
+    lines = [f"How the dues of {case.id} were worked out (times in {tz.key}):"]
+    for line in clocks:
+        lines.append(f"• {line.label}: {clock_words(line)}")
+        if line.explanation.strip():
+            lines.append(f"  {line.explanation.strip()}")
+    lines += [f"Note: {n.text}" + ("" if n.clause in n.text else f" ({n.clause})")
+              for n in status.notes]
+    return Reply("\n".join(lines), private=True)

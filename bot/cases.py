@@ -365,7 +365,18 @@ def next_level(pack: Pack, plan: str, current: str | None) -> str | None:
     return ladder[1] if len(ladder) > 1 else ladder[0]
 
 
+TITLE_MAX = 80
+
+
 def _title_of(description: str) -> str:
-    first = description.strip().splitlines()[0] if description.strip() else "Support case"
-    return first if len(first) <= 80 else first[:77] + "…"
+    """The description's first line, cut at a word (never mid-word) to at most 80
+    characters."""
+    first = description.strip().splitlines()[0].strip() if description.strip() \
+        else "Support case"
+    if len(first) <= TITLE_MAX:
+        return first
+    cut = first[:TITLE_MAX].rsplit(" ", 1)[0].rstrip(" ,;:—-")
+    if " " not in first[:TITLE_MAX] or len(cut) < TITLE_MAX // 2:
+        cut = first[:TITLE_MAX - 1]  # one long word: cut it, there is no better place
+    return cut + "…"
 

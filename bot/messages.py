@@ -12,6 +12,12 @@ from datetime import datetime
 from typing import Literal
 
 Urgency = Literal["breached", "escalated", "due_soon", ""]
+# How loud a priority is, from its place on the pack's ladder (bot.case_card.priority_tone):
+# platforms colour the badge by it (critical red, high amber, the rest quiet).
+Tone = Literal["critical", "high", "normal", "low", ""]
+# At most this many buttons of one group in sight; the rest behind "More…" (Teams: a show-card,
+# Slack: an overflow menu), so labels stay whole at a chat column's width.
+VISIBLE_BUTTONS = 3
 Role = Literal["customer_user", "customer_admin", "partner", "engineer", "admin"]
 CUSTOMER_ROLES: frozenset[str] = frozenset({"customer_user", "customer_admin"})
 VENDOR_ROLES: frozenset[str] = frozenset({"engineer", "admin"})
@@ -66,6 +72,7 @@ class Choice:
     id: str
     label: str
     explanation: str = ""
+    primary: bool = False  # the one next step of its group: platforms style it as the main one
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +85,10 @@ class FormField:
     hint: str = ""
     value: str | None = None
     refresh: bool = False  # changing it reshapes the form (e.g. case type → priority guidance)
+    # Fields with the same `reveal` are asked only if the person chooses to (the sentence is
+    # the choice, e.g. "Not sure of the priority? Answer the impact questions"): a platform
+    # that can show and hide inputs keeps them folded until then; the others show them.
+    reveal: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +97,8 @@ class Form:
     title: str
     fields: tuple[FormField, ...]
     submit_label: str = "Submit"
+    intro: str = ""  # what the form is about, above its fields (a case's id, priority, title)
+    open_label: str = ""  # the button that opens it where it isn't shown in the message
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +111,17 @@ class ClockLine:
     remaining: str | None
     explanation: str
     urgency: Literal["breached", "due_soon", ""] = ""  # what the engineers' queue shows up
+
+
+@dataclass(frozen=True, slots=True)
+class NextDue:
+    """The one due a reader looks at first, as one sentence in their zone: "Workaround due
+    Wed 9 Dec 14:00 EST — missed 10 h ago", "Response due Mon 23 Nov 10:00 EST — 45
+    business min left" (business time labelled), coloured by `urgency`."""
+
+    label: str  # the clock's label ("Workaround")
+    text: str
+    urgency: Literal["breached", "due_soon", ""] = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,9 +139,24 @@ class CaseCard:
     # Always in sight, never under "Details": breached, escalated, due soon, consulting.
     flags: tuple[str, ...] = ()
     urgency: Urgency = ""
+    next_due: NextDue | None = None  # the one due line under the header
+    priority_tone: Tone = ""
+    # How each due was worked out, for platforms that can't fold it away (Slack: a button
+    # that answers with the clock table and its arithmetic); a case-action id.
+    explain: Choice | None = None
+
+    @property
+    def other_flags(self) -> tuple[str, ...]:
+        """The flags the next-due line doesn't already say (its clock missed, or under a
+        quarter left)."""
+        if self.next_due is None:
+            return self.flags
+        said = {f"{self.next_due.label} missed", f"{self.next_due.label}: under a quarter left"}
+        return tuple(flag for flag in self.flags if flag not in said)
 
 
 PLAN_TITLE = "Response plan — "  # how a response plan's title (and its text rendition) starts
+WAR_ROOM_TITLE = "🚨 War team for "  # how a war-room post's text rendition of its plan starts
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,12 +178,28 @@ class PlanItem:
 
 
 @dataclass(frozen=True, slots=True)
+class PlanMember:
+    """One person on a war team, named once; platforms mention them where they can."""
+
+    person_id: str
+    name: str
+    role: str  # "support engineer", "executive", "customer representative"
+
+
+@dataclass(frozen=True, slots=True)
 class ResponsePlan:
-    """A war team's response plan: its items as fields people fill in, and the clause."""
+    """A war team's response plan: its items as fields people fill in, and the clause; with
+    the case it is for (title, priority, the due that was missed) and the team, once."""
 
     case_id: str
     items: tuple[PlanItem, ...]
     clause: str = ""
+    case_title: str = ""
+    customer: str = ""
+    priority: str | None = None
+    priority_tone: Tone = ""
+    next_due: NextDue | None = None
+    members: tuple[PlanMember, ...] = ()
 
     @property
     def agreed(self) -> int:
@@ -157,10 +212,11 @@ class ResponsePlan:
     @staticmethod
     def lead(text: str) -> str:
         """A reply's text before its plain-text rendition of the plan (which starts at the
-        plan's title): what a platform shows above the plan it renders natively."""
+        war team's line, else at the plan's title): what a platform shows above the plan it
+        renders natively."""
         lines = text.split("\n")
         for i, line in enumerate(lines):
-            if line.startswith(PLAN_TITLE):
+            if line.startswith((WAR_ROOM_TITLE, PLAN_TITLE)):
                 return "\n".join(lines[:i])
         return text
 
@@ -176,6 +232,11 @@ class Reply:
     card: CaseCard | None = None
     private: bool = False  # only the person who asked should see it (ephemeral)
     plan: ResponsePlan | None = None  # a war-room post: the response plan's items as fields
+    # "actions": the choices are things to do (the intake's summary: open, change …), shown
+    # like case buttons, at most VISIBLE_BUTTONS in sight; "answers" (a question's options)
+    # are all shown.
+    choice_kind: Literal["answers", "actions"] = "answers"
+    fresh: bool = False  # a new post even where the case's card could be updated in place
 
     def lead(self) -> str:
         """The text before its plain-text renditions of the card (which starts at the

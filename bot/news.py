@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.case_card import case_actions
+from bot.case_card import case_actions, case_line
+from bot.choice_ids import action_form
 from bot.deployment import Directory
-from bot.messages import Person, Reply
+from bot.messages import Form, FormField, Person, Reply
 from bot.records import CaseEventRecord, CaseRecord
 from policy.pack import Pack
 
@@ -37,8 +38,8 @@ def customer_news(directory: Directory, case: CaseRecord,
     if event.kind == "acknowledged":
         return f"{who} acknowledged {case.id} and picked it up."
     if event.kind == "waiting_on_customer":
-        return (f"{who} asks on {case.id}: {sentence(note)} Reply with “reply {case.id} …”; "
-                "the clocks the policy pauses are paused until you answer.")
+        return (f"{who} asks on {case.id}: {sentence(note)} Answer here (or say “reply "
+                f"{case.id} …”); the clocks the policy pauses are paused until you answer.")
     if event.kind == "workaround_provided":
         return f"{who} provided a workaround on {case.id}" + (f": {sentence(note)}" if note
                                                               else ".")
@@ -62,6 +63,17 @@ def customer_news(directory: Directory, case: CaseRecord,
     if event.kind == "sla_suspended":
         return f"The SLA on {case.id} is suspended: {sentence(note)}"
     return f"The SLA on {case.id} is reinstated."
+
+
+def answer_form(directory: Directory, case: CaseRecord) -> Form:
+    """The answer box under an engineer's question: sending it answers the question and
+    resumes the clocks the question paused."""
+    return Form(str(action_form("provide_info", case.id)), f"Answer — {case.id}", (
+        FormField("text", "Your answer", "long_text",
+                  hint="Sending it resumes the clocks the question paused."),
+        FormField("_action", "", "hidden", value="provide_info"),
+        FormField("_case", "", "hidden", value=case.id)), "Send answer",
+        intro=case_line(directory, case), open_label="Answer")
 
 
 def level_name(pack: Pack, level: object) -> str:
@@ -93,10 +105,17 @@ def conversation_news(directory: Directory, person: Person, case: CaseRecord,
     """`events` of a case, each with what the conversation it was filed from shows of it
     (a conversation held by `person`): the customer's news, but not what they did
     themselves. The last piece of news carries the buttons the reader may press now (Close
-    and Reopen once resolved, Reply with information while asked)."""
+    and Reopen once resolved, Answer while asked), and a question still open its answer
+    box."""
     own = case.reporter == person.id and not person.is_vendor
     said = [(e, customer_news(directory, case, e) if own and e.actor != person.id else None)
             for e in events]
     last = max((i for i, (_, text) in enumerate(said) if text), default=-1)
-    return [(e, Reply(text, actions=case_actions(person, case) if i == last else ())
+    asked = max((i for i, (e, text) in enumerate(said)
+                 if text and e.kind == "waiting_on_customer"), default=-1)
+    open_question = case.status == "waiting_on_customer" and asked >= 0 and not any(
+        e.kind in {"customer_responded", "in_progress"} for e, _ in said[asked + 1:])
+    return [(e, Reply(text, actions=case_actions(person, case) if i == last else (),
+                      form=answer_form(directory, case) if open_question and i == asked
+                      else None)
              if text else None) for i, (e, text) in enumerate(said)]

@@ -8,7 +8,7 @@ adapter turns a Delivery into its own post.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from bot.messages import Notice, Reply
@@ -47,18 +47,22 @@ def deliveries(notice: Notice) -> list[Delivery]:
         return [Delivery("engineers", "thread_reply", reply, card, mention=True)]
     if notice.audience == "war_room":
         # One war-room post per case, updated in place; what changed is said under it.
+        # The post names the war team with mentions where the platform can.
         card = f"{case_id}:war_room"
         if notice.kind == "response_plan":
             return [Delivery("war_room", "card",
-                             Reply(reply.text.split("\n", 1)[-1], plan=reply.plan), card),
+                             Reply(reply.text.split("\n", 1)[-1], plan=reply.plan), card,
+                             mention=True),
                     Delivery("war_room", "thread_reply", headline, card)]
-        return [Delivery("war_room", "card", reply, card)]
+        return [Delivery("war_room", "card", reply, card, mention=True)]
     if notice.audience == "escalations":
         return [Delivery("escalations", "post", reply)]
     if notice.audience == "customer":
         out = []
         if reply.card is not None:  # a text-only notice must not replace the case card
             out.append(Delivery("origin", "card", card_only, f"{case_id}:customer"))
-        out.append(Delivery("origin", "post", headline if reply.card else Reply(reply.text)))
+        # the news is posted where the customer reads on, with its answer box if it asks
+        news = headline if reply.card else Reply(reply.text)
+        out.append(Delivery("origin", "post", replace(news, form=reply.form)))
         return out
     return [Delivery("partner", "post", headline)]

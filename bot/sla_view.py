@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.deployment import Customer
-from bot.messages import ClockLine
+from bot.messages import ClockLine, NextDue
 from bot.records import CaseEventRecord, CaseRecord
 from policy.calendar import BusinessCalendar
 from policy.pack import Pack
@@ -150,3 +150,56 @@ def clock_words(line: ClockLine) -> str:
 
 def clock_text(lines: Iterable[ClockLine]) -> list[str]:
     return [f"• {line.label}: {clock_words(line)}" for line in lines]
+
+
+def ago(elapsed: timedelta) -> str:
+    """Wall-clock time since something, as people say it: 'just now', '25 min ago',
+    '10 h ago', '3 days ago'."""
+    minutes = max(0, int(elapsed.total_seconds() // 60))
+    if minutes < 1:
+        return "just now"
+    if minutes < 60:
+        return f"{minutes} min ago"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h ago"
+    return f"{minutes // (24 * 60)} days ago"
+
+
+def next_due(status: SlaStatus | None, lines: Sequence[ClockLine],
+             now: datetime) -> NextDue | None:
+    """The one due the reader looks at first: a missed target still open (the longest
+    missed), else the running clock due first, else a clock paused while the customer is
+    asked, else what became of them ("every target met so far"). `lines` are
+    `clock_lines(status, …)`, in the same order. None without an SLA or a clock."""
+    if status is None:
+        return None
+    pairs = list(zip(status.clocks.values(), lines, strict=True))
+    missed = [(c, line) for c, line in pairs if line.urgency == "breached" and c.due]
+    if missed:
+        clock, line = min(missed, key=lambda pair: pair[0].due or now)
+        assert clock.due is not None
+        return NextDue(line.label, f"{line.label} due {line.due} — missed "
+                       f"{ago(now - clock.due)}", "breached")
+    running = [(c, line) for c, line in pairs if c.state == "running" and c.due]
+    if running:
+        clock, line = min(running, key=lambda pair: pair[0].due or now)
+        text = f"{line.label} due {line.due} — {line.remaining or line.state}"
+        if line.state != "running":  # paused outside coverage until the next opening
+            text += f" ({line.state})"
+        return NextDue(line.label, text, line.urgency)
+    waiting = [(c, line) for c, line in pairs if c.state == "paused"]
+    if waiting:
+        _, line = waiting[0]
+        left = f", {line.remaining}" if line.remaining else ""
+        return NextDue(line.label, f"{line.label} clock paused until the customer answers"
+                       f"{left}")
+    if status.suspended:
+        return NextDue("SLA", "SLA suspended: no clock runs")
+    if not pairs:
+        return None
+    if all(c.state == "best_effort" for c, _ in pairs):
+        return NextDue("", "Best effort: no timed target")
+    late = [line.label for c, line in pairs if c.state == "breached"]
+    if late:
+        return NextDue("", f"Nothing due now — {', '.join(late)} missed")
+    return NextDue("", "Nothing due now — every target met so far")

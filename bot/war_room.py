@@ -16,9 +16,21 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.access import may
-from bot.choice_ids import case_action
+from bot.case_card import case_card, case_line, channel_reader
+from bot.choice_ids import action_form, case_action
 from bot.deployment import Directory
-from bot.messages import Choice, Form, FormField, Notice, Person, PlanItem, Reply, ResponsePlan
+from bot.messages import (
+    WAR_ROOM_TITLE,
+    Choice,
+    Form,
+    FormField,
+    Notice,
+    Person,
+    PlanItem,
+    PlanMember,
+    Reply,
+    ResponsePlan,
+)
 from bot.records import OPEN_STATUSES, CaseEventRecord, CaseRecord
 from bot.response_plan import (
     RESPONSE_PLAN,
@@ -57,6 +69,36 @@ def _policy_cadence(directory: Directory, case: CaseRecord,
     return status.status_update_every if status else None
 
 
+def members(directory: Directory, case: CaseRecord) -> tuple[PlanMember, ...]:
+    """The war team, each person once: the vendor's support engineers and executives (the
+    deployment's engineers and admins) and the customer's representatives (its admins, else
+    its users)."""
+    customer = directory.customer(case.customer_id)
+    vendor = directory.engineers()
+    reps = [u for u in customer.users if u.role == "customer_admin"] or list(customer.users)
+    return (*(PlanMember(p.id, p.name, "support engineer") for p in vendor
+              if p.role == "engineer"),
+            *(PlanMember(p.id, p.name, "executive") for p in vendor if p.role == "admin"),
+            *(PlanMember(u.id, u.name, "customer representative") for u in reps))
+
+
+def members_text(team: Sequence[PlanMember]) -> str:
+    """'War team — support engineers: Ana, Ben · executives: Olivia · customer
+    representatives: Alice' (every platform names them the same; mentions replace names)."""
+    groups: dict[str, list[str]] = {}
+    for member in team:
+        groups.setdefault(member.role, []).append(member.name)
+    return "War team — " + " · ".join(f"{role}s: {', '.join(names)}"
+                                       for role, names in groups.items())
+
+
+def item_button(case_id: str, item: Item, agreed: bool) -> Choice:
+    """An item's one button: "Fill in <item>" (the item's main action, while it is open),
+    or "Change" once agreed."""
+    label = "Change" if agreed else f"Fill in {item.label[:1].lower()}{item.label[1:]}"
+    return Choice(plan_choice_id(case_id, item), label, item.label, primary=not agreed)
+
+
 def war_room_reply(directory: Directory, case: CaseRecord, events: Sequence[CaseEventRecord],
                    now: datetime, headline: str | None = None,
                    reader: Person | None = None) -> Reply:
@@ -65,26 +107,22 @@ def war_room_reply(directory: Directory, case: CaseRecord, events: Sequence[Case
     war = _war(directory, case)
     customer = directory.customer(case.customer_id)
     tz = ZoneInfo(directory.deployment.vendor.timezone)
-    vendor = directory.engineers()
-    engineers = [p.name for p in vendor if p.role == "engineer"]
-    executives = [p.name for p in vendor if p.role == "admin"]
-    reps = [u.name for u in customer.users if u.role == "customer_admin"] or \
-        [u.name for u in customer.users]
+    card = case_card(directory, reader or channel_reader("engineer"), case, events, now).card
+    assert card is not None
+    team = members(directory, case)
     agreed = entries(events)
     buttons = case.status in OPEN_STATUSES and (
         reader is None or may(reader, RESPONSE_PLAN, case.customer_id))
     policy_every = _policy_cadence(directory, case, events, now)
     plan_items: list[PlanItem] = []
     lines = [headline] if headline else []
-    lines += [f"🚨 War team for {case.id} ({customer.name}) — {case.title}",
-              f"Members: {', '.join(war.members)}.",
-              f"Support engineers: {', '.join(engineers) or '—'}; executives: "
-              f"{', '.join(executives) or '—'}; customer representatives: "
-              f"{', '.join(reps) or '—'}."]
+    lines += [f"{WAR_ROOM_TITLE}{case_line(directory, case)} ({customer.name})"]
+    if card.next_due is not None:
+        lines.append(card.next_due.text)
+    lines.append(members_text(team) + ".")
     for item in items(war):
         entry = agreed.get(item.id)
-        action = Choice(plan_choice_id(case.id, item), "Change" if entry else "Fill in",
-                        item.label) if buttons else None
+        action = item_button(case.id, item, entry is not None) if buttons else None
         if entry is None:
             hint = f"the policy's cadence: {cadence_text(cadence_id(policy_every))}" \
                 if item.cadence and policy_every else ""
@@ -92,7 +130,10 @@ def war_room_reply(directory: Directory, case: CaseRecord, events: Sequence[Case
         else:
             plan_items.append(PlanItem(item.number, item.label, entry.shown,
                                        entry.actor_name, when(entry.at, tz), action))
-    plan = ResponsePlan(case.id, tuple(plan_items), war.clause)
+    plan = ResponsePlan(case.id, tuple(plan_items), war.clause, case_title=case.title,
+                        customer=customer.name, priority=card.priority,
+                        priority_tone=card.priority_tone, next_due=card.next_due,
+                        members=team)
     lines.append(f"{plan.title}:")
     for shown in plan.items:
         if shown.done:
@@ -112,9 +153,13 @@ def war_room_notice(directory: Directory, case: CaseRecord,
                     events: Sequence[CaseEventRecord], now: datetime,
                     headline: str | None = None, kind: str = "war_team") -> Notice:
     """The post for the war-room channel; every platform keeps one per case (updated in
-    place), and posts the headline of a `response_plan` notice under it."""
-    return Notice(case.id, "war_room",
-                  war_room_reply(directory, case, events, now, headline), kind)
+    place), and posts the headline of a `response_plan` notice under it. It mentions the
+    vendor's side of the war team (the customer's representatives aren't in that
+    channel)."""
+    reply = war_room_reply(directory, case, events, now, headline)
+    vendor = tuple(m.person_id for m in (reply.plan.members if reply.plan else ())
+                   if m.role != "customer representative")
+    return Notice(case.id, "war_room", reply, kind, mentions=vendor)
 
 
 def plan_form(directory: Directory, case: CaseRecord, events: Sequence[CaseEventRecord],
@@ -136,7 +181,8 @@ def plan_form(directory: Directory, case: CaseRecord, events: Sequence[CaseEvent
     action = f"{RESPONSE_PLAN}/{item.id}"
     fields = (field, FormField("_action", "", "hidden", value=action),
               FormField("_case", "", "hidden", value=case.id))
-    return Reply(f"{item.label} for the war team of {case.id}: fill in the form, or type "
+    intro = case_line(directory, case)
+    return Reply(f"{item.label} for the war team of {intro}\nFill in the form, or type "
                  f"“plan {case.id} {item.number} …”.",
-                 form=Form(f"action:{action}:{case.id}", f"Response plan — {case.id}", fields,
-                           "Save"), private=True)
+                 form=Form(str(action_form(action, case.id)), f"Response plan — {case.id}", fields,
+                           "Save", intro=f"{item.label} — {intro}"), private=True)

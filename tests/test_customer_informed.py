@@ -215,7 +215,7 @@ async def test_the_consulting_flag_is_in_sight_and_the_feed_uses_the_buttons_wor
 CUSTOMER_EVENTS = [
     ("ack {id}", "acknowledged", "Ana Ruiz (engineer) acknowledged {id} and picked it up."),
     ("ask {id} which version?", "waiting_on_customer",
-     "Ana Ruiz (engineer) asks on {id}: which version? Reply with “reply {id} …”"),
+     "Ana Ruiz (engineer) asks on {id}: which version? Answer here (or say “reply {id} …”)"),
     ("workaround {id} route traffic to the standby", "workaround_provided",
      "Ana Ruiz (engineer) provided a workaround on {id}: route traffic to the standby."),
     ("reclassify {id} P1 only one region", "reclassified",

@@ -7,163 +7,17 @@ import json
 import time
 import urllib.parse
 from collections.abc import Iterator
-from itertools import count
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from frontdoor_testkit.fake_slack import BOT_USER_ID, TEAM_ID, Call, FakeSlack
+from frontdoor_testkit.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack
 from frontdoor_testkit.server_process import ServerProcess
+from frontdoor_testkit.slack_client import SlackSession
+from frontdoor_testkit.slack_client import all_text as _all_text
+from frontdoor_testkit.slack_client import new_ts as _ts
+from frontdoor_testkit.slack_client import submission as _submission
 from frontdoor_testkit.slack_signing import BOT_TOKEN, SIGNING_SECRET, signed_headers
-
-_ids = count(1)
-
-
-class SlackSession:
-    """Sends what Slack would send, and reads what the bot posted to the fake."""
-
-    def __init__(self, server: ServerProcess, fake: FakeSlack) -> None:
-        self.server = server
-        self.fake = fake
-
-    def post(self, body: str, content_type: str, **headers: str) -> tuple[int, Any]:
-        signed = signed_headers(body, content_type=content_type)
-        signed.update(headers)
-        return self.server.request("POST", "/slack/events", body.encode(), signed)
-
-    def event(self, event: dict[str, Any], event_id: str | None = None,
-              **headers: str) -> tuple[int, Any]:
-        envelope = {
-            "token": "legacy", "team_id": TEAM_ID, "api_app_id": "A0FRONTDOOR",
-            "type": "event_callback", "event": event,
-            "event_id": event_id or f"Ev{next(_ids):08d}", "event_time": int(time.time()),
-            "authorizations": [{"enterprise_id": None, "team_id": TEAM_ID,
-                                "user_id": BOT_USER_ID, "is_bot": True}],
-        }
-        return self.post(json.dumps(envelope), "application/json", **headers)
-
-    def interaction(self, payload: dict[str, Any]) -> tuple[int, Any]:
-        body = urllib.parse.urlencode({"payload": json.dumps(payload)})
-        return self.post(body, "application/x-www-form-urlencoded")
-
-    def command(self, user: str, channel: str, text: str = "") -> tuple[int, Any]:
-        body = urllib.parse.urlencode({
-            "token": "legacy", "team_id": TEAM_ID, "channel_id": channel, "user_id": user,
-            "command": "/support", "text": text, "trigger_id": f"trig.{next(_ids)}",
-            "response_url": self.fake.url + "response", "api_app_id": "A0FRONTDOOR"})
-        return self.post(body, "application/x-www-form-urlencoded")
-
-    def mention(self, user: str, channel: str, text: str) -> str:
-        ts = _ts()
-        status, _ = self.event({"type": "app_mention", "user": user, "channel": channel,
-                                "text": f"<@{BOT_USER_ID}> {text}", "ts": ts,
-                                "event_ts": ts})
-        assert status == 200
-        return ts
-
-    def say_in_thread(self, user: str, channel: str, thread: str, text: str) -> None:
-        ts = _ts()
-        status, _ = self.event({"type": "message", "channel_type": "channel", "user": user,
-                                "channel": channel, "text": text, "ts": ts,
-                                "thread_ts": thread, "event_ts": ts})
-        assert status == 200
-
-    def click(self, user: str, message: Call, label: str, team: str = TEAM_ID) -> None:
-        """Press the button labelled `label` in a message the bot posted."""
-        blocks = message.params.get("blocks") or []
-        for block in blocks:
-            for element in block.get("elements", []) if block.get("type") == "actions" else []:
-                if element.get("type") == "button" and element["text"]["text"] == label:
-                    status, _ = self.interaction(_block_action(user, team, message, element))
-                    assert status == 200
-                    return
-        raise AssertionError(f"no button {label!r} in {json.dumps(blocks)[:1500]}")
-
-    def press(self, user: str, message: Call, choice_prefix: str,
-              team: str = TEAM_ID) -> None:
-        """Press the button (in an actions block or beside a section) whose neutral choice
-        starts with `choice_prefix`."""
-        for block in message.params.get("blocks") or []:
-            elements = block.get("elements", []) if block.get("type") == "actions" else \
-                [block["accessory"]] if isinstance(block.get("accessory"), dict) else []
-            for element in elements:
-                if element.get("type") == "button" and json.loads(
-                        element.get("value", "{}")).get("choice", "").startswith(choice_prefix):
-                    status, _ = self.interaction(_block_action(user, team, message, element))
-                    assert status == 200
-                    return
-        raise AssertionError(f"no button for {choice_prefix!r} in {_all_text(message)[:1500]}")
-
-    def file_acme_p1(self, description: str) -> tuple[str, Call]:
-        """Alice files a P1 incident on Acme's production deployment by typing in a thread
-        of her channel; returns the thread and the confirmation with the case card."""
-        thread = self.mention("U0ALICE", "C0ACME", description)
-        # The message says what happened (an incident on the orders API): only the impact
-        # and the deployment are asked.
-        self.wait_post("C0ACME", "Which best describes the impact?", thread)
-        for text, expect in [("P1", "Which deployment"), ("prod", "Please check")]:
-            self.say_in_thread("U0ALICE", "C0ACME", thread, text)
-            self.wait_post("C0ACME", expect, thread)
-        self.say_in_thread("U0ALICE", "C0ACME", thread, "open")
-        return thread, self.wait_post("C0ACME", "is open", thread)
-
-    def settle(self, quiet: float = 0.6, timeout: float = 15.0) -> int:
-        """Wait until the bot has stopped posting (the outbox is asynchronous)."""
-        deadline = time.monotonic() + timeout
-        seen = len(self.fake.calls)
-        quiet_since = time.monotonic()
-        while time.monotonic() < deadline:
-            time.sleep(0.05)
-            now = len(self.fake.calls)
-            if now != seen:
-                seen, quiet_since = now, time.monotonic()
-            elif time.monotonic() - quiet_since >= quiet:
-                return now
-        return seen
-
-    def posts(self, channel: str, thread: str | None = None) -> list[Call]:
-        return [c for c in self.fake.of("chat.postMessage")
-                if c.params.get("channel") == channel
-                and (thread is None or c.params.get("thread_ts") == thread)]
-
-    def wait_post(self, channel: str, contains: str, thread: str | None = None,
-                  timeout: float = 15.0) -> Call:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for call in reversed(self.posts(channel, thread)):
-                if contains in _all_text(call):
-                    return call
-            time.sleep(0.03)
-        seen = [(_all_text(c)[:120]) for c in self.posts(channel, thread)]
-        raise AssertionError(f"no post containing {contains!r} in {channel}/{thread}: {seen}")
-
-
-def _ts() -> str:
-    return f"{int(time.time())}.{next(_ids):06d}"
-
-
-def _all_text(call: Call) -> str:
-    return str(call.params.get("text", "")) + json.dumps(call.params.get("blocks") or [])
-
-
-def _block_action(user: str, team: str, message: Call, element: dict[str, Any]) -> dict[str, Any]:
-    channel = message.params["channel"]
-    ts = str(message.params.get("ts") or f"{int(time.time())}.000001")
-    msg: dict[str, Any] = {"type": "message", "ts": ts, "text": message.params.get("text")}
-    if message.params.get("thread_ts"):
-        msg["thread_ts"] = message.params["thread_ts"]
-    return {
-        "type": "block_actions", "user": {"id": user, "team_id": team},
-        "api_app_id": "A0FRONTDOOR", "token": "legacy", "trigger_id": f"trig.{next(_ids)}",
-        "team": {"id": TEAM_ID}, "channel": {"id": channel},
-        "container": {"type": "message", "message_ts": ts, "channel_id": channel,
-                      "is_ephemeral": False},
-        "message": msg,
-        "actions": [{"type": "button", "action_id": element["action_id"],
-                     "block_id": "b", "value": element.get("value", ""),
-                     "text": element["text"], "action_ts": _ts()}],
-    }
 
 
 @pytest.fixture(scope="module")
@@ -286,29 +140,6 @@ def test_web_api_429_is_delivered_after_retry_after(slack: SlackSession) -> None
     assert tries[1].at - started >= 0.9
 
 
-def _submission(user: str, view: dict[str, Any], values: dict[str, str],
-                team: str = TEAM_ID) -> dict[str, Any]:
-    """A view_submission as Slack sends it, filling the modal's inputs by block id."""
-    state: dict[str, dict[str, Any]] = {}
-    for block in view.get("blocks", []):
-        if block.get("type") != "input":
-            continue
-        bid = block["block_id"]
-        element = block["element"]
-        value = values.get(bid)
-        if element["type"] == "static_select":
-            options = {o["value"]: o for o in element.get("options", [])}
-            selected = options.get(value) if value is not None else None
-            state[bid] = {element["action_id"]: {"type": "static_select",
-                                                  "selected_option": selected}}
-        else:
-            state[bid] = {element["action_id"]: {"type": "plain_text_input", "value": value}}
-    return {"type": "view_submission", "team": {"id": TEAM_ID},
-            "user": {"id": user, "team_id": team}, "api_app_id": "A0FRONTDOOR",
-            "token": "legacy", "trigger_id": f"trig.{next(_ids)}",
-            "view": {**view, "id": "V123", "state": {"values": state}, "hash": "h"}}
-
-
 def test_slash_command_opens_the_intake_modal_and_a_submission_files_the_case(
     slack: SlackSession,
 ) -> None:
@@ -348,7 +179,7 @@ def test_message_shortcut_turns_a_message_into_a_case_with_a_permalink(
     """The "File a support case" shortcut opens the form prefilled, with a permalink."""
     before = len(slack.fake.of("views.open"))
     payload = {"type": "message_action", "callback_id": "file-support-case",
-               "trigger_id": f"trig.{next(_ids)}", "team": {"id": TEAM_ID},
+               "trigger_id": f"trig.{_ts()}", "team": {"id": TEAM_ID},
                "user": {"id": "U0ADAM", "team_id": TEAM_ID}, "channel": {"id": "C0ACME"},
                "message": {"type": "message", "user": "U0ADAM", "ts": _ts(),
                            "text": "Nightly export job wrote zero rows again tonight"},
@@ -552,7 +383,9 @@ def test_the_war_team_fills_in_its_response_plan_on_the_war_room_post(
     updates = len(slack.fake.of("chat.update"))
     slack.press("U0ANA", post, f"case:response_plan/technical-assessment:{case_id}")
     modal = slack.fake.wait_for("views.open", opened_views + 1)[-1].params["view"]
-    assert [b["label"]["text"] for b in modal["blocks"]] == ["Technical assessment"]
+    assert [b["label"]["text"] for b in modal["blocks"] if b["type"] == "input"] == [
+        "Technical assessment"]
+    assert modal["blocks"][0]["text"]["text"].startswith(f"*Technical assessment — {case_id} · ")
     status, _ = slack.interaction(_submission("U0ANA", modal, {
         "text": "Connection pool exhausted on orders-db since the 4.2 upgrade"}))
     assert status == 200

@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,7 @@ from bot.messages import (
     Form,
     FormField,
     Inbound,
+    NextDue,
     Outcome,
     Place,
     Reply,
@@ -84,6 +86,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 _BLOCK_TYPES = {"section", "actions", "context", "header", "divider", "input"}
 _ENTITY = re.compile(r"&(?!amp;|lt;|gt;)")
+_MENTION = re.compile(r"<@U[A-Z0-9]+>")  # the one markup we send: a war team's mentions
+BUTTONS_IN_SIGHT = 3  # per actions block; the rest in an overflow menu
 
 
 def _text(obj: Any, limit: int, kind: str | None = None) -> str:
@@ -95,8 +99,9 @@ def _text(obj: Any, limit: int, kind: str | None = None) -> str:
     assert isinstance(text, str) and text.strip(), obj
     assert len(text) <= limit, (len(text), limit)
     if obj["type"] == "mrkdwn":
-        # Escaped per Slack's rules: we never send links or mentions, so no raw < or >.
-        assert "<" not in text and ">" not in text, text[:200]
+        # Escaped per Slack's rules: we send no links, and mentions only of a war team.
+        bare = _MENTION.sub("", text)
+        assert "<" not in bare and ">" not in bare, text[:200]
         assert not _ENTITY.search(text), text[:200]
     return text
 
@@ -121,6 +126,25 @@ def _option(opt: dict[str, Any]) -> None:
     assert 1 <= len(opt["value"]) <= 150
     if "description" in opt:
         _text(opt["description"], 75, "plain_text")
+
+
+def _menu(el: dict[str, Any], action_ids: set[str]) -> None:
+    """An overflow menu or a select of choices in a message: each option a button value."""
+    assert el["type"] in {"overflow", "static_select"}, el
+    assert el["action_id"] not in action_ids, f"duplicate action_id {el['action_id']}"
+    action_ids.add(el["action_id"])
+    assert parse_action_id(el["action_id"]) in {ActionId.CASE, ActionId.CHOICE}
+    assert 1 <= len(el["options"]) <= (5 if el["type"] == "overflow" else 100)
+    for opt in el["options"]:
+        _option(opt)
+        assert decode_button_value(opt["value"]).choice
+
+
+def _interactive(el: dict[str, Any], action_ids: set[str]) -> None:
+    if el["type"] == "button":
+        _button(el, action_ids)
+    else:
+        _menu(el, action_ids)
 
 
 def _element(el: dict[str, Any]) -> None:
@@ -160,11 +184,14 @@ def _blocks(blocks: list[dict[str, Any]], limit: int) -> None:
                 for f in block["fields"]:
                     _text(f, 2000)
             if "accessory" in block:
-                _button(block["accessory"], action_ids)
+                _interactive(block["accessory"], action_ids)
         elif block["type"] == "actions":
             assert 1 <= len(block["elements"]) <= 25
             for el in block["elements"]:
-                _button(el, action_ids)
+                _interactive(el, action_ids)
+            # the rule: at most three buttons in sight, the rest in a menu
+            assert sum(el["type"] == "button" for el in block["elements"]) \
+                <= BUTTONS_IN_SIGHT, block
         elif block["type"] == "context":
             assert 1 <= len(block["elements"]) <= 10
             for el in block["elements"]:
@@ -206,7 +233,21 @@ def assert_valid_home(view: dict[str, Any]) -> None:
 
 
 def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
-    return [el for b in message["blocks"] if b["type"] == "actions" for el in b["elements"]]
+    return [el for b in message["blocks"] if b["type"] == "actions" for el in b["elements"]
+            if el["type"] == "button"]
+
+
+def menu_choices(message: dict[str, Any]) -> list[str]:
+    """The choices folded into menus (overflow, select), in order."""
+    return [decode_button_value(o["value"]).choice or "" for b in message["blocks"]
+            if b["type"] == "actions" for el in b["elements"] if el["type"] != "button"
+            for o in el["options"]]
+
+
+def next_due_lines(message: dict[str, Any]) -> list[str]:
+    """The next-due sections of the message's case cards (block id ``next-due:<case>``)."""
+    return [b["text"]["text"] for b in message["blocks"]
+            if str(b.get("block_id", "")).startswith("next-due:")]
 
 
 def button(message: dict[str, Any], label: str) -> dict[str, Any]:
@@ -309,7 +350,10 @@ def sample_card(clocks: int = 2, facts: int = 2) -> CaseCard:
                                "breached", f"Tue 24 Nov 11:{i % 60:02d}", "1 h 20 min left",
                                f"P1 on the Enterprise plan: 1 business hour (clause 4.{i})")
                      for i in range(clocks)),
-        facts=tuple((f"Fact {i}", f"value {i} <x>") for i in range(facts)))
+        facts=tuple((f"Fact {i}", f"value {i} <x>") for i in range(facts)),
+        next_due=NextDue("Response", "Response due Tue 24 Nov 11:00 — missed 2 h ago",
+                         "breached"),
+        priority_tone="critical", explain=Choice("case:explain:ACME-4", "Why?"))
 
 
 def card_reply(clocks: int = 2, facts: int = 2, **kw: Any) -> Reply:
@@ -376,21 +420,29 @@ def test_choices_are_buttons_with_navigation_last() -> None:
     assert context == ["*Query* — A question &lt;about&gt; usage"]
 
 
-def test_sixty_choices_split_into_actions_blocks_of_25() -> None:
+def test_a_questions_answers_are_all_in_sight_in_rows_of_three() -> None:
     choices = tuple(Choice(f"opt-{i}", f"Option {i} " + "label " * 20, f"Explains {i}")
-                    for i in range(60))
+                    for i in range(7))
     msg = render_message(Reply("Pick one", choices=(*choices, Choice("cmd:cancel", "Cancel"))))
     assert_valid_message(msg)
     sizes = [len(b["elements"]) for b in msg["blocks"] if b["type"] == "actions"]
-    assert sizes == [25, 25, 10, 1]
+    assert sizes == [3, 3, 1, 1]
     labels = [el["text"]["text"] for el in buttons(msg)]
     assert all(len(label) <= 75 for label in labels) and labels[0].endswith("…")
     chosen = [decode_button_value(el["value"]).choice for el in buttons(msg)]
     assert chosen == [c.id for c in choices] + ["cmd:cancel"]
 
 
+def test_beyond_nine_answers_are_offered_in_a_menu() -> None:
+    choices = tuple(Choice(f"opt-{i}", f"Option {i}") for i in range(60))
+    msg = render_message(Reply("Pick one", choices=(*choices, Choice("cmd:cancel", "Cancel"))))
+    assert_valid_message(msg)
+    assert menu_choices(msg) == [c.id for c in choices]
+    assert [el["text"]["text"] for el in buttons(msg)] == ["Cancel"]
+
+
 def test_hundreds_of_choices_still_fit_in_50_blocks() -> None:
-    choices = tuple(Choice(f"opt-{i}", f"Option {i}") for i in range(2000))
+    choices = tuple(Choice(f"opt-{i}", f"Option {i}") for i in range(6000))
     msg = render_message(Reply("Pick", choices=(*choices, Choice("cmd:cancel", "Cancel"))))
     assert_valid_message(msg)
     assert decode_button_value(buttons(msg)[-1]["value"]).choice == "cmd:cancel"
@@ -404,25 +456,19 @@ def test_a_choice_id_too_long_for_a_button_is_left_out_not_fatal() -> None:
     assert [decode_button_value(el["value"]).choice for el in buttons(msg)] == ["ok"]
 
 
-def test_case_card_fields_clocks_explanations_and_buttons() -> None:
+def test_a_case_card_is_a_header_one_context_line_one_next_due_line_and_buttons() -> None:
     msg = render_message(card_reply())
     assert_valid_message(msg)
     kinds = [b["type"] for b in msg["blocks"]]
-    assert kinds == ["section", "header", "section", "section", "context", "section",
-                     "actions"]
+    assert kinds == ["section", "header", "context", "section", "context", "actions"]
     # The reply text's own rendition of the card is not repeated above the card.
     assert msg["blocks"][0]["text"]["text"] == "Case ACME-4 is open."
     assert msg["blocks"][1]["text"]["text"] == "ACME-4 · Portal <down> & angry users"
-    fields = [f["text"] for f in msg["blocks"][2]["fields"]]
-    assert fields == ["*Customer*\nAcme Corp", "*Type*\nIncident", "*Priority*\nP1 Critical",
-                      "*Environment*\nproduction", "*Status*\nnew", "*Assignee*\nUnassigned"]
-    assert msg["blocks"][3]["text"]["text"] == (
-        "• *Response*: due Tue 24 Nov 11:00 (breached), 1 h 20 min left\n"
-        "• *Clock 1*: due Tue 24 Nov 11:01, 1 h 20 min left")
-    assert msg["blocks"][4]["elements"][0]["text"].startswith(
-        "Response: P1 on the Enterprise plan: 1 business hour (clause 4.0)")
-    assert [f["text"] for f in msg["blocks"][5]["fields"]] == [
-        "*Fact 0*\nvalue 0 &lt;x&gt;", "*Fact 1*\nvalue 1 &lt;x&gt;"]
+    assert msg["blocks"][2]["elements"][0]["text"] == (
+        "🔴 *P1 Critical* · *New* · Acme Corp · Incident · production · Unassigned")
+    assert next_due_lines(msg) == ["🔴 *Response due Tue 24 Nov 11:00 — missed 2 h ago*"]
+    assert msg["blocks"][4]["elements"][0]["text"] == (
+        "*Fact 0:* value 0 &lt;x&gt; · *Fact 1:* value 1 &lt;x&gt;")
     ack, assign, ask = buttons(msg)
     assert ack["style"] == "primary" and "style" not in assign
     assert decode_button_value(ack["value"]) == ButtonValue(choice="case:acknowledge:ACME-4",
@@ -432,12 +478,35 @@ def test_case_card_fields_clocks_explanations_and_buttons() -> None:
     assert "ACME-4 · Portal &lt;down&gt;" in msg["text"]
 
 
-def test_300_clocks_keep_the_buttons_and_say_the_card_was_shortened() -> None:
+def test_why_beside_the_next_due_line_asks_for_the_clocks_arithmetic() -> None:
+    msg = render_message(card_reply())
+    [due] = [b for b in msg["blocks"] if str(b.get("block_id", "")).startswith("next-due:")]
+    why = due["accessory"]
+    assert why["text"]["text"] == "Why?"
+    assert decode_button_value(why["value"]) == ButtonValue(choice="case:explain:ACME-4",
+                                                            case="ACME-4")
+    # the clock table and its arithmetic are what the button answers, not on the card
+    assert "clause 4.0" not in all_mrkdwn(msg)
+
+
+def test_at_most_three_case_buttons_in_sight_the_rest_in_an_overflow_menu() -> None:
+    base = card_reply()
+    actions = tuple(Choice(f"case:{a}:ACME-4", a.capitalize()) for a in (
+        "acknowledge", "assign", "ask_customer", "workaround", "resolve", "reclassify",
+        "escalate", "comment"))
+    msg = render_message(Reply(base.text, actions=actions, card=base.card))
+    assert_valid_message(msg)
+    [row] = [b for b in msg["blocks"] if b["type"] == "actions"]
+    assert [el["type"] for el in row["elements"]] == ["button"] * 3 + ["overflow"]
+    assert menu_choices(msg) == [a.id for a in actions[3:]]
+
+
+def test_300_clocks_keep_the_buttons_and_fold_the_clocks_behind_why() -> None:
     msg = render_message(card_reply(clocks=300))
     assert_valid_message(msg)
     assert [el["text"]["text"] for el in buttons(msg)] == ["Acknowledge", "Assign to me",
                                                            "Ask customer"]
-    assert "Clock 299" in all_mrkdwn(msg)  # the lines are packed, not one block per clock
+    assert "Clock 299" not in all_mrkdwn(msg) and len(next_due_lines(msg)) == 1
 
 
 def test_everything_at_once_within_limits() -> None:
@@ -445,20 +514,21 @@ def test_everything_at_once_within_limits() -> None:
     reply = Reply("x " * 20000 + "\n" + base.text, choices=tuple(
         Choice(f"c{i}", f"Choice {i}", "why " * 30) for i in range(60)),
         actions=base.actions, card=base.card,
-        form=Form("intake", "File a support case", (FormField("description", "D"),)))
+        form=Form("intake", "File a support case", (FormField("description", "D"),),
+                  open_label="Fill in one form"))
     msg = render_message(reply)
     assert_valid_message(msg)
     shown = all_mrkdwn(msg)
-    assert "Shortened" not in shown  # 40,000 characters and 300 clocks pack into 30 blocks
-    assert "Clock 299" in shown and shown.count("x x") >= 9999
+    assert "Shortened" not in shown  # 40,000 characters pack into 30 blocks
+    assert shown.count("x x") >= 9999
     assert button(msg, "Fill in one form")
-    assert len([el for el in buttons(msg) if parse_action_id(el["action_id"])
-                is ActionId.CHOICE]) == 60
+    assert menu_choices(msg) == [f"c{i}" for i in range(60)]
 
 
 def test_a_form_is_offered_as_a_button_not_inlined() -> None:
     form = Form("intake", "File a support case", (
-        FormField("case_type", "Case type", "choice", (Choice("incident", "Incident"),)),))
+        FormField("case_type", "Case type", "choice", (Choice("incident", "Incident"),)),),
+        open_label="Fill in one form")
     msg = render_message(Reply("What kind of case is it?", choices=(
         Choice("incident", "Incident"), Choice("cmd:cancel", "Cancel")), form=form))
     assert_valid_message(msg)
@@ -591,7 +661,8 @@ def test_home_lists_cards_and_truncates_to_100_blocks() -> None:
 
 
 def test_home_with_one_enormous_card_and_with_none() -> None:
-    home = render_home("Ana", [card_reply(clocks=300, facts=1500), card_reply()], "Queue")
+    enormous = replace(card_reply(clocks=300), text="x " * 200_000 + "\n" + card_reply().text)
+    home = render_home("Ana", [enormous, card_reply()], "Queue")
     assert_valid_home(home)
     shown = all_mrkdwn(home)
     assert "Shortened" in shown and "1 more not shown here." in shown
@@ -723,7 +794,8 @@ def test_a_click_on_a_choice_and_on_a_case_button() -> None:
 
 
 def test_a_click_on_fill_in_one_form() -> None:
-    msg = render_message(Reply("Which type?", form=Form("intake", "File", ())))
+    msg = render_message(Reply("Which type?", form=Form("intake", "File", (),
+                                                         open_label="Fill in one form")))
     body = click(button(msg, "Fill in one form"))
     assert form_id_of_block_action(body) == "intake"
     with pytest.raises(SlackPayloadError, match="opens a form"):
@@ -1039,7 +1111,7 @@ async def test_filing_with_the_modal_then_acknowledging_with_a_button(
     assert form.id == form_id
     view = render_modal(form, metadata_for(form, *where_of(body)))
     assert_valid_modal(view)
-    options = {o["value"] for b in view["blocks"] if b["block_id"] == "priority"
+    options = {o["value"] for b in view["blocks"] if b.get("block_id") == "priority"
                for o in b["element"]["options"]}
     submitted = submission(view, {"case_type": "incident", "priority": sorted(options)[1],
                                   "deployment": "acme-prod", "field.product": "Gateway",
@@ -1087,7 +1159,9 @@ async def test_an_action_form_goes_through_a_modal_with_its_hidden_fields(
     assert form_id_of_block_action(body) == form.id
     view = render_modal(form, metadata_for(form, *where_of(body)))
     assert_valid_modal(view)
-    assert {b["block_id"] for b in view["blocks"]} == {"text"}
+    assert [b.get("block_id") for b in view["blocks"]] == [None, "text"]
+    # the modal names the case it acts on: id, priority and title
+    assert view["blocks"][0]["text"]["text"].startswith(f"*{case_id} · ")
     values = form_values_of_view(submission(view, {"text": "Which key store?"})["view"])
     assert values == {"text": "Which key store?", "_action": "ask_customer",
                       "_case": case_id}

@@ -14,7 +14,7 @@ from adapters.errors import TeamsPayloadError
 from adapters.teams import render, translate
 from adapters.teams.actions import SubmitData, decode_submission
 from adapters.teams.delivery import classify
-from bot.messages import CaseCard, Choice, ClockLine, Form, FormField, Reply
+from bot.messages import CaseCard, Choice, ClockLine, Form, FormField, NextDue, Reply
 
 CASE_ACTIONS = tuple(Choice(f"case:{a}:ACME-4", label) for a, label in [
     ("acknowledge", "Acknowledge"), ("assign", "Assign to me"), ("ask_customer", "Ask customer"),
@@ -25,7 +25,10 @@ CARD = CaseCard(case_id="ACME-4", title="Orders API returns 503", customer="Acme
                 status="new", assignee=None,
                 clocks=(ClockLine("Response", "running", "Fri 20 Nov 17:30 EST", "45 min left",
                                   "1 hour of coverage, Mon–Fri 08:00–17:00"),),
-                facts=(("Deployment", "acme-prod"),))
+                facts=(("Deployment", "acme-prod (production)"), ("Product", "orders API")),
+                next_due=NextDue("Response", "Response due Fri 20 Nov 17:30 EST — 45 business "
+                                 "min left", "due_soon"),
+                priority_tone="critical", explain=Choice("case:explain:ACME-4", "Why?"))
 
 
 def _walk(element: Any) -> list[dict[str, Any]]:
@@ -86,27 +89,55 @@ def test_choices_are_submit_buttons_carrying_the_neutral_choice_id() -> None:
     assert target.choice == "query" and values == {}
 
 
-def test_case_actions_render_in_rows_teams_can_show() -> None:
+def test_at_most_three_case_buttons_in_sight_the_rest_behind_more() -> None:
     card = render.render_card(Reply("New case from Acme Corp (Adam)", actions=CASE_ACTIONS,
                                    card=CARD))
-    sets = _of_type(card, "ActionSet")
-    assert all(len(s["actions"]) <= render.ACTIONS_PER_SET for s in sets)
+    [row] = [s for s in _of_type(card, "ActionSet")
+             if any(a["title"] == "Acknowledge" for a in s["actions"])]
+    assert [a["title"] for a in row["actions"]] == ["Acknowledge", "Assign to me", "More…"]
+    more = row["actions"][-1]
+    assert more["type"] == "Action.ShowCard"
+    assert [a["title"] for a in _of_type(more["card"], "Action.Submit")] == [
+        "Ask customer", "Workaround provided", "Resolve", "Reclassify", "Escalate"]
     ack = _submit(card, "Acknowledge")
     assert ack["data"]["choice"] == "case:acknowledge:ACME-4" and ack["style"] == "positive"
-    assert len(_of_type(card, "Action.Submit")) == 7
 
 
-def test_a_case_card_shows_facts_and_clocks() -> None:
+def test_every_row_of_buttons_fits_the_chat_column() -> None:
+    card = render.render_card(Reply("New case from Acme Corp (Adam)", actions=CASE_ACTIONS,
+                                   card=CARD))
+    for row in _of_type(card, "ActionSet"):
+        width = sum(render._button_px(a) for a in row["actions"])
+        assert width + render.BUTTON_GAP_PX * (len(row["actions"]) - 1) <= render.ROW_PX, row
+
+
+def test_a_case_card_is_a_compact_header_and_one_next_due_line() -> None:
     text = "Case ACME-4 is open.\nACME-4 · Orders API returns 503\nAcme Corp · Incident"
     card = render.render_card(Reply(text, card=CARD))
     blocks = [b["text"] for b in _of_type(card, "TextBlock")]
     assert blocks[0] == "Case ACME-4 is open."
     assert "Acme Corp · Incident" not in blocks  # the card shows it, not the text
-    assert "ACME-4 · Orders API returns 503" in blocks
-    facts = {f["title"]: f["value"] for f in _of_type(card, "FactSet")[0]["facts"]}
-    assert facts["Customer"] == "Acme Corp" and facts["Assignee"] == "Unassigned"
-    assert facts["Deployment"] == "acme-prod" and facts["Priority"] == "P1 – Critical"
-    assert any(b.startswith("**Response**: due Fri 20 Nov") for b in blocks)
+    assert blocks[1:5] == ["ACME-4 · Orders API returns 503", "P1 – Critical", "New",
+                           "Acme Corp · Incident · acme-prod (production) · Unassigned"]
+    badge = next(c for c in _of_type(card, "Column") if c["items"][0]["text"] == "P1 – Critical")
+    assert badge["style"] == "attention"  # a critical priority is a red badge
+    [due] = [b for b in _of_type(card, "TextBlock") if b["text"].startswith("⏱")]
+    assert due["text"] == "⏱ Response due Fri 20 Nov 17:30 EST — 45 business min left"
+    assert due["color"] == "Warning"  # under a quarter left
+    assert "Product: orders API" in blocks
+
+
+def test_why_unfolds_the_clock_table_and_its_arithmetic() -> None:
+    card = render.render_card(Reply("Case ACME-4 is open.", card=CARD))
+    [why] = [c for c in _of_type(card, "Column") if "selectAction" in c]
+    assert why["items"][0]["text"].startswith("Why?")
+    toggle = why["selectAction"]
+    assert toggle["type"] == "Action.ToggleVisibility"
+    [details] = [e for e in _walk(card) if e.get("id") in toggle["targetElements"]]
+    assert details["isVisible"] is False  # folded until "Why?" is clicked
+    texts = [b["text"] for b in _of_type(details, "TextBlock")]
+    assert any(t.startswith("**Response**: due Fri 20 Nov") for t in texts)
+    assert "1 hour of coverage, Mon–Fri 08:00–17:00" in texts
 
 
 FORM = Form("action:ask_customer:ACME-4", "Ask the customer — ACME-4", (
@@ -144,7 +175,8 @@ def test_a_form_alone_is_one_card_with_inputs_and_hidden_fields_in_the_submit_da
 def test_a_form_beside_buttons_opens_from_a_show_card() -> None:
     intake = Form("intake", "File a support case", (
         FormField("case_type", "Case type", "choice", (Choice("query", "Query"),), refresh=True),
-        FormField("description", "Description", "long_text")), "Review")
+        FormField("description", "Description", "long_text")), "Review",
+        open_label="Fill in one form")
     card = render.render_card(Reply("What kind of case is it?", choices=(
         Choice("query", "Query"), Choice("cmd:cancel", "Cancel")), form=intake))
     show = _of_type(card, "Action.ShowCard")

@@ -378,7 +378,10 @@ async def test_slack_renders_each_item_as_a_section_with_its_fill_in_button(
         assert parse_action_id(button["action_id"]) is ActionId.CASE
         value = decode_button_value(button["value"])
         assert value.choice == _choice(post, number) and value.case == war_room.case_id
-        assert button["text"]["text"] == "Fill in"
+        # one main action per open item, named after it (never four identical "Fill in")
+        label = ITEMS[number - 1]
+        assert button["text"]["text"] == f"Fill in {label[:1].lower()}{label[1:]}"
+        assert button["style"] == "primary"
     assert CLAUSE in str(message["blocks"][-1])
     pressed = await war_room.press("ana", _choice(post, 1))
     form = pressed.replies[0].form
@@ -395,6 +398,7 @@ async def test_slack_renders_each_item_as_a_section_with_its_fill_in_button(
     assert first["text"]["text"].startswith("☑ *1. Technical assessment*\nPool exhausted "
                                             "&lt;orders-db&gt; &amp; co\n_Ana Ruiz")
     assert first["accessory"]["text"]["text"] == "Change"
+    assert "style" not in first["accessory"]  # agreed: no longer the item's main action
     under = items[1].payload["message"]["text"]
     assert under.startswith("Ana Ruiz (engineer) agreed “Technical assessment”")
 
@@ -409,13 +413,16 @@ async def test_teams_renders_each_item_as_a_container_with_a_submit_button(
     card = activity["attachments"][0]["content"]
     assert card["type"] == "AdaptiveCard" and card["version"] == "1.5"
     plan = next(e for e in card["body"] if e.get("type") == "Container"
-                and e["items"][0].get("text") == "Response plan — 0 of 4 agreed")
+                and any(i.get("text") == "Response plan — 0 of 4 agreed" for i in e["items"]))
     items = [c for c in plan["items"] if c.get("type") == "Container"]
     assert [c["items"][0]["text"] for c in items] == [
         f"☐ **{n}. {label}**" for n, label in enumerate(ITEMS, start=1)]
     for number, container in enumerate(items, start=1):
         [submit] = container["items"][-1]["actions"]
-        assert submit["type"] == "Action.Submit" and submit["title"] == "Fill in"
+        label = ITEMS[number - 1]
+        assert submit["type"] == "Action.Submit"
+        assert submit["title"] == f"Fill in {label[:1].lower()}{label[1:]}"
+        assert submit["style"] == "positive"
         target, _ = decode_submission(submit["data"])
         assert target.choice == _choice(post, number)
     assert "Action.Execute" not in str(card)

@@ -24,36 +24,17 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from frontdoor_testkit.chromium import CHROMIUM, CHROMIUM_ARGS, INSTALL_HINT, clean_env
 from frontdoor_testkit.redis_server import free_port, in_ci
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path(os.environ.get("FRONTDOOR_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-INSTALL_HINT = "install it with `apt-get install chromium` (never `playwright install`)"
 SCREENSHOT_COPY = Path("/tmp/frontdoor-webchat.png")
 SCREENSHOTS = Path(os.environ.get("FRONTDOOR_SCREENSHOTS", "/tmp"))  # to look at after a run
-PROXY_VARS = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists() and not in_ci(),
     reason=f"Chromium is not at {CHROMIUM}: {INSTALL_HINT}",
 )
-
-
-def _clean_env() -> dict[str, str]:
-    """This environment without proxies, Redis or platform tokens: a local, offline server."""
-    env = {}
-    for key, value in os.environ.items():
-        lower = key.lower()
-        if lower in PROXY_VARS or lower == "redis_url" or lower == "port":
-            continue
-        if lower.startswith(("slack_", "microsoft_app_", "frontdoor_")):
-            continue
-        env[key] = value
-    return env
 
 
 def _get(url: str, timeout: float = 2.0) -> int:
@@ -77,7 +58,7 @@ def server(tmp_path: Path) -> Iterator[str]:
     command = ([str(frontdoor)] if frontdoor.exists()
                else [sys.executable, "-m", "adapters.cli"])
     port = free_port()
-    env = _clean_env() | {
+    env = clean_env() | {
         "FRONTDOOR_DB": str(tmp_path / "frontdoor.db"),
         "FRONTDOOR_CONFIG": str(ROOT / "examples" / "frontdoor.toml"),
         "FRONTDOOR_WEB_CHAT": "true",
@@ -120,7 +101,7 @@ def test_file_an_incident_and_acknowledge_it_in_the_browser(
     problems: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS,
-                                     env=_clean_env(), headless=True)
+                                     env=clean_env(), headless=True)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
             page.set_default_timeout(10_000)

@@ -15,6 +15,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
@@ -340,8 +341,7 @@ class SlackFrontDoor:
         if text in {"status", "help"}:
             place = Place("slack", channel, None)
             outcome = await self.handler.handle(Inbound(person, place, _now(), text=text))
-            outcome.replies = [Reply(r.text, r.choices, r.form, r.actions, r.card, private=True)
-                               for r in outcome.replies]
+            outcome.replies = [replace(r, private=True) for r in outcome.replies]
             await self._deliver(outcome, place, user)
             return
         form = self.handler.intake_form(person, _now(), description=text or None)
@@ -445,10 +445,8 @@ class SlackFrontDoor:
             outcome = await self.handler.handle(
                 Inbound(person, place, _now(), choice=str(button)))
             return next((r.form for r in outcome.replies if r.form), None)
-        state, _ = await self.store.load_conversation(
-            conversation_key(Inbound(person, place, _now())))
-        customer = (state or {}).get("customer_id")
-        return self.handler.intake_form(person, _now(), customer_id=customer)
+        # the intake running here, as it stands: what the person said carried, open questions
+        return await self.handler.conversation_form(person, place, _now())
 
     async def _on_case_type_picked(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         """The case type was chosen in the modal: reshape the form for it (its priority
@@ -528,7 +526,8 @@ class SlackFrontDoor:
             if reply.private and not is_dm and user:
                 post = SlackPost(op="ephemeral", channel=place.conversation, user=user,
                                  thread_ts=place.thread, message=message)
-            elif reply.card is not None and await self._is_origin(reply.card.case_id, place):
+            elif reply.card is not None and not reply.fresh \
+                    and await self._is_origin(reply.card.case_id, place):
                 post = SlackPost(op="card", channel=place.conversation, thread_ts=place.thread,
                                  card_key=f"{reply.card.case_id}:customer", message=message)
             else:

@@ -22,16 +22,21 @@ async def notice_items(store: Store, directory: Directory, notice: Notice, now: 
     case = await store.get_case(notice.case_id)
     if case is None:
         return []
-    mentions = " ".join(f"<@{uid}>" for pid in notice.mentions
-                        if (uid := directory.platform_id(pid, "slack")))
+    slack_ids = {pid: uid for pid in notice.mentions
+                 if (uid := directory.platform_id(pid, "slack"))}
+    mentions = " ".join(f"<@{uid}>" for uid in slack_ids.values())
     items: list[OutboxItem] = []
     for delivery in deliveries(notice):
         place = _place(directory, case, delivery.where)
         if place is None:
             continue
-        message = render.render_message(delivery.reply)
-        if delivery.mention:
-            message = _mentioning(message, mentions)
+        if delivery.mention and delivery.reply.plan is not None:
+            # a war-room post names the war team: mentioned in its line, where they are named
+            message = render.render_message(delivery.reply, slack_ids)
+        else:
+            message = render.render_message(delivery.reply)
+            if delivery.mention:
+                message = _mentioning(message, mentions)
         post = SlackPost(op=delivery.op, channel=place[0], thread_ts=place[1],
                          card_key=delivery.card_key, message=message)
         item_key = f"{key}#{len(items)}:slack" if key else None

@@ -10,13 +10,20 @@ characters.
 User text is escaped for mrkdwn (``&``, ``<``, ``>``) and our ``**bold**`` becomes Slack's
 ``*bold*``; plain-text objects (buttons, headers, labels) are shown verbatim by Slack, so
 they only lose the ``**`` markers.
+
+A case card reads at a glance: a header (id and title), one context line (a coloured priority
+mark, the status, customer, type, deployment, assignee), one next-due section (block id
+``next-due:<case>``) coloured by urgency with a "Why?" button that answers with the clock
+table and each due's arithmetic (only the asker sees it), and the case's buttons — at most
+`VISIBLE_BUTTONS` in an actions block, the rest in an overflow menu. A question's answers are
+buttons in rows of three (a menu beyond nine). A war-room post mentions the war team.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -34,8 +41,18 @@ from adapters.slack.actions import (
     encode_metadata,
 )
 from bot.choice_ids import case_id_of, is_action_form, is_nav, is_primary
-from bot.messages import CaseCard, Choice, ClockLine, Form, FormField, Reply, ResponsePlan
-from bot.sla_view import clock_words
+from bot.messages import (
+    VISIBLE_BUTTONS,
+    CaseCard,
+    Choice,
+    Form,
+    FormField,
+    NextDue,
+    PlanMember,
+    Reply,
+    ResponsePlan,
+    Tone,
+)
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +81,10 @@ MODAL_TITLE_MAX = 24
 MODAL_BUTTON_MAX = 24
 BLOCK_ID_MAX = 255
 
-OPEN_FORM_LABEL = "Fill in one form"
+OVERFLOW_OPTIONS_MAX = 5
+ANSWER_BUTTONS_MAX = 9  # a question with more answers offers them in a menu
+FORM_LABEL = "Fill in the form"
+MORE_LABEL = "More…"
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 # ---- text ------------------------------------------------------------------------------------
 
@@ -170,11 +190,18 @@ class _Ids:
 
     def __init__(self) -> None:
         self._next = 0
+        self._blocks = 0
 
     def __call__(self, kind: ActionId) -> str:
         action_id = action_id_for(kind, self._next)
         self._next += 1
         return action_id
+
+    def block(self, name: str) -> str:
+        """A block id distinct across the message or view: ``next-due:ACME-4:0``."""
+        block_id = f"{name}:{self._blocks}"[-BLOCK_ID_MAX:]
+        self._blocks += 1
+        return block_id
 
 
 def _button(label: str, value: ButtonValue, action_id: str,
@@ -191,23 +218,85 @@ def _button(label: str, value: ButtonValue, action_id: str,
     return button
 
 
-def _choice_button(choice: Choice, kind: ActionId, ids: _Ids) -> Block | None:
+def _value(choice: Choice) -> ButtonValue | None:
     try:
-        value = ButtonValue(choice=choice.id, case=case_id_of(choice.id))
+        return ButtonValue(choice=choice.id, case=case_id_of(choice.id))
     except ValidationError:
         log.warning("choice id %r cannot travel in a Slack button; left out", choice.id[:80])
         return None
-    style = "primary" if is_primary(choice.id) else None
+
+
+def _choice_button(choice: Choice, kind: ActionId, ids: _Ids) -> Block | None:
+    value = _value(choice)
+    if value is None:
+        return None
+    style = "primary" if choice.primary or is_primary(choice.id) else None
     return _button(choice.label or choice.id, value, ids(kind), style)
+
+
+def _menu_options(choices: Sequence[Choice]) -> list[dict[str, Any]]:
+    """Choices as menu options whose value is the button value (≤ 150 characters)."""
+    out = []
+    for choice in choices:
+        value = _value(choice)
+        raw = encode_button_value(value) if value is not None else ""
+        if not raw or len(raw) > OPTION_VALUE_MAX:
+            log.warning("choice id %r is too long for a Slack menu; left out", choice.id[:80])
+            continue
+        out.append({"text": _plain(choice.label or choice.id, OPTION_TEXT_MAX), "value": raw})
+    return out
+
+
+def _menu_element(choices: Sequence[Choice], kind: ActionId, ids: _Ids) -> Block | None:
+    """Choices behind one element: an overflow menu (up to five), else a "More…" select."""
+    options = _menu_options(choices)
+    if not options:
+        return None
+    if len(options) <= OVERFLOW_OPTIONS_MAX:
+        return {"type": "overflow", "action_id": ids(kind), "options": options}
+    return {"type": "static_select", "action_id": ids(kind),
+            "placeholder": _plain(MORE_LABEL, PLACEHOLDER_MAX), "options": options[:OPTIONS_MAX]}
+
+
+def _menu(choices: Sequence[Choice], kind: ActionId, ids: _Ids) -> list[Block]:
+    """Things to do: at most `VISIBLE_BUTTONS` buttons in one actions block, the rest in an
+    overflow menu beside them."""
+    if not choices:
+        return []
+    shown = list(choices) if len(choices) <= VISIBLE_BUTTONS else \
+        list(choices[:VISIBLE_BUTTONS])
+    elements = [b for c in shown if (b := _choice_button(c, kind, ids)) is not None]
+    more = _menu_element(choices[len(shown):], kind, ids)
+    if more is not None:
+        elements.append(more)
+    return _actions_blocks(elements) if elements else []
+
+
+def _answers(choices: Sequence[Choice], kind: ActionId, ids: _Ids) -> list[Block]:
+    """A question's answers, all in sight: buttons in rows of `VISIBLE_BUTTONS`; beyond
+    `ANSWER_BUTTONS_MAX`, menus of up to 100."""
+    if len(choices) <= ANSWER_BUTTONS_MAX:
+        row = [b for c in choices if (b := _choice_button(c, kind, ids)) is not None]
+        return [{"type": "actions", "elements": row[i:i + VISIBLE_BUTTONS]}
+                for i in range(0, len(row), VISIBLE_BUTTONS)]
+    blocks: list[Block] = []
+    for i in range(0, len(choices), OPTIONS_MAX):
+        options = _menu_options(choices[i:i + OPTIONS_MAX])
+        if options:
+            blocks.append({"type": "actions", "elements": [{
+                "type": "static_select", "action_id": ids(kind),
+                "placeholder": _plain("Choose…", PLACEHOLDER_MAX), "options": options}]})
+    return blocks
 
 
 
 # ---- messages --------------------------------------------------------------------------------
 
 
-def render_message(reply: Reply) -> dict[str, Any]:
-    """A Reply as ``{"text": fallback, "blocks": [...]}`` for chat.postMessage / respond."""
-    content, controls = _reply_blocks(reply, _Ids())
+def render_message(reply: Reply, mentions: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """A Reply as ``{"text": fallback, "blocks": [...]}`` for chat.postMessage / respond.
+    `mentions` (person id → Slack user id) are the war team a war-room post mentions."""
+    content, controls = _reply_blocks(reply, _Ids(), mentions)
     text = fallback_text(reply)
     blocks = _fit(content, controls, MESSAGE_BLOCKS_MAX)
     return {"text": text, "blocks": blocks or [{"type": "section", "text": _md(text)}]}
@@ -243,30 +332,31 @@ def fallback_text(reply: Reply) -> str:
     return clip_mrkdwn(to_mrkdwn(reply.summary()), FALLBACK_TEXT_MAX) or "…"
 
 
-def _reply_blocks(reply: Reply, ids: _Ids) -> tuple[list[Block], list[Block]]:
-    """(content, controls): what to read, and the buttons that must survive any shortening."""
+def _reply_blocks(reply: Reply, ids: _Ids,
+                  mentions: Mapping[str, str] | None = None) -> tuple[list[Block], list[Block]]:
+    """(content, controls): what to read, and the buttons that must survive any shortening.
+    `mentions`: person id → Slack user id, for the war team a war-room post names."""
     content = _sections(reply.lead())
     if reply.card is not None:
-        content += _card_blocks(reply.card)
+        content += _card_blocks(reply.card, ids)
     if reply.plan is not None:
-        content += _plan_blocks(reply.plan, ids)
+        content += _plan_blocks(reply.plan, ids, mentions or {})
 
-    controls: list[Block] = []
-    case_buttons = [_choice_button(a, ActionId.CASE, ids) for a in reply.actions]
-    controls += _actions_blocks([b for b in case_buttons if b is not None])
-
+    controls: list[Block] = _menu(reply.actions, ActionId.CASE, ids)
     main = [c for c in reply.choices if not is_nav(c.id)]
     nav = [c for c in reply.choices if is_nav(c.id)]
-    # Explanations the text doesn't already give (the intake numbers them in its text).
-    untold = [f"*{to_mrkdwn(to_plain(c.label) or c.id)}* — {to_mrkdwn(c.explanation)}"
-              for c in main if c.explanation.strip() and c.explanation not in reply.text]
-    controls += _context_blocks(untold)
-    main_buttons = [_choice_button(c, ActionId.CHOICE, ids) for c in main]
-    controls += _actions_blocks([b for b in main_buttons if b is not None])
+    if reply.choice_kind == "actions":
+        controls += _menu(main, ActionId.CHOICE, ids)
+    else:
+        # Explanations the text doesn't already give (the intake numbers them in its text).
+        untold = [f"*{to_mrkdwn(to_plain(c.label) or c.id)}* — {to_mrkdwn(c.explanation)}"
+                  for c in main if c.explanation.strip() and c.explanation not in reply.text]
+        controls += _context_blocks(untold)
+        controls += _answers(main, ActionId.CHOICE, ids)
 
     tail: list[Block | None] = []
     if reply.form is not None:
-        label = OPEN_FORM_LABEL if reply.form.id == "intake" else "Fill in the form"
+        label = reply.form.open_label or FORM_LABEL
         try:
             tail.append(_button(label, ButtonValue(form=reply.form.id),
                                 ids(ActionId.OPEN_FORM), "primary"))
@@ -278,10 +368,53 @@ def _reply_blocks(reply: Reply, ids: _Ids) -> tuple[list[Block], list[Block]]:
     return content, controls
 
 
-def _plan_blocks(plan: ResponsePlan, ids: _Ids) -> list[Block]:
-    """The response plan: one section per item — ☑ with what, who and when, or ☐ open — with
-    its fill-in button beside it, then the clause."""
-    blocks: list[Block] = [{"type": "section", "text": _md(f"*{to_mrkdwn(plan.title)}*")}]
+_TONE_MARK: dict[Tone, str] = {"critical": "🔴", "high": "🟠", "normal": "🔵", "low": "⚪",
+                               "": "⚪"}
+_DUE_MARK = {"breached": "🔴", "due_soon": "🟠", "": "🟢"}
+
+
+def _due_section(due: NextDue | None, block_id: str,
+                 why: Block | None = None) -> Block | None:
+    """The one next-due line, marked by urgency, with "Why?" beside it."""
+    if due is None and why is None:
+        return None
+    text = f"{_DUE_MARK[due.urgency]} *{escape(due.text)}*" if due else "_No clock running_"
+    block: Block = {"type": "section", "block_id": block_id,
+                    "text": _md(clip_mrkdwn(text, SECTION_TEXT_MAX))}
+    if why is not None:
+        block["accessory"] = why
+    return block
+
+
+def _members(team: Sequence[PlanMember], mentions: Mapping[str, str]) -> str:
+    """The war team once, by role; whoever Slack can notify is a `<@U…>` mention."""
+    groups: dict[str, list[str]] = {}
+    for member in team:
+        uid = mentions.get(member.person_id)
+        groups.setdefault(member.role, []).append(f"<@{uid}>" if uid else escape(member.name))
+    return "*War team* — " + " · ".join(f"{escape(role)}s: {', '.join(names)}"
+                                        for role, names in groups.items())
+
+
+def _plan_blocks(plan: ResponsePlan, ids: _Ids, mentions: Mapping[str, str]) -> list[Block]:
+    """The war-room post: the case (title, priority, the missed due), the war team
+    (mentioned), then one section per item — ☑ with what, who and when, or ☐ open — with its
+    one button beside it (the main one while the item is open), then the clause."""
+    title = f"🚨 War team · {plan.case_id}" + (f" · {plan.case_title}" if plan.case_title
+                                              else "")
+    blocks: list[Block] = [_header(title)]
+    about = " · ".join(x for x in (f"{_TONE_MARK[plan.priority_tone]} *{escape(plan.priority)}*"
+                                   if plan.priority else "", escape(plan.customer)) if x)
+    if about:
+        blocks += _context_blocks([about])
+    due = _due_section(plan.next_due, ids.block(f"war-due:{plan.case_id}"))
+    if due is not None:
+        blocks.append(due)
+    if plan.members:
+        blocks.append({"type": "section", "block_id": ids.block(f"war-team:{plan.case_id}"),
+                       "text": _md(clip_mrkdwn(_members(plan.members, mentions),
+                                               SECTION_TEXT_MAX))})
+    blocks.append({"type": "section", "text": _md(f"*{to_mrkdwn(plan.title)}*")})
     for item in plan.items:
         head = f"{'☑' if item.done else '☐'} *{item.number}. {to_mrkdwn(item.label)}*"
         if item.done:
@@ -316,39 +449,31 @@ def _fit(content: list[Block], controls: list[Block], limit: int) -> list[Block]
     return [*content[:room], note, *controls]
 
 
-def _card_blocks(card: CaseCard) -> list[Block]:
+def _card_blocks(card: CaseCard, ids: _Ids) -> list[Block]:
+    """The case at a glance: header; one context line (priority mark, status, customer,
+    type, deployment, assignee); the next due with "Why?"; flags the due line doesn't say;
+    the other facts. The clock table and its arithmetic are what "Why?" answers."""
     blocks: list[Block] = [_header(f"{card.case_id} · {card.title}")]
-    summary = [("Customer", card.customer), ("Type", card.case_type),
-               ("Priority", card.priority), ("Environment", card.environment),
-               ("Status", card.status), ("Assignee", card.assignee or "Unassigned")]
-    fields = [_field(label, value) for label, value in summary if value]
-    blocks += _field_sections(fields)
-    if card.flags:  # urgency and consulting: in sight, above the clocks
+    deployment = dict(card.facts).get("Deployment") or card.environment
+    about = [f"{_TONE_MARK[card.priority_tone]} *{escape(card.priority)}*" if card.priority
+             else "", f"*{escape(card.status.capitalize())}*", escape(card.customer),
+             escape(card.case_type), escape(deployment or ""),
+             escape(card.assignee or "Unassigned")]
+    blocks += _context_blocks([" · ".join(x for x in about if x)])
+    why = _choice_button(card.explain, ActionId.CASE, ids) if card.explain else None
+    due = _due_section(card.next_due, ids.block(f"next-due:{card.case_id}"), why)
+    if due is not None:
+        blocks.append(due)
+    flags = card.other_flags
+    if flags:  # urgency and consulting: in sight
         mark = "🔴" if card.urgency == "breached" else "🟠" if card.urgency else "⚠️"
         blocks.append({"type": "section", "text": _md(clip_mrkdwn(
-            f"{mark} *{escape(' · '.join(card.flags))}*", SECTION_TEXT_MAX))})
-    if card.clocks:
-        lines = "\n".join(_clock_line(clock) for clock in card.clocks)
-        blocks += [{"type": "section", "text": _md(chunk)}
-                   for chunk in split_mrkdwn(lines, SECTION_TEXT_MAX)]
-        blocks += _context_blocks([f"{escape(c.label)}: {to_mrkdwn(c.explanation)}"
-                                   for c in card.clocks if c.explanation.strip()])
-    blocks += _field_sections([_field(k, v) for k, v in card.facts if k or v])
+            f"{mark} *{escape(' · '.join(flags))}*", SECTION_TEXT_MAX))})
+    facts = [f"*{to_mrkdwn(k)}:* {to_mrkdwn(v)}" for k, v in card.facts
+             if k != "Deployment" and (k or v)]
+    if facts:
+        blocks += _context_blocks([" · ".join(facts)])
     return blocks
-
-
-def _field(label: str, value: str) -> dict[str, Any]:
-    return _md(clip_mrkdwn(f"*{to_mrkdwn(label) or '—'}*\n{to_mrkdwn(value)}", FIELD_TEXT_MAX))
-
-
-def _field_sections(fields: list[dict[str, Any]]) -> list[Block]:
-    return [{"type": "section", "fields": fields[i:i + SECTION_FIELDS_MAX]}
-            for i in range(0, len(fields), SECTION_FIELDS_MAX)]
-
-
-def _clock_line(clock: ClockLine) -> str:
-    mark = "🔴 " if clock.urgency == "breached" else "🟠 " if clock.urgency == "due_soon" else ""
-    return f"• {mark}*{escape(clock.label) or 'Clock'}*: {escape(clock_words(clock))}"
 
 
 # ---- App Home --------------------------------------------------------------------------------
@@ -402,9 +527,18 @@ def render_modal(form: Form, metadata: ModalMetadata) -> dict[str, Any]:
     """
     metadata = metadata_for(form, metadata.channel, metadata.thread, case=metadata.case,
                             extra_hidden=metadata.hidden)
-    blocks: list[Block] = [_input_block(f) for f in _visible_fields(form.fields)]
-    if not blocks:
+    blocks: list[Block] = []
+    said: set[str] = set()
+    for f in _visible_fields(form.fields):
+        if f.reveal and f.reveal not in said:  # no folding in a modal: say who they're for
+            said.add(f.reveal)
+            blocks += _context_blocks([f"*{to_mrkdwn(f.reveal)}:*"])
+        blocks.append(_input_block(f))
+    if not [b for b in blocks if b["type"] == "input"]:
         blocks = _sections(form.title or form.id)
+    if form.intro.strip():  # what the form is about: the case, its priority and title
+        blocks.insert(0, {"type": "section", "text": _md(clip_mrkdwn(
+            f"*{to_mrkdwn(form.intro.strip())}*", SECTION_TEXT_MAX))})
     return {
         "type": "modal",
         "callback_id": VIEW_CALLBACK_ID,

@@ -430,13 +430,18 @@ class TeamsFrontDoor:
                 continue  # the engineers' card is updated and the news posted under it
             target = personal if reply.private and personal else here
             activity = render.render_activity(reply)
-            if reply.card is not None and target == here \
+            if reply.card is not None and not reply.fresh and target == here \
                     and await self._is_origin(reply.card.case_id, place):
                 post = TeamsPost(op="card", conversation=target, activity=activity,
                                  card_key=f"{reply.card.case_id}:customer")
             else:
                 post = TeamsPost(op="post", conversation=target, activity=activity)
             items.append(outbox_item(post, f"teams:{target}", now=now))
+            if reply.form is not None and target != here:
+                # Teams has no ephemeral forms: say where it went, where the person is.
+                note = render.render_activity(Reply(opened_elsewhere(person, reply.form)))
+                items.append(outbox_item(TeamsPost(op="post", conversation=here,
+                                                   activity=note), f"teams:{here}", now=now))
         for notice in outcome.notices:
             if notice.kind == "new_case" and where.thread and notice.audience == "engineers":
                 await remember(self.store, f"{THREAD_PREFIX}{where.conversation}:"
@@ -465,6 +470,13 @@ class TeamsFrontDoor:
         return bool(case and case.origin and case.origin.platform == "teams"
                     and case.origin.conversation == place.conversation
                     and case.origin.thread == place.thread)
+
+
+def opened_elsewhere(person: Person, form: Form) -> str:
+    """The line said where a person opened a form that went to their personal chat."""
+    first = person.name.split(" (")[0].split()[0] if person.name.strip() else "The form"
+    return (f"{first}: “{form.title}” is open in your personal chat with me "
+            "(only you see it there).")
 
 
 def _refuse() -> web.Response:

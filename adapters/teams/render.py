@@ -15,6 +15,14 @@ clients without cards) is the reply's text, in the card's ``fallbackText`` and t
 
 Text is CommonMark as Adaptive Cards render it (``**bold**`` passes through); a single newline
 would be a soft break there, so each line of our text is its own TextBlock.
+
+Read at a glance in Teams' chat column (about 450 px): a case card is a compact header (id and
+title, wrapped; a coloured priority badge; the status), one next-due line coloured by urgency
+with "Why?" beside it (an ``Action.ToggleVisibility`` unfolding the clock table and each due's
+arithmetic), and its buttons: at most `VISIBLE_BUTTONS` in sight, the rest behind "More…" (an
+``Action.ShowCard``). Buttons are laid out in rows that fit the column, by an estimate of each
+label's width, so no label is cut ("Ackn…", "R…"); tests/test_card_rendering.py measures it
+with Microsoft's renderer.
 """
 
 from __future__ import annotations
@@ -29,7 +37,19 @@ from pydantic import ValidationError
 
 from adapters.teams.actions import RESERVED, ActionStyle, SubmitData, submit_data
 from bot.choice_ids import is_nav, is_primary
-from bot.messages import CaseCard, Choice, ClockLine, Form, FormField, Reply, ResponsePlan
+from bot.messages import (
+    VISIBLE_BUTTONS,
+    CaseCard,
+    Choice,
+    ClockLine,
+    Form,
+    FormField,
+    NextDue,
+    PlanMember,
+    Reply,
+    ResponsePlan,
+    Tone,
+)
 from bot.sla_view import clock_words
 
 log = logging.getLogger(__name__)
@@ -43,13 +63,20 @@ SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 CARD_BYTES_MAX = 24_000
 TEXT_LINE_MAX = 2000
 SHORT_LINE_MAX = 400
-ACTIONS_PER_SET = 5  # Teams shows at most 6 actions in a set; keep a row readable
+# A row of buttons must fit Teams' chat column: 450 px less the card's 16 px padding each side,
+# less a little kept spare. Labels are measured by an estimate of their width at Teams' 14 px
+# button font (`_label_px`, on the wide side), plus each button's padding and border.
+ROW_PX = 400
+BUTTON_CHROME_PX = 24
+BUTTON_GAP_PX = 8
+MORE_LABEL = "More…"
+WHY_LABEL = "Why?"
 BUTTON_TITLE_MAX = 60
 CHOICES_MAX = 100
 SUMMARY_MAX = 300
 FALLBACK_MAX = 2000
 INPUT_MAX_LENGTH = 4000
-OPEN_FORM_LABEL = "Fill in one form"
+FORM_LABEL = "Fill in the form"
 SHORTENED_NOTE = "_Shortened to fit in Teams: some lines or buttons are not shown._"
 @dataclass(frozen=True, slots=True)
 class Mention:
@@ -121,13 +148,61 @@ def _choice_action(choice: Choice) -> Element | None:
         log.warning("choice id %r cannot travel in a Teams card; left out", choice.id[:80])
         return None
     return _submit(choice.label or choice.id, submit_data(target),
-                   primary=is_primary(choice.id))
+                   primary=choice.primary or is_primary(choice.id))
 
 
-def _action_sets(actions: Sequence[Element | None]) -> list[Element]:
+def _label_px(title: str) -> float:
+    """A label's width at Teams' 14 px button font, estimated on the wide side (capitals and
+    digits wider than lower case, spaces narrower)."""
+    width = 0.0
+    for ch in title:
+        if ch.isupper() or ch.isdigit() or ch in "mwMW@%&":
+            width += 10.5
+        elif ch in " .,:;'’!|ilI":
+            width += 4.8
+        else:
+            width += 8.6
+    return width
+
+
+def _button_px(action: Element) -> float:
+    return _label_px(str(action.get("title", ""))) + BUTTON_CHROME_PX
+
+
+def _fits(row: Sequence[Element]) -> bool:
+    return sum(_button_px(a) for a in row) + BUTTON_GAP_PX * (len(row) - 1) <= ROW_PX
+
+
+def _rows(actions: Sequence[Element | None]) -> list[Element]:
+    """Buttons in rows (one ActionSet each) of at most `VISIBLE_BUTTONS` that fit the column."""
+    rows: list[list[Element]] = []
+    for action in (a for a in actions if a is not None):
+        if rows and len(rows[-1]) < VISIBLE_BUTTONS and _fits([*rows[-1], action]):
+            rows[-1].append(action)
+        else:
+            rows.append([action])
+    return [{"type": "ActionSet", "actions": row} for row in rows]
+
+
+def _menu(actions: Sequence[Element | None]) -> list[Element]:
+    """Things to do: one row of at most `VISIBLE_BUTTONS` buttons, the first ones that fit;
+    the rest behind "More…" (a show-card with them in rows)."""
     usable = [a for a in actions if a is not None]
-    return [{"type": "ActionSet", "actions": usable[i:i + ACTIONS_PER_SET]}
-            for i in range(0, len(usable), ACTIONS_PER_SET)]
+    if not usable:
+        return []
+    if len(usable) <= VISIBLE_BUTTONS and _fits(usable):
+        return [{"type": "ActionSet", "actions": usable}]
+    more: Element = {"type": "Action.ShowCard", "title": MORE_LABEL,
+                     "card": {"type": "AdaptiveCard", "body": []}}
+    shown: list[Element] = []
+    for action in usable:
+        if len(shown) < VISIBLE_BUTTONS - 1 and _fits([*shown, action, more]):
+            shown.append(action)
+        else:
+            break
+    rest = usable[len(shown):]
+    more["card"]["body"] = _rows(rest)
+    return [{"type": "ActionSet", "actions": [*shown, more]}]
 
 
 # ---- forms -----------------------------------------------------------------------------------
@@ -183,63 +258,164 @@ def _input(f: FormField, level: int) -> list[Element]:
 
 def _form_parts(form: Form, level: int,
                 extra_hidden: dict[str, str] | None = None) -> tuple[list[Element], Element]:
-    """(the inputs, the submit action) of a form, at a level of detail (see `_attempt`)."""
+    """(the inputs, the submit action) of a form, at a level of detail (see `_attempt`): the
+    intro naming what it is about on top, and the fields asked only by choice
+    (`FormField.reveal`) folded under their sentence until it is clicked."""
     visible, hidden = _usable_fields(form)
     inputs: list[Element] = []
+    if form.intro.strip():
+        inputs.append({"type": "TextBlock", "text": clip(plain(form.intro), SHORT_LINE_MAX),
+                       "wrap": True, "weight": "Bolder"})
+    folded: dict[str, list[Element]] = {}
     for f in visible:
-        inputs += _input(f, level)
+        if f.reveal:
+            folded.setdefault(f.reveal, []).extend(_input(f, level))
+        else:
+            inputs += _input(f, level)
+    for n, (sentence, group) in enumerate(folded.items()):
+        target = f"{form.id}-reveal-{n}"
+        inputs.append(_toggle(f"▸ {sentence}", target))
+        inputs.append({"type": "Container", "id": target, "isVisible": False, "items": group})
     try:
-        target = SubmitData(form=form.id)
+        target_data = SubmitData(form=form.id)
     except ValidationError:
         log.warning("form id %r cannot travel in a Teams card", form.id[:80])
-        target = SubmitData(form="form")
-    data = submit_data(target, {**(extra_hidden or {}), **hidden})
+        target_data = SubmitData(form="form")
+    data = submit_data(target_data, {**(extra_hidden or {}), **hidden})
     return inputs, _submit(form.submit_label or "Submit", data, primary=True)
 
 
+def _toggle(text: str, target: str) -> Element:
+    """A line that shows or hides the element `target` when clicked (its words wrap, so
+    it is never cut like a button label would be)."""
+    return {"type": "Container", "spacing": "Small", "selectAction": {
+        "type": "Action.ToggleVisibility", "title": plain(text), "targetElements": [target]},
+        "items": [{"type": "TextBlock", "text": clip(plain(text), SHORT_LINE_MAX),
+                   "wrap": True, "color": "Accent", "weight": "Bolder", "size": "Small"}]}
+
+
 # ---- case cards ------------------------------------------------------------------------------
+
+# The badge's colour per priority tone (container styles Teams renders).
+_BADGE_STYLE: dict[Tone, str] = {"critical": "attention", "high": "warning",
+                                 "normal": "accent", "low": "emphasis", "": "emphasis"}
+_DUE_COLOR = {"breached": "Attention", "due_soon": "Warning", "": "Good"}
 
 
 def _clock_line(clock: ClockLine) -> str:
     return f"**{clock.label or 'Clock'}**: {clock_words(clock)}"
 
 
+def _badge_row(priority: str | None, tone: Tone, status: str | None, rest: str) -> Element:
+    """The priority as a coloured badge, the status, then the rest in small grey words."""
+    columns: list[Element] = []
+    if priority:
+        columns.append({"type": "Column", "width": "auto", "style": _BADGE_STYLE[tone],
+                        "verticalContentAlignment": "Center", "items": [{
+                            "type": "TextBlock", "text": clip(plain(priority), 60),
+                            "weight": "Bolder", "size": "Small", "wrap": True}]})
+    if status:
+        columns.append({"type": "Column", "width": "auto", "verticalContentAlignment": "Center",
+                        "items": [{"type": "TextBlock", "text": clip(plain(status), 60),
+                                   "weight": "Bolder", "size": "Small", "wrap": True}]})
+    if rest:
+        columns.append({"type": "Column", "width": "stretch",
+                        "verticalContentAlignment": "Center",
+                        "items": [{"type": "TextBlock", "text": clip(plain(rest), SHORT_LINE_MAX),
+                                   "isSubtle": True, "size": "Small", "wrap": True}]})
+    return {"type": "ColumnSet", "spacing": "Small", "columns": columns}
+
+
+def _due_row(due: NextDue | None, why: str | None) -> Element | None:
+    """The one next-due line, coloured by urgency, with "Why?" beside it when there is
+    something to unfold (`why`: the id of the folded details)."""
+    if due is None and why is None:
+        return None
+    text = f"⏱ {due.text}" if due else "No clock running"
+    columns: list[Element] = [{"type": "Column", "width": "stretch", "items": [{
+        "type": "TextBlock", "text": clip(plain(text), SHORT_LINE_MAX), "wrap": True,
+        "weight": "Bolder", "color": _DUE_COLOR[due.urgency] if due else "Default"}]}]
+    if why is not None:
+        columns.append({"type": "Column", "width": "auto", "selectAction": {
+            "type": "Action.ToggleVisibility", "title": WHY_LABEL, "targetElements": [why]},
+            "items": [{"type": "TextBlock", "text": f"{WHY_LABEL} ▾", "color": "Accent",
+                       "weight": "Bolder", "wrap": False}]})
+    return {"type": "ColumnSet", "spacing": "Small", "columns": columns}
+
+
 def _case_container(card: CaseCard, line_max: int, detailed: bool) -> Element:
+    """The case at a glance: id and title; the priority badge, status and who; the next due
+    (and "Why?"); flags the due line doesn't say; other facts in one line. The clock table and
+    each due's arithmetic stay folded until "Why?" is clicked."""
     items: list[Element] = [{"type": "TextBlock", "text": clip(plain(
         f"{card.case_id} · {card.title}"), 300), "weight": "Bolder", "size": "Medium",
         "wrap": True}]
-    summary = [("Customer", card.customer), ("Type", card.case_type),
-               ("Priority", card.priority), ("Environment", card.environment),
-               ("Status", card.status), ("Assignee", card.assignee or "Unassigned"),
-               *card.facts]
-    facts = [{"title": clip(plain(k), 100), "value": clip(v, line_max)}
-             for k, v in summary if v and (k or v)]
-    if card.flags:  # urgency and consulting: in sight, above the facts
-        items.append({"type": "TextBlock", "text": clip(plain(" · ".join(card.flags)), 300),
-                      "wrap": True, "weight": "Bolder",
+    deployment = dict(card.facts).get("Deployment") or card.environment
+    who = card.assignee or "Unassigned"
+    rest = " · ".join(x for x in (card.customer, card.case_type, deployment, who) if x)
+    items.append(_badge_row(card.priority, card.priority_tone, card.status.capitalize(), rest))
+    why = f"why-{card.case_id}" if card.clocks else None
+    due = _due_row(card.next_due, why)
+    if due is not None:
+        items.append(due)
+    flags = card.other_flags
+    if flags:  # escalation, consulting, another clock missed: in sight
+        items.append({"type": "TextBlock", "text": clip(plain(" · ".join(flags)), 300),
+                      "wrap": True, "weight": "Bolder", "spacing": "Small",
                       "color": "Attention" if card.urgency in {"breached", "escalated"}
                       else "Warning"})
+    facts = [f"{k}: {v}" for k, v in card.facts if k != "Deployment" and (k or v)]
     if facts:
-        items.append({"type": "FactSet", "facts": facts})
-    for clock in card.clocks:
-        block: Element = {"type": "TextBlock", "text": clip(_clock_line(clock), line_max),
-                          "wrap": True, "spacing": "Small"}
-        if clock.urgency:
-            block["color"] = "Attention" if clock.urgency == "breached" else "Warning"
-        items.append(block)
-        if detailed and clock.explanation.strip():
-            items.append(_subtle(clock.explanation.strip(), line_max))
+        items.append(_subtle(" · ".join(facts), line_max))
+    if why is not None:
+        details: list[Element] = [{"type": "TextBlock", "text": "How each due is worked out",
+                                   "weight": "Bolder", "size": "Small", "wrap": True}]
+        for clock in card.clocks:
+            block: Element = {"type": "TextBlock", "text": clip(_clock_line(clock), line_max),
+                              "wrap": True, "spacing": "Small"}
+            if clock.urgency:
+                block["color"] = "Attention" if clock.urgency == "breached" else "Warning"
+            details.append(block)
+            if detailed and clock.explanation.strip():
+                details.append(_subtle(clock.explanation.strip(), line_max))
+        items.append({"type": "Container", "id": why, "isVisible": False,
+                      "separator": True, "items": details})
     return {"type": "Container", "style": "emphasis", "items": items}
 
 
 # ---- the response plan (war-room post) -------------------------------------------------------
 
 
-def _plan_container(plan: ResponsePlan, line_max: int) -> Element:
-    """The plan: one container per item — ☑ with what, who and when, or ☐ open — with its
-    fill-in button (an Action.Submit) under it, then the clause."""
-    items: list[Element] = [{"type": "TextBlock", "text": clip(plain(plan.title), 300),
-                             "weight": "Bolder", "size": "Medium", "wrap": True}]
+def _members_line(team: Sequence[PlanMember], mentions: Sequence[Mention]) -> str:
+    """The war team once, by role; a member Teams can notify is an ``<at>`` mention."""
+    tagged = {m.name: f"<at>{clip(plain(m.name), 100)}</at>" for m in mentions}
+    groups: dict[str, list[str]] = {}
+    for member in team:
+        groups.setdefault(member.role, []).append(tagged.get(member.name, plain(member.name)))
+    return "War team — " + " · ".join(f"{role}s: {', '.join(names)}"
+                                       for role, names in groups.items())
+
+
+def _plan_container(plan: ResponsePlan, line_max: int,
+                    mentions: Sequence[Mention] = ()) -> Element:
+    """The war-room post: the case (id, title, priority badge, the missed due), the team
+    (mentioned), then one container per item — ☑ with what, who and when, or ☐ open — with
+    its one button, then the clause."""
+    items: list[Element] = [{"type": "TextBlock", "text": clip(plain(
+        f"🚨 War team · {plan.case_id} · {plan.case_title}" if plan.case_title
+        else f"🚨 War team · {plan.case_id}"), 300), "weight": "Bolder", "size": "Medium",
+        "wrap": True}]
+    if plan.priority or plan.customer:
+        items.append(_badge_row(plan.priority, plan.priority_tone, None, plan.customer))
+    due = _due_row(plan.next_due, None)
+    if due is not None:
+        items.append(due)
+    if plan.members:
+        items.append({"type": "TextBlock", "text": clip(_members_line(plan.members, mentions),
+                                                        line_max), "wrap": True,
+                      "spacing": "Small"})
+    items.append({"type": "TextBlock", "text": clip(plain(plan.title), 300),
+                  "weight": "Bolder", "wrap": True, "spacing": "Medium"})
     for item in plan.items:
         parts: list[Element] = [{"type": "TextBlock", "wrap": True, "text": clip(
             f"{'☑' if item.done else '☐'} **{item.number}. {plain(item.label)}**", 300)}]
@@ -250,7 +426,7 @@ def _plan_container(plan: ResponsePlan, line_max: int) -> Element:
         else:
             parts.append(_subtle("open" + (f" — {item.hint}" if item.hint else ""), 300))
         if item.action is not None:
-            parts += _action_sets([_choice_action(item.action)])
+            parts += _rows([_choice_action(item.action)])
         items.append({"type": "Container", "separator": True, "spacing": "Medium",
                       "items": parts})
     if plan.clause:
@@ -276,28 +452,34 @@ def _size(card: dict[str, Any]) -> int:
 
 
 def _controls(reply: Reply, level: int) -> list[Element]:
-    """The buttons (case actions, choices, the form, navigation) as body elements."""
-    controls = _action_sets([_choice_action(a) for a in reply.actions])
+    """The buttons as body elements: case actions and things to do in one row with "More…";
+    a question's answers all in sight, in rows; then the form and navigation."""
+    controls = _menu([_choice_action(a) for a in reply.actions])
     main = [c for c in reply.choices if not is_nav(c.id)]
     nav = [c for c in reply.choices if is_nav(c.id)]
     if level >= 3:
         main = main[:30]
-    if level == 0:
-        controls += [_subtle(f"**{plain(c.label) or c.id}** — {c.explanation}", SHORT_LINE_MAX)
-                     for c in main if c.explanation.strip() and c.explanation not in reply.text]
-    controls += _action_sets([_choice_action(c) for c in main])
+    if reply.choice_kind == "actions":
+        controls += _menu([_choice_action(c) for c in main])
+    else:
+        if level == 0:
+            controls += [_subtle(f"**{plain(c.label) or c.id}** — {c.explanation}",
+                                 SHORT_LINE_MAX)
+                         for c in main if c.explanation.strip()
+                         and c.explanation not in reply.text]
+        controls += _rows([_choice_action(c) for c in main])
     tail: list[Element | None] = []
     if reply.form is not None:
         inputs, submit = _form_parts(reply.form, level)
-        title = OPEN_FORM_LABEL if reply.form.id == "intake" else "Fill in the form"
-        tail.append({"type": "Action.ShowCard", "title": title, "card": {
-            "type": "AdaptiveCard", "body": inputs or _text_blocks(reply.form.title, 300),
-            "actions": [submit]}})
+        tail.append({"type": "Action.ShowCard", "title": reply.form.open_label or FORM_LABEL,
+                     "card": {"type": "AdaptiveCard",
+                              "body": inputs or _text_blocks(reply.form.title, 300),
+                              "actions": [submit]}})
     tail += [_choice_action(c) for c in nav]
-    return controls + _action_sets(tail)
+    return controls + _rows(tail)
 
 
-def _attempt(reply: Reply, level: int) -> dict[str, Any]:
+def _attempt(reply: Reply, level: int, mentions: Sequence[Mention] = ()) -> dict[str, Any]:
     """The card at a level of detail: 0 everything … 3 the bare minimum with the buttons."""
     detailed = level == 0
     line_max = TEXT_LINE_MAX if level == 0 else SHORT_LINE_MAX
@@ -314,23 +496,26 @@ def _attempt(reply: Reply, level: int) -> dict[str, Any]:
     if reply.card is not None and level <= 2:
         body.append(_case_container(reply.card, line_max, detailed))
     if reply.plan is not None:
-        body.append(_plan_container(reply.plan, line_max if level <= 1 else SHORT_LINE_MAX))
+        body.append(_plan_container(reply.plan, line_max if level <= 1 else SHORT_LINE_MAX,
+                                    mentions))
     if level >= 2:
         body.append(_subtle(SHORTENED_NOTE, 200))
     if inline_form and reply.form is not None:
         inputs, submit = _form_parts(reply.form, level)
-        if reply.form.title.strip() and reply.form.title.strip() not in text:
+        if reply.form.title.strip() and reply.form.title.strip() not in text \
+                and not reply.form.intro.strip():
             body.insert(0, {"type": "TextBlock", "text": clip(plain(reply.form.title), 300),
                             "weight": "Bolder", "wrap": True})
-        return _card(body + inputs + _action_sets([submit]), fallback)
+        return _card(body + inputs + _rows([submit]), fallback)
     return _card(body + _controls(reply, level), fallback)
 
 
-def render_card(reply: Reply) -> dict[str, Any]:
-    """A Reply as an Adaptive Card's content, within Teams' size limit."""
+def render_card(reply: Reply, mentions: Sequence[Mention] = ()) -> dict[str, Any]:
+    """A Reply as an Adaptive Card's content, within Teams' size limit. `mentions` name the
+    war team on a war-room post (the caller adds their entities)."""
     card: dict[str, Any] = {}
     for level in range(4):
-        card = _attempt(reply, level)
+        card = _attempt(reply, level, mentions)
         if _size(card) <= CARD_BYTES_MAX:
             if level:
                 log.info("a Teams card was shortened to fit", extra={"level": level})
@@ -365,7 +550,8 @@ def is_plain(reply: Reply) -> bool:
 
 def render_activity(reply: Reply, mentions: Sequence[Mention] = ()) -> dict[str, Any]:
     """A Reply as the message activity to post: text, or a card with its text summary.
-    `mentions` are @mentioned in front of the text (Teams notifies them)."""
+    `mentions` are @mentioned (Teams notifies them): a war-room post names them in its war
+    team, anything else in front of the text."""
     tags = [f"<at>{clip(plain(m.name), 100)}</at>" for m in mentions]
     entities = [{"type": "mention", "text": tag, "mentioned": {"id": m.user_id, "name": m.name}}
                 for tag, m in zip(tags, mentions, strict=True)]
@@ -375,9 +561,13 @@ def render_activity(reply: Reply, mentions: Sequence[Mention] = ()) -> dict[str,
         activity: dict[str, Any] = {"type": "message", "textFormat": "markdown",
                                     "text": f"{prefix} {text}" if prefix else text}
     else:
-        card = render_card(reply)
-        if tags:
-            card["body"].insert(0, {"type": "TextBlock", "text": prefix, "wrap": True})
+        team = {m.name for m in reply.plan.members} if reply.plan is not None else set()
+        named = [m for m in mentions if m.name in team]  # named in the war team's line
+        card = render_card(reply, named)
+        others = " ".join(tag for tag, m in zip(tags, mentions, strict=True) if m not in named)
+        if others:
+            card["body"].insert(0, {"type": "TextBlock", "text": others, "wrap": True})
+        if entities:
             card["msteams"]["entities"] = entities
         activity = {"type": "message", "summary": clip(fallback_text(reply), SUMMARY_MAX),
                     "attachments": [attachment(card)]}

@@ -11,7 +11,7 @@ from bot.messages import CaseCard, Choice, Form, Reply, ResponsePlan
 def choice_json(choice: Choice) -> dict[str, Any]:
     """`nav`: Back / Cancel, shown apart from the answers (the page never parses ids)."""
     return {"id": choice.id, "label": choice.label, "explanation": choice.explanation,
-            "nav": is_nav(choice.id)}
+            "nav": is_nav(choice.id), "primary": choice.primary}
 
 
 def form_json(form: Form) -> dict[str, Any]:
@@ -19,9 +19,11 @@ def form_json(form: Form) -> dict[str, Any]:
         "id": form.id,
         "title": form.title,
         "submit_label": form.submit_label,
+        "intro": form.intro,
         "fields": [
             {"id": f.id, "label": f.label, "kind": f.kind, "required": f.required,
-             "hint": f.hint, "value": f.value, "choices": [choice_json(c) for c in f.choices]}
+             "hint": f.hint, "value": f.value, "choices": [choice_json(c) for c in f.choices],
+             "reveal": f.reveal}
             for f in form.fields
         ],
     }
@@ -38,6 +40,9 @@ def card_json(card: CaseCard) -> dict[str, Any]:
                    for c in card.clocks],
         "flags": list(card.flags), "urgency": card.urgency,
         "facts": [{"label": k, "value": v} for k, v in card.facts],
+        "next_due": {"label": card.next_due.label, "text": card.next_due.text,
+                     "urgency": card.next_due.urgency} if card.next_due else None,
+        "priority_tone": card.priority_tone,
     }
 
 

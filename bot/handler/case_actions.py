@@ -5,16 +5,24 @@ speaker, the customer's conversation, the engineers, escalations and the partner
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
-from bot.case_card import case_card, channel_reader, reader_tz
+from bot.case_card import (
+    EXPLAIN,
+    case_card,
+    case_line,
+    channel_reader,
+    explain_reply,
+    reader_tz,
+)
 from bot.cases import NEEDS_TEXT, TRANSITIONS, ActResult, CaseService, escalation_ladder
 from bot.choice_ids import action_form
 from bot.deployment import Directory
 from bot.errors import InvalidTransitionError, NotAllowedError, ResponsePlanError
 from bot.handler.intake_loop import query_usage
 from bot.messages import Choice, Form, FormField, Inbound, Notice, Outcome, Person, Reply
-from bot.news import customer_news, level_name, sentence
+from bot.news import answer_form, customer_news, level_name, sentence
 from bot.records import CaseEventRecord, CaseRecord
 from bot.response_plan import RESPONSE_PLAN, find_item, formed, items, require_war_team
 from bot.sla_view import when
@@ -31,7 +39,7 @@ VERBS: dict[str, str] = {
     "update": "comment", "comment": "comment", "note": "comment", "reply": "provide_info",
     "info": "provide_info", "answer": "provide_info", "progress": "start_progress",
     "start": "start_progress", "log": "log_hours", "suspend": "suspend_sla",
-    "reinstate": "reinstate_sla", "plan": RESPONSE_PLAN,
+    "reinstate": "reinstate_sla", "plan": RESPONSE_PLAN, "why": EXPLAIN, "explain": EXPLAIN,
 }
 
 
@@ -46,6 +54,10 @@ class CaseActions:
         person = inbound.person
         if action.partition("/")[0] == RESPONSE_PLAN:
             return await self._response_plan(inbound, action, case_id, values)
+        if action == EXPLAIN:
+            case = await self.cases.visible_case(person, case_id)
+            events = await self.store.case_events(case.id)
+            return Outcome([explain_reply(self.directory, person, case, events, inbound.at)])
         if action not in TRANSITIONS:
             return Outcome([Reply(f"I don't know the action {action!r}.", private=True)])
         if action == "acknowledge":
@@ -154,11 +166,17 @@ class CaseActions:
         return await self.after_action(inbound, RESPONSE_PLAN, result)
 
     def _action_form(self, case: CaseRecord, action: str) -> Reply:
+        """The form of a case action that needs words, naming the case (id, priority,
+        title) it acts on."""
         pack = self.directory.pack_of(case.customer_id)
+        if action == "provide_info":
+            form = answer_form(self.directory, case)
+            return Reply(f"{form.intro}\nAnswer the question in the form, or type “reply "
+                         f"{case.id} …”.", form=form, private=True)
         fields: list[FormField] = []
         title = {"ask_customer": "Ask the customer", "reclassify": "Reclassify",
                  "escalate": "Escalate", "comment": "Add to the case",
-                 "status_update": "Post an update", "provide_info": "Reply with information",
+                 "status_update": "Post an update",
                  "suspend_sla": "Suspend the SLA", "resolve": "Resolve",
                  "workaround": "Workaround provided"}.get(action, action)
         if action == "reclassify":
@@ -178,10 +196,11 @@ class CaseActions:
         fields.append(FormField("text", label, "long_text"))
         fields.append(FormField("_action", "", "hidden", value=action, required=True))
         fields.append(FormField("_case", "", "hidden", value=case.id, required=True))
-        return Reply(f"{title} — {case.id}: fill in the form, or type “"
-                     f"{verb_for(action)} {case.id} …”.",
+        intro = case_line(self.directory, case)
+        return Reply(f"{title} — {intro}\nFill in the form, or type “{verb_for(action)} "
+                     f"{case.id} …”.",
                      form=Form(str(action_form(action, case.id)), f"{title} — {case.id}",
-                               tuple(fields), "Send"), private=True)
+                               tuple(fields), "Send", intro=intro), private=True)
 
     # -- what an action says, and to whom -------------------------------------------------------
 
@@ -210,6 +229,8 @@ class CaseActions:
             "log_hours": f"Logged {result.events[-1].data.get('minutes')} min on {case.id} "
                          f"(total {case.query_minutes} min).",
         }.get(action) or news
+        if action == "comment" and not person.is_vendor and case.status == "waiting_on_customer":
+            said += " " + self._still_waiting(case, events)
         outcome = Outcome([case_card(self.directory, person, case, events, now, said)])
         to_customer = action in {"acknowledge", "ask_customer", "workaround", "resolve",
                                  "reclassify", "reopen", "close", "start_progress",
@@ -220,8 +241,10 @@ class CaseActions:
         if to_customer and person.customer_id is None:
             told = news or said
             customer_view = channel_reader("customer_user", case.customer_id)
-            outcome.notices.append(Notice(case.id, "customer", case_card(
-                self.directory, customer_view, case, events, now, told), kind=action))
+            told_card = case_card(self.directory, customer_view, case, events, now, told)
+            if action == "ask_customer":  # the question arrives with its answer box
+                told_card = replace(told_card, form=answer_form(self.directory, case))
+            outcome.notices.append(Notice(case.id, "customer", told_card, kind=action))
         if to_engineers:
             outcome.notices.append(Notice(case.id, "engineers", case_card(
                 self.directory, channel_reader("engineer"), case, events, now, said),
@@ -249,6 +272,17 @@ class CaseActions:
             outcome.notices.append(Notice(case.id, "partner", Reply(said), kind=action))
         return outcome
 
+    def _still_waiting(self, case: CaseRecord, events: Sequence[CaseEventRecord]) -> str:
+        """What a customer's comment on a case waiting on them does to the clocks: nothing —
+        the question is still open."""
+        asked = next((e for e in reversed(events) if e.kind == "waiting_on_customer"), None)
+        who = (asked.actor_name or self.directory.name_of(asked.actor)) if asked else \
+            "The engineer"
+        question = f" (“{asked.reason}”)" if asked and asked.reason else ""
+        return (f"{case.id} still waits for your answer to {who}'s question{question}, so the "
+                "clocks the policy pauses stay paused. Answer it with “Answer” (or “reply "
+                f"{case.id} …”) to resume them.")
+
     def _plan_filled(self, inbound: Inbound, result: ActResult,
                      events: Sequence[CaseEventRecord]) -> Outcome:
         """An item was agreed: a short receipt for the speaker; the war-room post updated in
@@ -257,14 +291,14 @@ class CaseActions:
         data = result.events[-1].data
         said = (f"{inbound.person.name} agreed “{data.get('label')}” for the war team of "
                 f"{case.id}: {data.get('shown')}")
-        post = war_room_reply(self.directory, case, events, inbound.at)
-        progress = post.plan.title.lower() if post.plan else "recorded"
+        post = war_room_notice(self.directory, case, events, inbound.at, said, RESPONSE_PLAN)
+        plan = post.reply.plan
+        progress = plan.title.lower() if plan else "recorded"
         receipt = Reply(f"Recorded in {case.id}'s response plan — {data.get('label')}: "
                         f"{data.get('shown')}. The war-room post shows it ({progress}).",
                         private=True)
         return Outcome([receipt], [
-            Notice(case.id, "war_room", Reply(f"{said}\n{post.text}", plan=post.plan),
-                   RESPONSE_PLAN),
+            post,
             Notice(case.id, "engineers", case_card(
                 self.directory, channel_reader("engineer"), case, events, inbound.at, said),
                 kind=RESPONSE_PLAN)])

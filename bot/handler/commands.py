@@ -4,11 +4,12 @@ users, and case commands in free text ("ack ACME-4", "resolve ACME-4 fixed")."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from bot.access import may
-from bot.case_card import case_card
+from bot.case_card import EXPLAIN, case_card
 from bot.cases import TRANSITIONS, CaseService
 from bot.choice_ids import case_action
 from bot.deployment import Directory
@@ -78,16 +79,20 @@ class Commands:
         if match and len(words) <= 2:
             case = await self.cases.visible_case(person, match.group(1))
             events = await self.store.case_events(case.id)
-            return Outcome([case_card(self.directory, person, case, events, inbound.at)])
+            return Outcome([replace(case_card(self.directory, person, case, events,
+                                              inbound.at), fresh=True)])
         return None
 
     async def _which_case(self, inbound: Inbound, action: str) -> Outcome:
         """A case action named without its case ("ack"): the cases it can apply to, as
         choices — never an intake."""
         person = inbound.person
-        allowed_from = TRANSITIONS[action.partition("/")[0]][0]
-        rows = [case for case, _ in await self.queue(person, inbound.at)
-                if case.status in allowed_from and may(person, action, case.customer_id)]
+        if action == EXPLAIN:  # "why": any case the person can see
+            rows = [case for case, _ in await self.queue(person, inbound.at)]
+        else:
+            allowed_from = TRANSITIONS[action.partition("/")[0]][0]
+            rows = [case for case, _ in await self.queue(person, inbound.at)
+                    if case.status in allowed_from and may(person, action, case.customer_id)]
         verb = verb_for(action)
         if not rows:
             return Outcome([Reply(f"Which case? None of the cases you can see is ready for “"
@@ -104,9 +109,10 @@ class Commands:
         if not cases:
             return Outcome([Reply("No open cases. Say “support” to open one.")])
         replies = [Reply(f"{len(cases)} open case{'s' if len(cases) != 1 else ''}:")]
-        for case in cases[:20]:
+        for case in cases[:20]:  # fresh cards under the question, not old ones updated
             events = await self.store.case_events(case.id)
-            replies.append(case_card(self.directory, person, case, events, inbound.at))
+            replies.append(replace(case_card(self.directory, person, case, events,
+                                             inbound.at), fresh=True))
         return Outcome(replies)
 
     async def queue(self, person: Person, now: datetime) -> list[tuple[CaseRecord, Reply]]:
@@ -132,7 +138,7 @@ class Commands:
         if not rows:
             return Outcome([Reply("The queue is empty.")])
         return Outcome([Reply(f"Queue: {len(rows)} open, nearest due first."),
-                        *[reply for _, reply in rows[:25]]])
+                        *[replace(reply, fresh=True) for _, reply in rows[:25]]])
 
     async def _users(self, inbound: Inbound, text: str) -> Outcome:
         person = inbound.person

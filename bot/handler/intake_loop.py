@@ -20,10 +20,11 @@ from bot.intake import (
     IntakeResult,
     IntakeState,
     customer_form,
+    intake_form,
     one_shot_form,
     step,
 )
-from bot.messages import ClockLine, Form, Inbound, Notice, Outcome, Person, Reply
+from bot.messages import ClockLine, Form, Inbound, Notice, Outcome, Person, Place, Reply
 from bot.records import CaseRecord
 from bot.sla_view import (
     case_status,
@@ -95,6 +96,21 @@ class IntakeLoop:
         if customer_id is None and len(ctx.customers) > 1:
             return customer_form(ctx)
         return one_shot_form(ctx, at, customer_id, description, case_type, values)
+
+    async def conversation_form(self, person: Person, place: Place,
+                                at: datetime) -> Form | None:
+        """The one-card form as the intake running at `place` stands (what the person already
+        said carried, only what is still open asked); a fresh one where none runs."""
+        raw, _ = await self.store.load_conversation(
+            conversation_key(Inbound(person, place, at)))
+        if raw:
+            ctx = self.context(person)
+            state = IntakeState.model_validate(raw)
+            if state.customer_id in ctx.customers:
+                form = intake_form(state, ctx)
+                if form is not None:
+                    return form
+        return self.intake_form(person, at, customer_id=(raw or {}).get("customer_id"))
 
     async def run(self, inbound: Inbound, key: str,
                   loaded: tuple[dict[str, Any] | None, int] | None = None) -> Outcome:

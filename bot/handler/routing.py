@@ -25,7 +25,7 @@ from bot.handler.intake_loop import (
     query_usage,
 )
 from bot.intake import CaseDraft
-from bot.messages import Form, Inbound, Outcome, Person, Reply
+from bot.messages import Form, Inbound, Outcome, Person, Place, Reply
 from bot.records import CaseRecord
 from bot.store.base import Store
 
@@ -74,6 +74,10 @@ class Handler:
                     description: str | None = None, case_type: str | None = None,
                     values: dict[str, str] | None = None) -> Form | None:
         return self.intake.intake_form(person, at, customer_id, description, case_type, values)
+
+    async def conversation_form(self, person: Person, place: Place,
+                                at: datetime) -> Form | None:
+        return await self.intake.conversation_form(person, place, at)
 
     async def case_thread_message(self, inbound: Inbound, case_id: str) -> Outcome:
         return await self.actions.case_thread_message(inbound, case_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 
 from bot.choice_ids import parse_choice
@@ -15,6 +16,7 @@ from bot.intake.steps import impact_choices
 from bot.intake.vocabulary import norm, parse_priority
 from bot.messages import Choice, Form, FormField
 from policy.errors import PolicyError
+from policy.impact import unanswered
 from policy.understanding import DeploymentRef, read_deployment
 
 
@@ -30,6 +32,9 @@ def _impact_answer(value: str) -> str:
 def _match_deployment(customer: Customer, text: str) -> str | None:
     return read_deployment(text, [DeploymentRef(d.name, d.environment)
                                   for d in customer.deployments])
+
+
+OPEN_FORM_LABEL = "Fill in one form"
 
 
 def customer_form(ctx: IntakeContext) -> Form:
@@ -59,21 +64,22 @@ def one_shot_form(ctx: IntakeContext, at: datetime, customer_id: str | None = No
     if form is None:
         return None
     if values:  # keep what the person already entered when the form reshapes
-        form = Form(form.id, form.title, tuple(
-            FormField(f.id, f.label, f.kind, f.choices, f.required, f.hint,
-                      values.get(f.id) or f.value, f.refresh) for f in form.fields),
-            form.submit_label)
-    fields = tuple(FormField(f.id, f.label, f.kind, f.choices, f.required, f.hint,
-                             description[:3000], f.refresh)
+        form = replace(form, fields=tuple(replace(f, value=values.get(f.id) or f.value)
+                                          for f in form.fields))
+    fields = tuple(replace(f, value=description[:3000])
                    if f.id == "description" and description else f for f in form.fields)
     if len(ctx.customers) > 1 and state.customer_id:
         fields += (FormField("customer", "", "hidden", value=state.customer_id),)
-    return Form(form.id, form.title, fields, form.submit_label)
+    return replace(form, fields=fields)
 
 
 def intake_form(state: IntakeState, ctx: IntakeContext) -> Form | None:
-    """Everything at once, for platforms with forms (Slack modal, Teams card, web). Once the
-    case type is known the form only asks what that type needs, with the pack's guidance."""
+    """Everything still open at once, for platforms with forms (Slack modal, Teams card, web),
+    carrying what the person already said: the description prefilled, and only the questions
+    still open — a priority, deployment or pack field already known is not asked again (the
+    summary shows it, one tap to change). Once the case type is known the form only asks what
+    that type needs, with the pack's guidance. The impact questions are there for whoever
+    doesn't know the priority: asked only if they choose to (`FormField.reveal`)."""
     if state.customer_id is None:
         return None
     pack = ctx.pack_for(state.customer_id)
@@ -85,16 +91,19 @@ def intake_form(state: IntakeState, ctx: IntakeContext) -> Form | None:
                   value=state.case_type, refresh=True,
                   hint=spec.description if spec else "What kind of case is it?")
     ]
-    if spec is None or spec.has_priority:
+    if (spec is None or spec.has_priority) and state.priority is None:
         fields.append(FormField(
             "priority", word, "choice",
             tuple(Choice(p, pack.priorities[p].label, pack.priorities[p].summary)
                   for p in pack.ordered_priorities()),
-            required=False, hint="Leave empty to answer the impact questions below"))
-        for qid, question in pack.impact.questions.items():
+            required=False, hint="Leave empty to answer the impact questions instead"))
+        reveal = f"Not sure of the {word.lower()}? Answer the impact questions"
+        for qid in unanswered(pack, state.impact):
+            question = pack.impact.questions[qid]
             fields.append(FormField(f"impact.{qid}", question.text, "choice",
-                                    impact_choices(question), required=False))
-    if customer.deployments and (spec is None or spec.needs_deployment):
+                                    impact_choices(question), required=False, reveal=reveal))
+    if customer.deployments and (spec is None or spec.needs_deployment) \
+            and state.deployment is None and len(customer.deployments) > 1:
         fields.append(FormField("deployment", "Deployment", "choice", tuple(
             Choice(d.name, d.name, d.environment) for d in customer.deployments),
             required=False, hint="Not needed for a query"))
@@ -104,13 +113,17 @@ def intake_form(state: IntakeState, ctx: IntakeContext) -> Form | None:
             continue
         if spec is None and field_spec.case_types == ():
             continue
+        if name in state.fields:
+            continue
         fields.append(FormField(f"field.{name}", field_spec.label,
                                 "choice" if field_spec.options else "text",
                                 tuple(Choice(o.id, o.label, o.hint) for o in field_spec.options),
                                 required=False, hint=field_spec.prompt))
     fields.append(FormField("description", "Description", "long_text",
-                            hint="What happened, error messages, steps to reproduce"))
-    return Form("intake", "File a support case", tuple(fields), "Review")
+                            hint="What happened, error messages, steps to reproduce",
+                            value=state.description[:3000] if state.description else None))
+    return Form("intake", "File a support case", tuple(fields), "Review",
+                open_label=OPEN_FORM_LABEL)
 
 
 def apply_form(state: IntakeState, values: Mapping[str, str], ctx: IntakeContext) -> str | None:

@@ -78,9 +78,11 @@ def summary(state: IntakeState, ctx: IntakeContext, now: datetime) -> Reply:
     if state.heard:
         lines.append("Anything wrong? Tap a “Change” button or just tell me "
                      "(“it's staging”, “only me”).")
+    # Things to do rather than answers: "Open the case" in sight, the corrections after it
+    # (platforms fold what doesn't fit behind "More…").
     return Reply("\n".join(lines), choices=(
-        Choice(cid("confirm", "open"), "Open the case", "File it now"),
+        Choice(cid("confirm", "open"), "Open the case", "File it now", primary=True),
         *changes,
         Choice(cid("confirm", "explain"), "How were the times worked out?",
                "Show how each due was computed"),
-        NAV[1]))
+        NAV[1]), choice_kind="actions")

@@ -257,6 +257,12 @@
     }
     article.append(el("h3", { class: "card-title", id: titleId },
       el("span", { class: "visually-hidden", text: `${card.case_id}: ` }), card.title));
+    if (card.next_due) {
+      // The one due to look at first, coloured by urgency (missed, under a quarter left, fine).
+      article.append(el("p", {
+        class: `card-next-due due-${card.next_due.urgency || "fine"}`, text: card.next_due.text,
+      }));
+    }
 
     if (ctx.compact) {
       article.append(el("p", { class: "card-line" },
