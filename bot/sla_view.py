@@ -97,6 +97,7 @@ _STATE_WORDS = {
     "breached": "missed",
     "best_effort": "best effort",
 }
+OUTSIDE_COVERAGE = "paused — outside coverage until "
 DUE_SOON_SHARE = 0.25  # a running clock with less than this share of its target left stands out
 
 
@@ -117,7 +118,7 @@ def clock_lines(status: SlaStatus | None, tz: ZoneInfo, now: datetime | None = N
         if clock.state == "running" and now is not None and calendar is not None:
             if not calendar.is_open(now):
                 opening = calendar.next_opening(now)
-                state = f"paused — outside coverage until {when(opening, tz)}"
+                state = f"{OUTSIDE_COVERAGE}{when(opening, tz)}"
             duration = clock.target.duration_on(calendar) if clock.target else None
             if duration and clock.remaining is not None:
                 due_soon = clock.remaining < duration * DUE_SOON_SHARE
@@ -184,7 +185,9 @@ def next_due(status: SlaStatus | None, lines: Sequence[ClockLine],
     if running:
         clock, line = min(running, key=lambda pair: pair[0].due or now)
         text = f"{line.label} due {line.due} — {line.remaining or line.state}"
-        if line.state != "running":  # paused outside coverage until the next opening
+        if line.state.startswith(OUTSIDE_COVERAGE):  # counting resumes at the next opening
+            text += f" from {line.state.removeprefix(OUTSIDE_COVERAGE)}"
+        elif line.state != "running":
             text += f" ({line.state})"
         return NextDue(line.label, text, line.urgency)
     waiting = [(c, line) for c, line in pairs if c.state == "paused"]

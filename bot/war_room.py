@@ -182,7 +182,7 @@ def plan_form(directory: Directory, case: CaseRecord, events: Sequence[CaseEvent
     fields = (field, FormField("_action", "", "hidden", value=action),
               FormField("_case", "", "hidden", value=case.id))
     intro = case_line(directory, case)
-    return Reply(f"{item.label} for the war team of {intro}\nFill in the form, or type "
+    return Reply(f"{item.label} for the war team of {case.id}: fill in the form, or type "
                  f"“plan {case.id} {item.number} …”.",
                  form=Form(str(action_form(action, case.id)), f"Response plan — {case.id}", fields,
                            "Save", intro=f"{item.label} — {intro}"), private=True)

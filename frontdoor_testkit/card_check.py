@@ -98,6 +98,10 @@ class CardRenderer:
             f"#stage{{width:{self.width}px;background:#fff}}"
             "</style></head><body><div id='stage' class='teams-card'></div></body></html>")
         self._page.add_style_tag(path=str(TEAMS_CSS))
+        # Teams shows a "positive" action as its primary (filled) button; the designer's
+        # stylesheet leaves it plain.
+        self._page.add_style_tag(content=".ac-pushButton.style-positive{background-color:"
+                                 "#6264A7;border-color:#6264A7;color:#fff}")
         self._page.add_script_tag(path=str(LIBRARY))
         self._page.add_script_tag(path=str(MARKDOWN))
         self._page.add_script_tag(path=str(CHECK_JS))

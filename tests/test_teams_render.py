@@ -70,7 +70,7 @@ def test_every_line_is_its_own_text_block_and_the_text_is_the_fallback() -> None
     assert activity["attachments"][0]["contentType"] == render.CONTENT_TYPE
     assert card["type"] == "AdaptiveCard" and card["version"] == "1.5"
     texts = [b["text"] for b in _of_type(card, "TextBlock")]
-    assert texts == ["Which deployment?", "1. acme-prod — production", "2. acme-staging"]
+    assert texts == ["Which deployment?", "1\\. acme-prod — production", "2\\. acme-staging"]
     assert all(b["wrap"] for b in _of_type(card, "TextBlock"))
     assert card["fallbackText"] == reply.text and activity["summary"].startswith("Which")
 
@@ -121,9 +121,9 @@ def test_a_case_card_is_a_compact_header_and_one_next_due_line() -> None:
                            "Acme Corp · Incident · acme-prod (production) · Unassigned"]
     badge = next(c for c in _of_type(card, "Column") if c["items"][0]["text"] == "P1 – Critical")
     assert badge["style"] == "attention"  # a critical priority is a red badge
-    [due] = [b for b in _of_type(card, "TextBlock") if b["text"].startswith("⏱")]
-    assert due["text"] == "⏱ Response due Fri 20 Nov 17:30 EST — 45 business min left"
-    assert due["color"] == "Warning"  # under a quarter left
+    [due] = [b for b in _of_type(card, "TextBlock") if "Response due" in b["text"]]
+    # under a quarter left: amber (the mark; Teams' amber text would be too pale to read)
+    assert due["text"] == "🟠 Response due Fri 20 Nov 17:30 EST — 45 business min left"
     assert "Product: orders API" in blocks
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -106,8 +107,13 @@ def fallback_text(reply: Reply) -> str:
     return clip(plain(reply.summary()), FALLBACK_MAX) or "…"
 
 
+_NUMBERED = re.compile(r"^(\d+)\. ")
+
+
 def _text_blocks(text: str, line_max: int, max_lines: int | None = None) -> list[Element]:
-    """One TextBlock per line (a blank line becomes a larger gap)."""
+    """One TextBlock per line (a blank line becomes a larger gap). Our numbered lines ("1.
+    Incident — …") stay lines as written: as a markdown list they would be indented past the
+    card's edge."""
     blocks: list[Element] = []
     gap = False
     for line in text.strip().split("\n"):
@@ -116,8 +122,8 @@ def _text_blocks(text: str, line_max: int, max_lines: int | None = None) -> list
             continue
         if max_lines is not None and len(blocks) >= max_lines:
             break
-        block: Element = {"type": "TextBlock", "text": clip(line.rstrip(), line_max),
-                          "wrap": True}
+        shown = _NUMBERED.sub(r"\1\\. ", clip(line.rstrip(), line_max))
+        block: Element = {"type": "TextBlock", "text": shown, "wrap": True}
         if blocks:
             block["spacing"] = "Medium" if gap else "None"
         blocks.append(block)
@@ -299,7 +305,11 @@ def _toggle(text: str, target: str) -> Element:
 # The badge's colour per priority tone (container styles Teams renders).
 _BADGE_STYLE: dict[Tone, str] = {"critical": "attention", "high": "warning",
                                  "normal": "accent", "low": "emphasis", "": "emphasis"}
-_DUE_COLOR = {"breached": "Attention", "due_soon": "Warning", "": "Good"}
+# The next-due line's mark and colour by urgency: missed red, under a quarter left amber, fine
+# green (the mark carries amber and green: Teams' warning and good text colours are too pale
+# to read on a card).
+_DUE_MARK = {"breached": "🔴", "due_soon": "🟠", "": "🟢"}
+_DUE_COLOR = {"breached": "Attention", "due_soon": "Default", "": "Default"}
 
 
 def _clock_line(clock: ClockLine) -> str:
@@ -331,7 +341,7 @@ def _due_row(due: NextDue | None, why: str | None) -> Element | None:
     something to unfold (`why`: the id of the folded details)."""
     if due is None and why is None:
         return None
-    text = f"⏱ {due.text}" if due else "No clock running"
+    text = f"{_DUE_MARK[due.urgency]} {due.text}" if due else "No clock running"
     columns: list[Element] = [{"type": "Column", "width": "stretch", "items": [{
         "type": "TextBlock", "text": clip(plain(text), SHORT_LINE_MAX), "wrap": True,
         "weight": "Bolder", "color": _DUE_COLOR[due.urgency] if due else "Default"}]}]
@@ -360,10 +370,11 @@ def _case_container(card: CaseCard, line_max: int, detailed: bool) -> Element:
         items.append(due)
     flags = card.other_flags
     if flags:  # escalation, consulting, another clock missed: in sight
-        items.append({"type": "TextBlock", "text": clip(plain(" · ".join(flags)), 300),
+        loud = card.urgency in {"breached", "escalated"}
+        items.append({"type": "TextBlock", "text": clip(plain(("" if loud else "⚠️ ")
+                                                              + " · ".join(flags)), 300),
                       "wrap": True, "weight": "Bolder", "spacing": "Small",
-                      "color": "Attention" if card.urgency in {"breached", "escalated"}
-                      else "Warning"})
+                      "color": "Attention" if loud else "Default"})
     facts = [f"{k}: {v}" for k, v in card.facts if k != "Deployment" and (k or v)]
     if facts:
         items.append(_subtle(" · ".join(facts), line_max))
@@ -371,10 +382,12 @@ def _case_container(card: CaseCard, line_max: int, detailed: bool) -> Element:
         details: list[Element] = [{"type": "TextBlock", "text": "How each due is worked out",
                                    "weight": "Bolder", "size": "Small", "wrap": True}]
         for clock in card.clocks:
-            block: Element = {"type": "TextBlock", "text": clip(_clock_line(clock), line_max),
+            mark = f"{_DUE_MARK[clock.urgency]} " if clock.urgency else ""
+            block: Element = {"type": "TextBlock", "text": clip(mark + _clock_line(clock),
+                                                                line_max),
                               "wrap": True, "spacing": "Small"}
-            if clock.urgency:
-                block["color"] = "Attention" if clock.urgency == "breached" else "Warning"
+            if clock.urgency == "breached":
+                block["color"] = "Attention"
             details.append(block)
             if detailed and clock.explanation.strip():
                 details.append(_subtle(clock.explanation.strip(), line_max))
@@ -423,8 +436,8 @@ def _plan_container(plan: ResponsePlan, line_max: int,
             parts.append({"type": "TextBlock", "text": clip(item.value or "", line_max),
                           "wrap": True, "spacing": "Small"})
             parts.append(_subtle(" · ".join(x for x in (item.by, item.at) if x), 300))
-        else:
-            parts.append(_subtle("open" + (f" — {item.hint}" if item.hint else ""), 300))
+        elif item.hint:  # open: its button says so; the policy's suggestion, if any
+            parts.append(_subtle(item.hint, 300))
         if item.action is not None:
             parts += _rows([_choice_action(item.action)])
         items.append({"type": "Container", "separator": True, "spacing": "Medium",

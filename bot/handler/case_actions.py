@@ -170,9 +170,8 @@ class CaseActions:
         title) it acts on."""
         pack = self.directory.pack_of(case.customer_id)
         if action == "provide_info":
-            form = answer_form(self.directory, case)
-            return Reply(f"{form.intro}\nAnswer the question in the form, or type “reply "
-                         f"{case.id} …”.", form=form, private=True)
+            return Reply(f"Answer — {case.id}: fill in the form, or type “reply {case.id} …”.",
+                         form=answer_form(self.directory, case), private=True)
         fields: list[FormField] = []
         title = {"ask_customer": "Ask the customer", "reclassify": "Reclassify",
                  "escalate": "Escalate", "comment": "Add to the case",
@@ -196,11 +195,11 @@ class CaseActions:
         fields.append(FormField("text", label, "long_text"))
         fields.append(FormField("_action", "", "hidden", value=action, required=True))
         fields.append(FormField("_case", "", "hidden", value=case.id, required=True))
-        intro = case_line(self.directory, case)
-        return Reply(f"{title} — {intro}\nFill in the form, or type “{verb_for(action)} "
+        return Reply(f"{title} — {case.id}: fill in the form, or type “{verb_for(action)} "
                      f"{case.id} …”.",
                      form=Form(str(action_form(action, case.id)), f"{title} — {case.id}",
-                               tuple(fields), "Send", intro=intro), private=True)
+                               tuple(fields), "Send", intro=case_line(self.directory, case)),
+                     private=True)
 
     # -- what an action says, and to whom -------------------------------------------------------
 

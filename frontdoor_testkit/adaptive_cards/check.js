@@ -7,9 +7,10 @@
   const SLACK = 1; // px of rounding allowed before a box counts as cut
 
   // Teams renders the CommonMark subset in TextBlocks; the renderer leaves that to the host.
+  // An <at>Name</at> mention is shown as Teams shows it: the name, highlighted.
   const md = window.markdownit();
   AdaptiveCards.AdaptiveCard.onProcessMarkdown = function (text, result) {
-    result.outputHtml = md.render(text);
+    result.outputHtml = md.render(text.replace(/<at>(.*?)<\/at>/g, "**@$1**"));
     result.didProcess = true;
   };
 
