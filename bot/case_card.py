@@ -12,7 +12,16 @@ from bot.access import may
 from bot.cases import TRANSITIONS
 from bot.choice_ids import case_action
 from bot.deployment import Directory
-from bot.messages import CaseCard, Choice, ClockLine, Person, Reply, Tone, Urgency
+from bot.messages import (
+    CUSTOMER_ROLES,
+    CaseCard,
+    Choice,
+    ClockLine,
+    Person,
+    Reply,
+    Tone,
+    Urgency,
+)
 from bot.records import CaseEventRecord, CaseRecord
 from bot.response_plan import entries, formed, item_id
 from bot.sla_view import (
@@ -171,7 +180,8 @@ def case_card(
                       + (f" ({', '.join(done)})" if done else " (war team formed)")))
     if status and status.status_update_every and status.next_status_update:
         facts.append(("Next status update", when(status.next_status_update, tz)))
-    due = next_due(status, clocks, now)
+    due = next_due(status, clocks, now,
+                   "you" if person.role in CUSTOMER_ROLES else "the customer")
     card = CaseCard(
         case_id=case.id, title=case.title, customer=customer.name,
         case_type=pack.case_types[case.case_type].label if case.case_type in pack.case_types

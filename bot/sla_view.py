@@ -166,12 +166,13 @@ def ago(elapsed: timedelta) -> str:
     return f"{minutes // (24 * 60)} days ago"
 
 
-def next_due(status: SlaStatus | None, lines: Sequence[ClockLine],
-             now: datetime) -> NextDue | None:
+def next_due(status: SlaStatus | None, lines: Sequence[ClockLine], now: datetime,
+             asked: str = "the customer") -> NextDue | None:
     """The one due the reader looks at first: a missed target still open (the longest
     missed), else the running clock due first, else a clock paused while the customer is
-    asked, else what became of them ("every target met so far"). `lines` are
-    `clock_lines(status, …)`, in the same order. None without an SLA or a clock."""
+    asked (`asked`: "you" when the customer reads it), else what became of them ("every
+    target met so far"). `lines` are `clock_lines(status, …)`, in the same order. None without
+    an SLA or a clock."""
     if status is None:
         return None
     pairs = list(zip(status.clocks.values(), lines, strict=True))
@@ -194,8 +195,8 @@ def next_due(status: SlaStatus | None, lines: Sequence[ClockLine],
     if waiting:
         _, line = waiting[0]
         left = f", {line.remaining}" if line.remaining else ""
-        return NextDue(line.label, f"{line.label} clock paused until the customer answers"
-                       f"{left}")
+        answers = "answer" if asked == "you" else "answers"
+        return NextDue(line.label, f"{line.label} clock paused until {asked} {answers}{left}")
     if status.suspended:
         return NextDue("SLA", "SLA suspended: no clock runs")
     if not pairs:

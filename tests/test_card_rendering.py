@@ -44,6 +44,7 @@ from tests.test_slack_render import assert_valid_home, assert_valid_message, ass
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = Path(os.environ.get("FRONTDOOR_SCREENSHOTS", "/tmp")) / "frontdoor-cards"
 ENGINEERS_CARD_MAX_PX = 450
+CASE_ID = re.compile(r"\b[A-Z][A-Z0-9]*-\d+\b")
 DEPLOYMENT = load_deployment(ROOT / "examples" / "frontdoor.toml")
 VENDOR_ZONE = DEPLOYMENT.vendor.timezone
 
@@ -81,7 +82,9 @@ def rendered(tour: Tour) -> Iterator[list[tuple[str, dict[str, Any], Rendered]]]
     with CardRenderer(str(CHROMIUM)) as renderer:
         for n, (call, card) in enumerate(tour.teams_cards()):
             where = _where(call.conversation)
-            out.append((where, card, renderer.render(card, SHOTS / f"{n:03d}-{where}")))
+            case = CASE_ID.search(call.text)
+            name = f"{n:03d}-{where}" + (f"-{case.group(0)}" if case else "")
+            out.append((where, card, renderer.render(card, SHOTS / name)))
     yield out
 
 

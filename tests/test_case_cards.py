@@ -76,9 +76,14 @@ async def test_while_the_customer_is_asked_the_next_due_line_says_the_clock_wait
     case_id = await open_case(handler, at=MONDAY)
     await say(handler, "ana", f"ack {case_id}", at=MONDAY + timedelta(minutes=5))
     await say(handler, "ana", f"ask {case_id} which region?", at=MONDAY + timedelta(minutes=9))
-    card = await card_for(handler, "alice", case_id, MONDAY + timedelta(hours=1))
-    assert card.next_due is not None
-    assert card.next_due.text.startswith("Workaround clock paused until the customer answers")
+    later = MONDAY + timedelta(hours=1)
+    mine = await card_for(handler, "alice", case_id, later)
+    assert mine.next_due is not None
+    assert mine.next_due.text.startswith("Workaround clock paused until you answer")
+    engineers = await card_for(handler, "ana", case_id, later)
+    assert engineers.next_due is not None
+    assert engineers.next_due.text.startswith(
+        "Workaround clock paused until the customer answers")
 
 
 async def test_a_resolved_case_says_nothing_is_due_and_how_the_targets_went(
