@@ -155,18 +155,19 @@ class SlackFrontDoor:
             "Please send it again; if this keeps happening, contact "
             f"{self.directory.deployment.vendor.name} support another way.")
 
-    async def process_event(self, event: Mapping[str, Any]) -> None:
-        """Work one stored event (any process may, once the queue leased it to it)."""
+    async def process_event(self, event: Mapping[str, Any], team: str | None) -> None:
+        """Work one stored event (any process may, once the queue leased it to it); `team`
+        is the sender's workspace, as the request that brought it said."""
         kind = event.get("type")
         data = dict(event)
         if kind == "app_mention":
-            await self._conversation_message(data, mention=True)
+            await self._conversation_message(data, team, mention=True)
         elif kind == "message":
-            await self._message(data)
+            await self._message(data, team)
         elif kind == "reaction_added":
-            await self._reaction(data)
+            await self._reaction(data, team)
         elif kind == "app_home_opened":
-            await self._on_home(data)
+            await self._on_home(data, team)
 
     # -- listeners ------------------------------------------------------------------------------
 
@@ -214,7 +215,7 @@ class SlackFrontDoor:
         except SlackPayloadError as exc:
             log.info("ignored a malformed event: %s", exc)
 
-    async def _message(self, event: dict[str, Any]) -> None:
+    async def _message(self, event: dict[str, Any], team: str | None) -> None:
         """A message inbound.is_wanted let through (no edits, bots or channel mentions)."""
         channel = str(event.get("channel", ""))
         is_dm = event.get("channel_type") == "im"
@@ -222,16 +223,17 @@ class SlackFrontDoor:
         if event.get("thread_ts"):
             case_id = await self._case_of_thread(channel, str(event["thread_ts"]))
             if case_id is not None:
-                await self._case_thread(event, case_id)
+                await self._case_thread(event, team, case_id)
                 return
-            if await self._conversation_exists(event, where):
-                await self._conversation_message(event, mention=False)
+            if await self._conversation_exists(event, team, where):
+                await self._conversation_message(event, team, mention=False)
             return
         if is_dm or channel in self._support_channels():
-            await self._conversation_message(event, mention=False)
+            await self._conversation_message(event, team, mention=False)
 
-    async def _conversation_exists(self, event: dict[str, Any], where: translate.Where) -> bool:
-        person = await self._person(event.get("user"), translate.speaker_team(event))
+    async def _conversation_exists(self, event: dict[str, Any], team: str | None,
+                                   where: translate.Where) -> bool:
+        person = await self._person(event.get("user"), team)
         if person is None or where.channel is None:
             return False
         key = conversation_key(Inbound(person, Place("slack", where.channel, where.thread),
@@ -254,11 +256,12 @@ class SlackFrontDoor:
                 log.warning("auth.test failed: %s", type(exc).__name__)
         return self._bot_user
 
-    async def _conversation_message(self, event: dict[str, Any], *, mention: bool) -> None:
+    async def _conversation_message(self, event: dict[str, Any], team: str | None, *,
+                                    mention: bool) -> None:
         user = event.get("user")
         where = translate.where_of(event)
         bot_user = await self._ensure_bot_user()
-        who = await self._recognise(user, translate.speaker_team(event))
+        who = await self._recognise(user, team)
         if who.person is None:
             await self._tell_privately(where.channel, user, where.thread, who.refusal)
             return
@@ -267,9 +270,9 @@ class SlackFrontDoor:
         place = Place("slack", where.channel or "", where.thread)
         await self._run(Inbound(person, place, _now(), text=text or "hi"), place, user)
 
-    async def _case_thread(self, event: dict[str, Any], case_id: str) -> None:
+    async def _case_thread(self, event: dict[str, Any], team: str | None, case_id: str) -> None:
         user = event.get("user")
-        person = await self._person(user, translate.speaker_team(event))
+        person = await self._person(user, team)
         if person is None:
             return
         where = translate.where_of(event)
@@ -282,13 +285,13 @@ class SlackFrontDoor:
             outcome = Outcome([Reply(str(exc), private=True)])
         await self._deliver(outcome, place, user)
 
-    async def _reaction(self, event: dict[str, Any]) -> None:
+    async def _reaction(self, event: dict[str, Any], team: str | None) -> None:
         """A ticket-emoji reaction (inbound.is_wanted lets no other through)."""
         item = event.get("item") or {}
         channel, ts = item.get("channel"), item.get("ts")
         if item.get("type") != "message" or not channel or not ts:
             return
-        who = await self._recognise(event.get("user"), translate.speaker_team(event))
+        who = await self._recognise(event.get("user"), team)
         if who.person is None:
             await self._tell_privately(channel, event.get("user"), ts, who.refusal)
             return
@@ -312,11 +315,11 @@ class SlackFrontDoor:
             log.info("no permalink: %s", type(exc).__name__)
             return None
 
-    async def _on_home(self, event: dict[str, Any]) -> None:
+    async def _on_home(self, event: dict[str, Any], team: str | None) -> None:
         if event.get("tab") not in (None, "home"):
             return
         user = event.get("user")
-        person = await self._person(user, None)
+        person = await self._person(user, team)
         if person is None or not user:
             return
         rows = await self.handler.queue(person, _now())
@@ -332,7 +335,7 @@ class SlackFrontDoor:
         user = body.get("user_id")
         channel = str(body.get("channel_id", ""))
         text = str(body.get("text", "")).strip().lower()
-        who = await self._recognise(user, None)
+        who = await self._recognise(user, translate.speaker_team(body))
         if who.person is None:
             await self._tell_privately(channel, user, None, who.refusal)
             return
@@ -372,7 +375,7 @@ class SlackFrontDoor:
     async def _on_shortcut(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         user = (body.get("user") or {}).get("id")
-        who = await self._recognise(user, (body.get("user") or {}).get("team_id"))
+        who = await self._recognise(user, translate.speaker_team(body))
         message = body.get("message") or {}
         channel = str((body.get("channel") or {}).get("id", ""))
         if who.person is None:
@@ -400,7 +403,8 @@ class SlackFrontDoor:
             log.info("ignored a malformed action: %s", exc)
             return
         user = (body.get("user") or {}).get("id")
-        who = await self._recognise(user, translate.speaker_team(body))
+        team = translate.speaker_team(body)
+        who = await self._recognise(user, team)
         where = translate.where_of(body)
         if who.person is None:
             await self._tell_privately(where.channel, user, where.thread, who.refusal)
@@ -419,14 +423,15 @@ class SlackFrontDoor:
             outcome.replies = [r for r in outcome.replies if r is not form_reply]
         await self._deliver(outcome, place, user)
         if person.is_vendor and body.get("view", {}).get("type") == "home":
-            await self._on_home({"user": user, "tab": "home"})
+            await self._on_home({"user": user, "tab": "home"}, team)
 
     async def _on_open_form(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         user = (body.get("user") or {}).get("id")
-        person = await self._person(user, translate.speaker_team(body))
+        who = await self._recognise(user, translate.speaker_team(body))
         where = translate.where_of(body)
-        if person is None:
+        if who.person is None:
+            await self._tell_privately(where.channel, user, where.thread, who.refusal)
             return
         try:
             form_id = translate.form_id_of_block_action(body)
@@ -434,21 +439,27 @@ class SlackFrontDoor:
             log.info("ignored a malformed form button: %s", exc)
             return
         place = Place("slack", where.channel or "", where.thread)
-        form = await self._form_by_id(person, form_id, place)
+        form, refused = await self._form_by_id(who.person, form_id, place)
         if form is not None:
             await self._open_modal(body.get("trigger_id"), form, where.channel, where.thread)
+        elif refused is not None:  # no form for what the role may not do: say why, only to them
+            await self._deliver(refused, place, user)
 
-    async def _form_by_id(self, person: Person, form_id: str, place: Place) -> Form | None:
+    async def _form_by_id(self, person: Person, form_id: str,
+                          place: Place) -> tuple[Form | None, Outcome | None]:
+        """The form a "fill in the form" button opens, or (for a case action) the handler's
+        answer when it shows none — a refusal, checked and audited before any form."""
         if is_action_form(form_id):
             wanted = parse_choice(form_id)
             button = case_action(wanted.value, wanted.case_id or "")
             outcome = await self.handler.handle(
                 Inbound(person, place, _now(), choice=str(button)))
-            return next((r.form for r in outcome.replies if r.form), None)
+            form = next((r.form for r in outcome.replies if r.form), None)
+            return form, (None if form is not None else outcome)
         state, _ = await self.store.load_conversation(
             conversation_key(Inbound(person, place, _now())))
         customer = (state or {}).get("customer_id")
-        return self.handler.intake_form(person, _now(), customer_id=customer)
+        return self.handler.intake_form(person, _now(), customer_id=customer), None
 
     async def _on_case_type_picked(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         """The case type was chosen in the modal: reshape the form for it (its priority

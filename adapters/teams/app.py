@@ -170,10 +170,10 @@ class TeamsFrontDoor:
         else:
             log.info("teams front door off: set MICROSOFT_APP_ID (or FRONTDOOR_TEAMS_EMULATOR "
                      "for local testing)")
-        if not self.config.app_tenant_id and self.mode != "off":
-            log.info("MICROSOFT_APP_TENANT_ID is not set: the vendor's own tenant is unknown, "
-                     "so engineers are recognised by their Teams id from any tenant that is "
-                     "not a customer's or partner's")
+        if not self.config.app_tenant_id and self.mode == "authenticated":
+            log.warning("MICROSOFT_APP_TENANT_ID is not set: the vendor's own tenant is unknown, "
+                        "so the vendor's engineers and admins are not recognised in Teams. Set "
+                        "it to the tenant the bot is registered in.")
 
     async def close(self) -> None:
         if self._keys_task is not None:
