@@ -7,20 +7,22 @@ import asyncio
 import json
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from itertools import count
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from bot.records import AuditRecord
 from bot.store.sqlite import SqliteStore
 from frontdoor_testkit.fake_slack import BOT_USER_ID, TEAM_ID, Call, FakeSlack
+from frontdoor_testkit.markup import mrkdwn_objects, slack_controls
 from frontdoor_testkit.server_process import ServerProcess
 from frontdoor_testkit.slack_signing import BOT_TOKEN, SIGNING_SECRET, signed_headers
 
 _ids = count(1)
+T = TypeVar("T")
 
 
 class SlackSession:
@@ -33,17 +35,32 @@ class SlackSession:
 
     def audit(self, case_id: str | None = None) -> list[AuditRecord]:
         """The server's audit entries, newest first (read from its SQLite file)."""
-        assert self.db is not None
+        return self.read(lambda store: store.audit_entries(case_id, limit=1000))
 
-        async def read() -> list[AuditRecord]:
-            store = SqliteStore(self.db)  # type: ignore[arg-type]
+    def read(self, what: Callable[[SqliteStore], Awaitable[T]]) -> T:
+        """Something read from the server's store (its SQLite file), as another process."""
+        assert self.db is not None
+        db = self.db
+
+        async def read() -> T:
+            store = SqliteStore(db)
             await store.open()
             try:
-                return await store.audit_entries(case_id, limit=1000)
+                return await what(store)
             finally:
                 await store.close()
 
         return asyncio.run(read())
+
+    def engineers_form(self, description: str, button: str) -> tuple[str, dict[str, Any]]:
+        """Alice files a P1 (see `file_acme_p1`); an engineer presses `button` on the
+        engineers' card. Returns the case id and the modal that opened."""
+        _, opened = self.file_acme_p1(description)
+        case_id = _all_text(opened).split("Case ")[1].split(" ")[0]
+        engineers = self.wait_post("C0ENGINEERS", case_id)
+        views = len(self.fake.of("views.open"))
+        self.click("U0ANA", engineers, button)
+        return case_id, self.fake.wait_for("views.open", views + 1)[-1].params["view"]
 
     def post(self, body: str, content_type: str, **headers: str) -> tuple[int, Any]:
         signed = signed_headers(body, content_type=content_type)
@@ -621,12 +638,7 @@ def test_the_war_team_fills_in_its_response_plan_on_the_war_room_post(
     P1 to the executive team forms the war team — a post in the war-room channel with the
     four plan items as open fields; the customer may not fill them in; an engineer's entry
     updates that post in place (☑, who) and is said under it."""
-    _, opened = slack.file_acme_p1("checkout fails: orders API returns 503")
-    case_id = _all_text(opened).split("Case ")[1].split(" ")[0]
-    engineers = slack.wait_post("C0ENGINEERS", case_id)
-    before = len(slack.fake.of("views.open"))
-    slack.click("U0ANA", engineers, "Escalate")
-    view = slack.fake.wait_for("views.open", before + 1)[-1].params["view"]
+    case_id, view = slack.engineers_form("checkout fails: orders API returns 503", "Escalate")
     status, _ = slack.interaction(_submission("U0ANA", view, {
         "level": "executive", "text": "Checkout down for every Acme shopper"}))
     assert status == 200
@@ -667,3 +679,62 @@ def test_the_war_team_fills_in_its_response_plan_on_the_war_room_post(
     assert said.params.get("thread_ts") == edited.params["ts"]  # under the post it edited
     assert len([c for c in slack.posts("C0WARROOM") if f"War team for {case_id}" in
                 _all_text(c)]) == 1
+
+
+def test_a_replayed_signed_interaction_is_processed_once_across_processes(
+    slack: SlackSession, tmp_path: Path,
+) -> None:
+    """The same signed view_submission sent three times within the signature window used to
+    add three events; now one — and the same again to another process on the same store
+    (the store's once-only claim) adds none. The slash command and a button likewise."""
+    assert slack.db is not None
+    case_id, view = slack.engineers_form("the orders API returns 503 since 10:15",
+                                         "Ask customer")
+    body = urllib.parse.urlencode({"payload": json.dumps(_submission(
+        "U0ANA", view, {"text": "Which identity provider do you use?"}))})
+    headers = signed_headers(body, content_type="application/x-www-form-urlencoded")
+    other = ServerProcess({"FRONTDOOR_DB": str(slack.db), "SLACK_BOT_TOKEN": BOT_TOKEN,
+                           "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                           "SLACK_API_URL": slack.fake.url}, tmp_path / "other.log")
+    try:
+        for server in (slack.server, slack.server, slack.server, other):
+            assert server.request("POST", "/slack/events", body.encode(), headers)[0] == 200
+        ephemerals = len(slack.fake.of("chat.postEphemeral"))
+        command = urllib.parse.urlencode({
+            "token": "legacy", "team_id": TEAM_ID, "channel_id": "C0ACME",
+            "user_id": "U0ALICE", "command": "/support", "text": "status",
+            "trigger_id": f"trig.{next(_ids)}", "response_url": slack.fake.url + "response"})
+        command_headers = signed_headers(command,
+                                         content_type="application/x-www-form-urlencoded")
+        for server in (slack.server, other, slack.server):
+            assert server.request("POST", "/slack/events", command.encode(),
+                                  command_headers)[0] == 200
+        slack.settle()
+    finally:
+        other.stop()
+    kinds = [e.kind for e in slack.read(lambda store: store.case_events(case_id))]
+    assert kinds.count("waiting_on_customer") == 1, kinds
+    status_replies = [c for c in slack.fake.of("chat.postEphemeral")[ephemerals:]
+                      if c.params["user"] == "U0ALICE" and "open case" in _all_text(c)]
+    assert len(status_replies) == 1
+
+
+def test_what_a_customer_typed_reaches_the_engineers_as_typed(slack: SlackSession) -> None:
+    """Mentions, links and a right-to-left override typed by a customer reach the engineers'
+    channel as characters: every mrkdwn object verbatim, no control sequence of Slack's but
+    none, no bidi control anywhere."""
+    typed = ("<!channel> <@U0ANA> <https://evil.example/login|Verify your account> "
+             "# heading ![img](https://evil.example/p.png) report_\u202egnp.exe is empty")
+    thread = slack.mention("U0ALICE", "C0ACME", typed)
+    slack.wait_post("C0ACME", "support desk", thread)
+    slack.say_in_thread("U0ALICE", "C0ACME", thread, "query")
+    slack.wait_post("C0ACME", "Please check", thread)
+    slack.say_in_thread("U0ALICE", "C0ACME", thread, "open")
+    slack.wait_post("C0ACME", "is open", thread)
+    posted = slack.wait_post("C0ENGINEERS", "Verify your account")
+    objects = list(mrkdwn_objects(posted.params["blocks"]))
+    assert objects and all(o.get("verbatim") is True for o in objects)
+    assert [c for o in objects for c in slack_controls(o["text"])] == []
+    assert slack_controls(posted.params["text"]) == []
+    assert "\u202e" not in json.dumps(posted.params, ensure_ascii=False)
+    assert "@channel @U0ANA Verify your account" in json.dumps(posted.params["blocks"])

@@ -12,23 +12,21 @@ Everything we post goes through the durable outbox, in order per case.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
+import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.errors import SlackPayloadError
-from adapters.slack import inbound, render, translate
+from adapters.errors import PayloadError, SlackPayloadError
+from adapters.slack import inbound, render, request_shapes, translate
 from adapters.slack.actions import (
     INPUT_ACTION_ID,
     VIEW_CALLBACK_ID,
@@ -51,6 +49,9 @@ log = logging.getLogger(__name__)
 SHORTCUT_CALLBACK_ID = "file-support-case"
 SLASH_COMMAND = "/support"
 MAX_CONCURRENT_WORK = 32  # interactions worked at once after their ack, per process
+# A signature is accepted while its timestamp is within 5 minutes of the clock, either way:
+# remember a signed request for that long and a little more.
+REPLAY_WINDOW_SECONDS = 2 * request_shapes.SIGNATURE_WINDOW_SECONDS + 60
 # What this front door listens to; manifest.json must subscribe to exactly these (a test checks).
 EVENTS = ("app_mention", "message", "reaction_added", "app_home_opened")
 # A "message" subscription in the manifest is per kind of conversation.
@@ -69,7 +70,7 @@ class SlackFrontDoor:
         self.directory = directory
         self.kick = kick
         self.ticket_emoji = ticket_emoji.strip(":")
-        self.verifier = SignatureVerifier(signing_secret)
+        self._secret = signing_secret.encode()
         # One HTTP session for every Web API call (slack_sdk opens one per call otherwise).
         self.session = aiohttp.ClientSession()
         self.client = AsyncWebClient(token=bot_token, base_url=api_url, session=self.session)
@@ -77,8 +78,10 @@ class SlackFrontDoor:
         # onto the store (backpressure rather than errors after Slack was told "ok").
         self._work = asyncio.Semaphore(MAX_CONCURRENT_WORK)
         self._kept = GroupedEnqueue(store)
+        # Bolt sees only requests the route verified and re-serialised from their checked
+        # shape (adapters/slack/request_shapes.py); Socket Mode's come over its own socket.
         self.app = AsyncApp(client=self.client, signing_secret=signing_secret,
-                            process_before_response=False)
+                            process_before_response=False, request_verification_enabled=False)
         self._bot_user: str | None = None
         self._register()
 
@@ -88,36 +91,46 @@ class SlackFrontDoor:
     # -- the HTTP route -------------------------------------------------------------------------
 
     async def route(self, request: web.Request) -> web.Response:
-        """POST /slack/events: unsigned → 401 first; unparseable → 400; then bolt."""
+        """POST /slack/events: unsigned → 401 first; anything but what Slack sends (checked
+        field by field, adapters/slack/request_shapes.py) → 400; a signed interaction or command
+        seen before → 200 and nothing done; then the event queue, or bolt."""
         raw = await request.read()
-        body = raw.decode("utf-8", "replace")
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
         signature = request.headers.get("X-Slack-Signature", "")
-        if not timestamp.isdigit() or not signature or not self.verifier.is_valid(
-            body=body, timestamp=timestamp, signature=signature
-        ):
+        if not request_shapes.signed(self._secret, raw, timestamp, signature, time.time()):
             return web.json_response({"error": "invalid or missing Slack signature"},
                                      status=401)
-        content_type = request.headers.get("Content-Type", "")
-        if "application/json" in content_type:
-            try:
-                payload = json.loads(body)
-            except ValueError:
-                payload = None
-            if not isinstance(payload, dict):
-                return web.json_response({"error": "unparseable Slack payload"}, status=400)
-            if payload.get("type") == "event_callback":
-                if await self._ensure_bot_user() is None:  # never "ok" for an event not kept
-                    return web.json_response(
-                        {"error": "the bot token could not be checked with Slack (auth.test); "
-                                  "try again"}, status=503)
-                return await self._acknowledge_event(payload)
-        elif not _parseable(body, content_type):
-            return web.json_response({"error": "unparseable Slack payload"}, status=400)
-        bolt_request = AsyncBoltRequest(body=body, query=request.query_string,
-                                        headers=dict(request.headers))
+        try:
+            checked = request_shapes.parse_request(raw, request.headers.get("Content-Type", ""))
+        except PayloadError as exc:
+            log.info("refused a signed Slack request: %s", exc)
+            return web.json_response({"error": f"unparseable Slack payload: {exc}"},
+                                     status=400)
+        if checked.kind == "event":
+            if await self._ensure_bot_user() is None:  # never "ok" for an event not kept
+                return web.json_response(
+                    {"error": "the bot token could not be checked with Slack (auth.test); "
+                              "try again"}, status=503)
+            return await self._acknowledge_event(checked.content)
+        if checked.kind == "url_verification":
+            return web.json_response(checked.content)
+        if checked.kind == "ignored":
+            return web.Response(status=200)
+        if not await self._first_time(signature):
+            return web.Response(status=200)
+        bolt_request = AsyncBoltRequest(body=checked.for_bolt, query=request.query_string,
+                                        headers={"Content-Type": request_shapes.FORM})
         bolt_response = await self.app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
+
+    async def _first_time(self, signature: str) -> bool:
+        """A signed interaction or slash command is worked once: the same signed request
+        sent again (a replay) within the window its signature is accepted in is answered
+        "ok" and nothing is done, across processes (the store's once-only claim)."""
+        if await self.store.claim_once(f"slack-request:{signature}", REPLAY_WINDOW_SECONDS):
+            return True
+        log.warning("a signed Slack request was sent again: ignored")
+        return False
 
     async def _acknowledge_event(self, body: Mapping[str, Any]) -> web.Response:
         """A verified event from a workspace whose token works: stored, then "ok". A store
@@ -186,6 +199,9 @@ class SlackFrontDoor:
         app.shortcut(SHORTCUT_CALLBACK_ID)(self._on_shortcut)
 
     async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
+        if isinstance(error, PayloadError):  # what was sent, not a failure of ours
+            log.info("ignored a malformed Slack %s: %s", body.get("type"), error)
+            return
         log.error("slack listener failed: %s", type(error).__name__,
                   extra={"slack_type": body.get("type")}, exc_info=error)
 
@@ -574,21 +590,3 @@ class SlackFrontDoor:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _parseable(body: str, content_type: str) -> bool:
-    """Bolt parses before it dispatches; refuse what would make it fail (never a 500)."""
-    try:
-        if "application/json" in content_type:
-            return isinstance(json.loads(body), dict)
-        form = parse_qs(body, keep_blank_values=True)
-        if "payload" in form:
-            payload = json.loads(form["payload"][0])
-            if not isinstance(payload, dict):
-                return False
-            if payload.get("type") == "block_actions" and not payload.get("actions"):
-                return False
-        return True
-    except (ValueError, json.JSONDecodeError):
-        return False
-

@@ -7,7 +7,6 @@ turns it off); Slack and Teams requests are always authenticated.
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters.errors import HostileInputError
+from adapters.http_guard import parse_json
 from adapters.web.render import reply_json
 from bot.case_card import reader_tz
 from bot.handler import Handler
@@ -46,9 +47,10 @@ async def _person(request: web.Request, user: Any) -> Person | web.Response:
 
 async def post_message(request: web.Request) -> web.Response:
     try:
-        body = await request.json(loads=json.loads)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _error(400, "the body must be JSON: {\"user\": …, \"text\"|\"choice\"|\"form\": …}")
+        body = parse_json(await request.read(), "the body")
+    except HostileInputError as exc:
+        return _error(400, f"the body must be JSON: {{\"user\": …, \"text\"|\"choice\"|"
+                           f"\"form\": …}} ({exc})")
     if not isinstance(body, dict):
         return _error(400, "the body must be a JSON object")
     person = await _person(request, body.get("user"))
