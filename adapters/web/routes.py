@@ -7,6 +7,7 @@ turns it off); Slack and Teams requests are always authenticated.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from adapters.errors import HostileInputError
 from adapters.http_guard import parse_json
 from adapters.web.render import reply_json
 from bot.case_card import reader_tz
+from bot.errors import NotAllowedError
 from bot.handler import Handler
 from bot.identity import Identities, Sender
 from bot.messages import Inbound, Person, Place
@@ -41,7 +43,7 @@ async def _person(request: web.Request, user: Any) -> Person | web.Response:
         return _error(400, "give \"user\": the id of a person in the deployment file")
     who = await request.app[IDENTITIES].recognise(Sender("web", (user.strip(),)))
     if who.person is None:  # the API's own words: scripts pick identities from the list
-        return _error(403, f"unknown user {user!r}; GET /chat/identities lists them")
+        return _error(403, f"unknown user {user[:80]!r}; GET /chat/identities lists them")
     return who.person
 
 
@@ -117,6 +119,8 @@ async def war_room(request: web.Request) -> web.Response:
     if isinstance(person, web.Response):
         return person
     if not person.is_vendor:
+        with contextlib.suppress(NotAllowedError):  # audited, as every refusal
+            await request.app[HANDLER].cases.refuse(person, "view_war_room", datetime.now(UTC))
         return _error(403, "the war room is the vendor's channel: engineers and admins only")
     posts = await request.app[HANDLER].war_room(person, datetime.now(UTC))
     return web.json_response({"posts": [reply_json(reply) for reply in posts]})
