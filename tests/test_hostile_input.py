@@ -492,3 +492,29 @@ def test_a_client_that_goes_away_is_no_error(server: Server) -> None:
     assert _count(after, "/chat/messages", "499") == _count(before, "/chat/messages", "499") + 1
     assert _count(after, "/chat/messages", "500") == _count(before, "/chat/messages", "500")
     assert server.bad_log_lines() == []
+
+
+def test_socket_mode_interactions_are_checked_like_http_ones() -> None:
+    """Over Socket Mode (no HTTP body) bolt gets the same checked shape: the interaction's
+    known fields only, and nothing malformed."""
+    from adapters.errors import PayloadError
+    from adapters.slack.request_shapes import check_command, check_interaction
+
+    checked = check_interaction({**SLACK_INTERACTIONS[0], "function_data": "x"})
+    assert "function_data" not in checked.content and checked.content["user"]["id"] == "U0ALICE"
+    broken = json.loads(json.dumps(SLACK_INTERACTIONS[1]))
+    del broken["view"]["type"]
+    for bad in (broken, {**SLACK_INTERACTIONS[0], "user": {"id": "U0\ud800"}}, ["x"]):
+        with pytest.raises(PayloadError):
+            check_interaction(bad)
+    assert check_command(SLACK_COMMAND).content["command"] == "/support"
+    # bolt takes any form with "payload" in it for an interaction: the word is kept out
+    from slack_bolt.request.internals import parse_body
+
+    worded = check_command({**SLACK_COMMAND, "text": "the payload export fails"}).for_bolt
+    assert "payload" not in worded
+    assert parse_body(worded, "application/x-www-form-urlencoded")["text"] == \
+        "the payload export fails"
+    for bad_command in ({**SLACK_COMMAND, "text": ["x"]}, {"command": "/support"}):
+        with pytest.raises(PayloadError):
+            check_command(bad_command)
