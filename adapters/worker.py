@@ -165,9 +165,10 @@ def deliverers(settings: Settings, store: Store, directory: Directory,
     return out
 
 
-async def run_tick(settings: Settings, at: datetime) -> tuple[int, int]:
-    """`frontdoor tick --at`: fire what is due at `at` once, deliver what that decided, exit.
-    Returns (cases fired, posts delivered)."""
+async def run_tick(settings: Settings, at: datetime) -> tuple[int, int, int | None]:
+    """`frontdoor tick --at`: fire what is due at `at` once (with that day's retention run),
+    deliver what that decided, exit. Returns (cases fired, posts delivered, items retention
+    purged — None when another process had already run that day's)."""
     directory = Directory(load_deployment(settings.frontdoor_config))
     store = open_store(settings.redis_url, settings.frontdoor_db, settings.frontdoor_redis_prefix)
     await store.open()
@@ -187,6 +188,7 @@ async def run_tick(settings: Settings, at: datetime) -> tuple[int, int]:
         delivered = 0
         while (n := await outbox.run_once()) > 0:
             delivered += n
-        return fired, delivered
+        retention = scheduler.last_retention
+        return fired, delivered, retention.purged() if retention else None
     finally:
         await store.close()
