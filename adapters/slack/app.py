@@ -197,7 +197,7 @@ class SlackFrontDoor:
         expected = self._team_of(person)
         if team and expected and team != expected:
             log.warning("slack user from an unexpected team refused",
-                        extra={"person": person.id, "role": person.role})
+                        extra={"role": person.role})
             return None
         return person
 

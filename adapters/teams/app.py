@@ -315,7 +315,7 @@ class TeamsFrontDoor:
         expected = self._tenant_of(person)
         if where.tenant and (expected != where.tenant if expected else not person.is_vendor):
             log.warning("teams user from an unexpected tenant refused",
-                        extra={"person": person.id, "role": person.role})
+                        extra={"role": person.role})
             return None
         return person
 
