@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import json
 import sys
 from collections.abc import Coroutine, Sequence
@@ -378,6 +379,12 @@ def cmd_serve(args: argparse.Namespace) -> str:
             raise UsageError("argument --socket-mode: needs SLACK_APP_TOKEN (xapp-…) and "
                              "SLACK_BOT_TOKEN")
         settings = settings.model_copy(update={"slack_socket_mode": True})
+    if settings.frontdoor_web_chat and not _is_loopback(args.host) and not args.expose_web_chat:
+        raise UsageError(
+            f"argument --host: the demo web chat lets anyone pick any identity, so it only "
+            f"listens on this machine; to serve {args.host} set FRONTDOOR_WEB_CHAT=false (as "
+            "the Procfile does), or pass --expose-web-chat if you mean to")
+    _require_free_port(args.host, settings.port)
     configure_logging(settings.log_level)
     try:
         app = create_app(settings)
@@ -387,10 +394,56 @@ def cmd_serve(args: argparse.Namespace) -> str:
     print(f"Frontdoor on http://{args.host}:{settings.port}/ — web chat "
           f"{'on' if settings.frontdoor_web_chat else 'off'}, {store}, deployment file "
           f"{settings.frontdoor_config}. Ctrl-C stops it.", flush=True)
+    if settings.frontdoor_web_chat and not _is_loopback(args.host):
+        print(f"Warning: the web chat is on {args.host} (--expose-web-chat): anyone who can "
+              "reach it can act as anyone in the deployment file.", flush=True)
     tune_garbage_collector()
-    web.run_app(app, host=args.host, port=settings.port, print=None,
-                access_log=None, handle_signals=True)
+    try:
+        web.run_app(app, host=args.host, port=settings.port, print=None,
+                    access_log=None, handle_signals=True)
+    except OSError as exc:  # taken between our check and the bind
+        if exc.errno == errno.EADDRINUSE:
+            raise UsageError(_port_in_use(args.host, settings.port)) from None
+        raise
     return ""
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether `host` is this machine only (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _port_in_use(host: str, port: int) -> str:
+    return (f"argument --port: port {port} on {host} is already in use (another Frontdoor?); "
+            "stop that process or pick another with --port N")
+
+
+def _require_free_port(host: str, port: int) -> None:
+    """One line naming --port when the port is taken, before anything starts."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise UsageError(f"argument --host: {host!r} is not an address here ({exc.strerror})"
+                         ) from None
+    for family, kind, proto, _, address in infos[:1]:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp binds
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    raise UsageError(_port_in_use(host, port)) from None
+                raise UsageError(f"argument --host: cannot listen on {host}:{port} "
+                                 f"({exc.strerror})") from None
 
 
 def cmd_worker(_args: argparse.Namespace) -> str:
@@ -587,6 +640,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
     serve.add_argument("--socket-mode", action="store_true",
                        help="receive Slack over Socket Mode (no public URL needed)")
+    serve.add_argument("--expose-web-chat", action="store_true",
+                       help="serve the demo web chat (unauthenticated: anyone can act as "
+                       "anyone) on a non-loopback --host, on purpose")
 
     sub.add_parser("worker", help="run the scheduler: SLA reminders, breaches, escalations")
     tick = sub.add_parser("tick", help="fire every SLA timer due at an instant once (and "

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
         default=True, description="the web process also works the store's queue (stored "
         "Slack events, posts); with Redis, false leaves that to `frontdoor worker` processes "
         "and keeps the web process to acknowledging (SQLite: always true)")
+    frontdoor_metrics_token: SecretStr | None = Field(
+        default=None, description="when set, GET /metrics answers only requests that carry "
+        "`Authorization: Bearer <this token>` (set it wherever the port is reachable by "
+        "others: the counters tell who uses the service how)")
     port: int = Field(default=8080, gt=0, lt=65536)
     slack_socket_mode: bool = Field(default=False, description="receive Slack over Socket "
                                     "Mode (SLACK_APP_TOKEN) instead of POST /slack/events")
