@@ -15,7 +15,6 @@ from bot.audit import OPERATOR_ACTOR, export_lines, record_audit
 from bot.deployment import Directory, load_deployment
 from bot.records import AuditRecord
 from bot.retention import RetentionService
-from bot.store import open_store
 from bot.store.base import Store
 from bot.subject import SubjectService
 
@@ -24,7 +23,7 @@ from bot.subject import SubjectService
 async def opened(settings: Settings) -> AsyncIterator[tuple[Store, Directory]]:
     """The deployment file and the store the settings name, open for one command."""
     directory = Directory(load_deployment(settings.frontdoor_config))
-    store = open_store(settings.redis_url, settings.frontdoor_db, settings.frontdoor_redis_prefix)
+    store = settings.open_store()
     await store.open()
     try:
         yield store, directory

@@ -35,7 +35,6 @@ from bot.deployment import Directory, load_deployment
 from bot.errors import StoreError
 from bot.outbox import Deliverer, OutboxWorker
 from bot.scheduler import Scheduler
-from bot.store import open_store
 from bot.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -109,8 +108,7 @@ def create_app(settings: Settings) -> web.Application:
     teams: list[TeamsFrontDoor] = []
 
     async def store_ctx(app: web.Application) -> AsyncIterator[None]:
-        store = open_store(settings.redis_url, settings.frontdoor_db,
-                           settings.frontdoor_redis_prefix)
+        store = settings.open_store()
         await store.open()
         app[STORE] = store
         handler = build_handler(store, directory, settings)

@@ -12,7 +12,6 @@ from bot.deployment import Directory, load_deployment
 from bot.errors import ConfigError
 from bot.handler import Handler
 from bot.messages import Choice, Inbound, Place, Reply
-from bot.store import open_store
 
 
 def render_text(reply: Reply) -> str:
@@ -39,8 +38,7 @@ async def run_terminal_chat(user_id: str) -> None:
         directory = Directory(load_deployment(settings.frontdoor_config))
     except ConfigError as exc:
         sys.exit(f"frontdoor chat: error: {exc}")
-    store = open_store(settings.redis_url, settings.frontdoor_db,
-                       settings.frontdoor_redis_prefix)
+    store = settings.open_store()
     await store.open()
     try:
         handler = Handler(store, directory)

@@ -32,7 +32,6 @@ from bot.messages import Notice
 from bot.outbox import Deliverer, OutboxWorker
 from bot.records import OutboxItem
 from bot.scheduler import NoticeSink, Scheduler, SchedulerSettings
-from bot.store import open_store
 from bot.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -127,7 +126,7 @@ async def run_loops(scheduler: Scheduler | None, outbox: OutboxWorker, stop: asy
 async def run_worker(settings: Settings) -> None:
     """`frontdoor worker`: the scheduler and the outbox, until SIGTERM/SIGINT."""
     directory = Directory(load_deployment(settings.frontdoor_config))
-    store = open_store(settings.redis_url, settings.frontdoor_db, settings.frontdoor_redis_prefix)
+    store = settings.open_store()
     await store.open()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -170,7 +169,7 @@ async def run_tick(settings: Settings, at: datetime) -> tuple[int, int, int | No
     deliver what that decided, exit. Returns (cases fired, posts delivered, items retention
     purged — None when another process had already run that day's)."""
     directory = Directory(load_deployment(settings.frontdoor_config))
-    store = open_store(settings.redis_url, settings.frontdoor_db, settings.frontdoor_redis_prefix)
+    store = settings.open_store()
     await store.open()
     try:
         ident = worker_id("tick")

@@ -30,9 +30,9 @@ persistence), which is stopped at the end; nothing is written to any other Redis
    of the pack's rules, the customer's priority with its reason: tests/sched_harness.py
    `seed`), opened through `CaseService.open_case`: the case list (record and the opening
    event), its entries in the index sorted sets, its audit entry in the audit log (never
-   trimmed by count: lists of 1,000 entries, about the entry's JSON each), the timer — measured over the cases of
-   step 3 before they fire, once the openers' connections are open (a client's buffers are
-   not a case's memory); "… after its notice"
+   trimmed by count: lists of 1,000 entries, about the entry's JSON each), the timer —
+   measured over the cases of step 3 before they fire, once the openers' connections are
+   open (a client's buffers are not a case's memory); "… after its notice"
    adds what firing leaves: the `sla_notice` event, the outbox's 7-day de-duplication
    keys, the Slack card reference. Target ≤ 2 KB per open case. `--memory-only` opens
    `--cases` such cases and nothing else, and breaks the figure down by key (MEMORY USAGE

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -132,3 +133,22 @@ async def test_a_persons_conversations_are_found_by_the_end_of_their_key(store: 
     assert await store.conversations_ending(":nobody") == []
     with pytest.raises(ValueError):
         await store.conversations_ending("")
+
+
+async def test_sqlites_fsync_policy_follows_the_setting(tmp_path: Path) -> None:
+    """What a crash may cost is a setting (README: what each store keeps through a crash)."""
+    from adapters.settings import Settings
+    from bot.store.sqlite import SqliteStore
+
+    for given, pragma in (("normal", 1), ("FULL", 2)):
+        settings = Settings(frontdoor_db=tmp_path / f"{given}.db",
+                            frontdoor_sqlite_synchronous=given, redis_url=None)
+        store = settings.open_store()
+        assert isinstance(store, SqliteStore)
+        await store.open()
+        try:
+            assert await store._select("read synchronous", "PRAGMA synchronous") == [(pragma,)]
+        finally:
+            await store.close()
+    with pytest.raises(StoreError, match="NORMAL or FULL"):
+        SqliteStore(tmp_path / "x.db", synchronous="OFF")

@@ -2,8 +2,10 @@
 
 Why it is shaped like this:
 
-- WAL journal so readers never block the writer; `synchronous=NORMAL`, so a commit costs no
-  fsync yet survives a crash of the process (only a power cut can lose the last commits);
+- WAL journal so readers never block the writer; `synchronous=NORMAL` (the default), so a
+  commit costs no fsync yet survives a crash of the process (only a power cut or an OS crash
+  can lose the last commits; FRONTDOOR_SQLITE_SYNCHRONOUS=FULL closes that at an fsync a
+  commit);
   a `busy_timeout` so a second connection, or a second process, waits for the write lock
   instead of failing.
 - Every write runs in `BEGIN IMMEDIATE`: the write lock is taken up front, so the version
@@ -164,9 +166,13 @@ _OPEN = sorted(OPEN_STATUSES)
 class SqliteStore:
     """`Store` on one SQLite file (see the module docstring for the why)."""
 
-    def __init__(self, path: str | Path, *, busy_timeout_ms: int = 10_000) -> None:
+    def __init__(self, path: str | Path, *, busy_timeout_ms: int = 10_000,
+                 synchronous: str = "NORMAL") -> None:
+        if synchronous not in ("NORMAL", "FULL"):
+            raise StoreError(f"SQLite synchronous must be NORMAL or FULL, not {synchronous!r}")
         self._path = Path(path)
         self._busy_timeout_ms = int(busy_timeout_ms)
+        self._synchronous = synchronous
         self._db: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
 
@@ -196,7 +202,7 @@ class SqliteStore:
                 row = await cur.fetchone()
             if row is None or str(row[0]).lower() != "wal":
                 log.warning("SQLite at %s is not in WAL mode (got %s)", self._path, row)
-            await db.execute("PRAGMA synchronous = NORMAL")
+            await db.execute(f"PRAGMA synchronous = {self._synchronous}")
             await db.execute("PRAGMA foreign_keys = ON")
             await db.execute("BEGIN IMMEDIATE")
             try:
