@@ -104,3 +104,21 @@ def test_privacy_commands_as_real_processes(backend: Backend, tmp_path: Path) ->
     bad = subprocess.run([sys.executable, "-m", "adapters.cli", "privacy", "erase", " "],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "PERSON" in bad.stderr
+
+
+async def test_a_teams_conversation_reference_keeps_no_ones_name(store: Store) -> None:
+    """Proactive posts need the conversation, not who spoke last: the reference kept for them
+    carries no name."""
+    from botbuilder.schema import ChannelAccount, ConversationAccount, ConversationReference
+
+    from adapters.teams.delivery import REF_PREFIX, recall, remember_reference
+
+    await remember_reference(store, ConversationReference(
+        channel_id="msteams", service_url="https://smba.example/teams/",
+        conversation=ConversationAccount(id="a:1personal-chat"),
+        bot=ChannelAccount(id="28:bot", name="Frontdoor"),
+        user=ChannelAccount(id="29:alice", name="Alice Chen", aad_object_id="aad-123")))
+    kept = await recall(store, REF_PREFIX + "a:1personal-chat")
+    assert kept is not None
+    assert "Alice" not in json.dumps(kept) and "aad-123" not in json.dumps(kept)
+    assert kept["reference"]["conversation"]["id"] == "a:1personal-chat"
