@@ -1,7 +1,7 @@
 """Structured logs: one JSON object a line, with the case id and other context as fields.
 
-Configured once, at start-up, by the composition root; modules only call
-`logging.getLogger(__name__)` and pass context with `extra={"case_id": …}`.
+Configured once, at start-up, by the command that starts the process (adapters/cli.py); modules
+only call `logging.getLogger(__name__)` and pass context with `extra={"case_id": …}`.
 
 Quiet about people, at every level: our own lines carry ids of cases, items and workers,
 never a person's name, id or words. The libraries below log SQL parameters (aiosqlite),

@@ -1,5 +1,6 @@
 """The operator's commands on what the store keeps: `frontdoor audit export`, `frontdoor
-retention`, `frontdoor privacy export|erase` (composition only: the work is bot's)."""
+retention`, `frontdoor privacy export|erase` — the parts from adapters/compose.py, the work
+bot's (bot.audit, bot.retention, bot.subject)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from adapters.compose import load_directory, opened_store
 from adapters.settings import Settings
 from bot.audit import OPERATOR_ACTOR, export_lines, record_audit
-from bot.deployment import Directory, load_deployment
+from bot.deployment import Directory
 from bot.records import AuditRecord
 from bot.retention import RetentionService
 from bot.store.base import Store
@@ -21,14 +23,11 @@ from bot.subject import SubjectService
 
 @asynccontextmanager
 async def opened(settings: Settings) -> AsyncIterator[tuple[Store, Directory]]:
-    """The deployment file and the store the settings name, open for one command."""
-    directory = Directory(load_deployment(settings.frontdoor_config))
-    store = settings.open_store()
-    await store.open()
-    try:
+    """The deployment file and the store the settings name (built by the composition root),
+    open for one command."""
+    directory = load_directory(settings)
+    async with opened_store(settings) as store:
         yield store, directory
-    finally:
-        await store.close()
 
 
 async def audit_export(settings: Settings, since: datetime, output: Path | None,

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from bot.audit import SYSTEM_ACTOR
-from bot.cards import case_card, channel_reader
+from bot.case_card import case_card, channel_reader
 from bot.cases import CaseService, escalation_ladder
 from bot.deployment import Directory
 from bot.errors import FrontdoorError

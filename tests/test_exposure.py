@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.server_process import ROOT, ServerProcess, free_port
+from frontdoor_testkit.server_process import ROOT, ServerProcess, free_port
 
 TOKEN = "metrics-s3cret-token"
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.redis_server import in_ci
-from tests.server_process import free_port
+from frontdoor_testkit.redis_server import in_ci
+from frontdoor_testkit.server_process import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.install

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_slack import FakeSlack
-from tests.server_process import ServerProcess, case_id_of
-from tests.slack_signing import BOT_TOKEN, SIGNING_SECRET
+from frontdoor_testkit.fake_slack import FakeSlack
+from frontdoor_testkit.server_process import ServerProcess, case_id_of
+from frontdoor_testkit.slack_signing import BOT_TOKEN, SIGNING_SECRET
 from tests.test_conversations_http import file_case
 from tests.test_slack_front_door import SlackSession
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.server_process import free_port
+from frontdoor_testkit.server_process import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
