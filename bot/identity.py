@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
+from bot.audit import record_audit
 from bot.deployment import PLATFORM_ID, Customer, Directory, Partner, platform_id_problem
 from bot.messages import Person
 from bot.records import AuditRecord, AuthorisedUser
@@ -206,7 +207,7 @@ class Identities:
             expected = self.workspace_of(person, sender.platform)
             if expected != sender.workspace:
                 log.warning("%s user from an unexpected workspace refused", sender.platform,
-                            extra={"person": person.id, "role": person.role})
+                            extra={"role": person.role})
                 await self._refused(sender, person, "not from their organisation's workspace"
                                     if expected else "their organisation has no workspace "
                                     "on this platform in the deployment file")
@@ -215,11 +216,11 @@ class Identities:
 
     async def _refused(self, sender: Sender, person: Person | None, why: str) -> None:
         """An audit entry for a sender refused at the door: who (the person they claimed to
-        be, else the platform id), from where, and why."""
+        be, else the platform id), from where, and why (rate-limited per actor, bot/audit)."""
         claimed = next((u for u in sender.user_ids if u), "")
         actor = person.id if person else (f"{sender.platform}:{claimed}" if claimed else "-")
         where = f" (workspace {sender.workspace})" if sender.workspace else ""
-        await self.store.append_audit(AuditRecord(
+        await record_audit(self.store, AuditRecord(
             at=self._clock(), actor=actor[:200], role=person.role if person else "unknown",
             action=IDENTIFY, allowed=False,
             customer_id=person.customer_id if person else None,
