@@ -1,28 +1,65 @@
 """Speaking Slack to `frontdoor serve` in tests: signed events, block actions (a button, or
 an option of an overflow menu or select), view submissions and slash commands, as Slack sends
-them; what the bot posted is read from the fake Slack Web API."""
+them; what the bot posted is read from the fake Slack Web API, what it stored from its SQLite
+file."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import urllib.parse
+from collections.abc import Awaitable, Callable
 from itertools import count
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
+from bot.records import AuditRecord
+from bot.store.sqlite import SqliteStore
 from frontdoor_testkit.fake_slack import BOT_USER_ID, TEAM_ID, Call, FakeSlack
 from frontdoor_testkit.server_process import ServerProcess
 from frontdoor_testkit.slack_signing import signed_headers
 
 _ids = count(1)
+T = TypeVar("T")
 
 
 class SlackSession:
     """Sends what Slack would send, and reads what the bot posted to the fake."""
 
-    def __init__(self, server: ServerProcess, fake: FakeSlack) -> None:
+    def __init__(self, server: ServerProcess, fake: FakeSlack, db: Path | None = None) -> None:
         self.server = server
         self.fake = fake
+        self.db = db
+
+    def audit(self, case_id: str | None = None) -> list[AuditRecord]:
+        """The server's audit entries, newest first (read from its SQLite file)."""
+        return self.read(lambda store: store.audit_entries(case_id, limit=1000))
+
+    def read(self, what: Callable[[SqliteStore], Awaitable[T]]) -> T:
+        """Something read from the server's store (its SQLite file), as another process."""
+        assert self.db is not None
+        db = self.db
+
+        async def read() -> T:
+            store = SqliteStore(db)
+            await store.open()
+            try:
+                return await what(store)
+            finally:
+                await store.close()
+
+        return asyncio.run(read())
+
+    def engineers_form(self, description: str, button: str) -> tuple[str, dict[str, Any]]:
+        """Alice files a P1 (see `file_acme_p1`); an engineer presses `button` on the
+        engineers' card. Returns the case id and the modal that opened."""
+        _, opened = self.file_acme_p1(description)
+        case_id = all_text(opened).split("Case ")[1].split(" ")[0]
+        engineers = self.wait_post("C0ENGINEERS", case_id)
+        views = len(self.fake.of("views.open"))
+        self.click("U0ANA", engineers, button)
+        return case_id, self.fake.wait_for("views.open", views + 1)[-1].params["view"]
 
     def post(self, body: str, content_type: str, **headers: str) -> tuple[int, Any]:
         signed = signed_headers(body, content_type=content_type)
@@ -51,18 +88,20 @@ class SlackSession:
             "response_url": self.fake.url + "response", "api_app_id": "A0FRONTDOOR"})
         return self.post(body, "application/x-www-form-urlencoded")
 
-    def mention(self, user: str, channel: str, text: str) -> str:
+    def mention(self, user: str, channel: str, text: str, team: str = TEAM_ID) -> str:
+        """@mention the bot (the event names the sender's team, as Slack's do)."""
         ts = new_ts()
-        status, _ = self.event({"type": "app_mention", "user": user, "channel": channel,
-                                "text": f"<@{BOT_USER_ID}> {text}", "ts": ts,
-                                "event_ts": ts})
+        status, _ = self.event({"type": "app_mention", "user": user, "team": team,
+                                "channel": channel, "text": f"<@{BOT_USER_ID}> {text}",
+                                "ts": ts, "event_ts": ts})
         assert status == 200
         return ts
 
-    def say_in_thread(self, user: str, channel: str, thread: str, text: str) -> None:
+    def say_in_thread(self, user: str, channel: str, thread: str, text: str,
+                      team: str = TEAM_ID) -> None:
         ts = new_ts()
         status, _ = self.event({"type": "message", "channel_type": "channel", "user": user,
-                                "channel": channel, "text": text, "ts": ts,
+                                "team": team, "channel": channel, "text": text, "ts": ts,
                                 "thread_ts": thread, "event_ts": ts})
         assert status == 200
 
@@ -157,16 +196,17 @@ def all_text(call: Call) -> str:
 
 def block_action(user: str, team: str, message: Call, element: dict[str, Any],
                  option: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A click on `element` of `message` (for a menu, the pick of `option`)."""
+    """A click on `element` of `message` (for a menu, the pick of `option`); `team` empty:
+    a payload that names no team."""
     channel = message.params["channel"]
     ts = str(message.params.get("ts") or f"{int(time.time())}.000001")
     msg: dict[str, Any] = {"type": "message", "ts": ts, "text": message.params.get("text")}
     if message.params.get("thread_ts"):
         msg["thread_ts"] = message.params["thread_ts"]
     return {
-        "type": "block_actions", "user": {"id": user, "team_id": team},
+        "type": "block_actions", "user": {"id": user, **({"team_id": team} if team else {})},
         "api_app_id": "A0FRONTDOOR", "token": "legacy", "trigger_id": f"trig.{next(_ids)}",
-        "team": {"id": TEAM_ID}, "channel": {"id": channel},
+        "team": {"id": TEAM_ID} if team else None, "channel": {"id": channel},
         "container": {"type": "message", "message_ts": ts, "channel_id": channel,
                       "is_ephemeral": False},
         "message": msg,

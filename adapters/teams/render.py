@@ -13,8 +13,16 @@ fails and always keeps its buttons. The plain-text fallback (notifications, scre
 clients without cards) is the reply's text, in the card's ``fallbackText`` and the activity's
 ``summary``. A reply that is one plain line is sent as a text message, not a card.
 
-Text is CommonMark as Adaptive Cards render it (``**bold**`` passes through); a single newline
-would be a soft break there, so each line of our text is its own TextBlock.
+Text is CommonMark as Adaptive Cards render it; a single newline would be a soft break there,
+so each line of our text is its own TextBlock. Safe rendering: a reply's text, and every
+TextBlock and FactSet (and a plain message, sent as markdown), may hold what a customer typed,
+so it is escaped (`escape_markdown`): the only markup is what this module adds around it
+(`bold`, our ``<at>`` mentions), and a disguised link ``[Verify your account](https://…)``, an
+image, a heading, ``**`` or ``<at>`` arrives as the characters typed. The escapes are
+CommonMark's backslashes, and the one between a link's ``]`` and ``(`` also keeps a client that
+ignores backslash escapes (Teams mobile has) from seeing a link. Titles, labels and buttons are
+plain text in Teams (`plain`). Bidirectional controls are removed from all of it
+(adapters/safe_text.py). These small functions are what any new layout uses for text.
 
 Read at a glance in Teams' chat column (about 450 px): a case card is a compact header (id and
 title, wrapped; a coloured priority badge; the status), one next-due line coloured by urgency
@@ -36,6 +44,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from adapters.safe_text import strip_bidi_controls
 from adapters.teams.actions import RESERVED, ActionStyle, SubmitData, submit_data
 from bot.choice_ids import is_nav, is_primary
 from bot.messages import (
@@ -79,6 +88,12 @@ FALLBACK_MAX = 2000
 INPUT_MAX_LENGTH = 4000
 FORM_LABEL = "Fill in the form"
 SHORTENED_NOTE = "_Shortened to fit in Teams: some lines or buttons are not shown._"
+# What CommonMark (and the Adaptive Cards subset of it) could read as markup anywhere in a
+# line: emphasis, code, links and images, autolinks and HTML, entities, escapes themselves.
+_MARKUP = re.compile(r"[\\`*_~\[\]<>&]")
+# ... and at the start of a line: a heading. (List markers are left to `_text_blocks`.)
+_HEADING = re.compile(r"(?m)^([ \t]*)(#)")
+_MENTION_NAME = re.compile(r"[<>]")
 @dataclass(frozen=True, slots=True)
 class Mention:
     """Someone to @mention in a post: their Teams user id and the name shown."""
@@ -98,8 +113,22 @@ def clip(text: str, limit: int) -> str:
 
 
 def plain(text: str) -> str:
-    """Our text without the ``**`` bold markers (for titles, which are not markdown)."""
-    return text.replace("**", "")
+    """Our text for what Teams shows as plain text (button titles, input labels, choices,
+    the notification summary): without the ``**`` bold markers or bidi controls."""
+    return strip_bidi_controls(text).replace("**", "")
+
+
+def escape_markdown(text: str) -> str:
+    """Text for markdown (a TextBlock, a fact) shown as typed: every character CommonMark
+    could read as markup backslash-escaped, as is the ``(`` after a ``]`` (so no client sees
+    a link, escapes or not) and a line's leading ``#`` (a heading); bidi controls removed."""
+    escaped = _MARKUP.sub(r"\\\g<0>", strip_bidi_controls(text)).replace("](", "]\\(")
+    return _HEADING.sub(r"\g<1>\\\g<2>", escaped)
+
+
+def bold(text: str) -> str:
+    """`text` escaped, in bold: the markup this module adds (labels, plan items)."""
+    return f"**{escape_markdown(text)}**" if text else ""
 
 
 def fallback_text(reply: Reply) -> str:
@@ -111,9 +140,9 @@ _NUMBERED = re.compile(r"^(\d+)\. ")
 
 
 def _text_blocks(text: str, line_max: int, max_lines: int | None = None) -> list[Element]:
-    """One TextBlock per line (a blank line becomes a larger gap). Our numbered lines ("1.
-    Incident — …") stay lines as written: as a markdown list they would be indented past the
-    card's edge."""
+    """One TextBlock per line (a blank line becomes a larger gap), each `escape_markdown`.
+    Our numbered lines ("1. Incident — …") stay lines as written: as a markdown list they
+    would be indented past the card's edge (measured with Microsoft's renderer)."""
     blocks: list[Element] = []
     gap = False
     for line in text.strip().split("\n"):
@@ -122,7 +151,7 @@ def _text_blocks(text: str, line_max: int, max_lines: int | None = None) -> list
             continue
         if max_lines is not None and len(blocks) >= max_lines:
             break
-        shown = _NUMBERED.sub(r"\1\\. ", clip(line.rstrip(), line_max))
+        shown = _NUMBERED.sub(r"\1\\. ", escape_markdown(clip(line.rstrip(), line_max)))
         block: Element = {"type": "TextBlock", "text": shown, "wrap": True}
         if blocks:
             block["spacing"] = "Medium" if gap else "None"
@@ -131,8 +160,10 @@ def _text_blocks(text: str, line_max: int, max_lines: int | None = None) -> list
     return blocks
 
 
-def _subtle(text: str, line_max: int) -> Element:
-    return {"type": "TextBlock", "text": clip(text, line_max), "wrap": True, "isSubtle": True,
+def _subtle(text: str, line_max: int, *, markdown: str | None = None) -> Element:
+    """Small grey text: `text` escaped (or `markdown`, already markdown this module made)."""
+    shown = markdown if markdown is not None else escape_markdown(clip(text, line_max))
+    return {"type": "TextBlock", "text": shown, "wrap": True, "isSubtle": True,
             "size": "Small", "spacing": "Small"}
 
 
@@ -253,7 +284,7 @@ def _input(f: FormField, level: int) -> list[Element]:
         if f.kind == "long_text":
             element["isMultiline"] = True
         if f.value:
-            element["value"] = f.value[:INPUT_MAX_LENGTH]
+            element["value"] = strip_bidi_controls(f.value)[:INPUT_MAX_LENGTH]
     if f.required:
         element["errorMessage"] = f"{label}: required"
     out = [element]
@@ -270,8 +301,8 @@ def _form_parts(form: Form, level: int,
     visible, hidden = _usable_fields(form)
     inputs: list[Element] = []
     if form.intro.strip():
-        inputs.append({"type": "TextBlock", "text": clip(plain(form.intro), SHORT_LINE_MAX),
-                       "wrap": True, "weight": "Bolder"})
+        inputs.append({"type": "TextBlock", "wrap": True, "weight": "Bolder",
+                       "text": escape_markdown(clip(plain(form.intro), SHORT_LINE_MAX))})
     folded: dict[str, list[Element]] = {}
     for f in visible:
         if f.reveal:
@@ -296,7 +327,7 @@ def _toggle(text: str, target: str) -> Element:
     it is never cut like a button label would be)."""
     return {"type": "Container", "spacing": "Small", "selectAction": {
         "type": "Action.ToggleVisibility", "title": plain(text), "targetElements": [target]},
-        "items": [{"type": "TextBlock", "text": clip(plain(text), SHORT_LINE_MAX),
+        "items": [{"type": "TextBlock", "text": escape_markdown(clip(plain(text), SHORT_LINE_MAX)),
                    "wrap": True, "color": "Accent", "weight": "Bolder", "size": "Small"}]}
 
 
@@ -312,8 +343,9 @@ _DUE_MARK = {"breached": "🔴", "due_soon": "🟠", "": "🟢"}
 _DUE_COLOR = {"breached": "Attention", "due_soon": "Default", "": "Default"}
 
 
-def _clock_line(clock: ClockLine) -> str:
-    return f"**{clock.label or 'Clock'}**: {clock_words(clock)}"
+def _clock_line(clock: ClockLine, line_max: int) -> str:
+    """A clock as markdown: its label in bold, its words escaped."""
+    return f"{bold(clock.label or 'Clock')}: {escape_markdown(clip(clock_words(clock), line_max))}"
 
 
 def _badge_row(priority: str | None, tone: Tone, status: str | None, rest: str) -> Element:
@@ -322,16 +354,18 @@ def _badge_row(priority: str | None, tone: Tone, status: str | None, rest: str) 
     if priority:
         columns.append({"type": "Column", "width": "auto", "style": _BADGE_STYLE[tone],
                         "verticalContentAlignment": "Center", "items": [{
-                            "type": "TextBlock", "text": clip(plain(priority), 60),
+                            "type": "TextBlock", "text": escape_markdown(clip(plain(priority), 60)),
                             "weight": "Bolder", "size": "Small", "wrap": True}]})
     if status:
         columns.append({"type": "Column", "width": "auto", "verticalContentAlignment": "Center",
-                        "items": [{"type": "TextBlock", "text": clip(plain(status), 60),
+                        "items": [{"type": "TextBlock",
+                                   "text": escape_markdown(clip(plain(status), 60)),
                                    "weight": "Bolder", "size": "Small", "wrap": True}]})
     if rest:
         columns.append({"type": "Column", "width": "stretch",
                         "verticalContentAlignment": "Center",
-                        "items": [{"type": "TextBlock", "text": clip(plain(rest), SHORT_LINE_MAX),
+                        "items": [{"type": "TextBlock",
+                                   "text": escape_markdown(clip(plain(rest), SHORT_LINE_MAX)),
                                    "isSubtle": True, "size": "Small", "wrap": True}]})
     return {"type": "ColumnSet", "spacing": "Small", "columns": columns}
 
@@ -343,7 +377,8 @@ def _due_row(due: NextDue | None, why: str | None) -> Element | None:
         return None
     text = f"{_DUE_MARK[due.urgency]} {due.text}" if due else "No clock running"
     columns: list[Element] = [{"type": "Column", "width": "stretch", "items": [{
-        "type": "TextBlock", "text": clip(plain(text), SHORT_LINE_MAX), "wrap": True,
+        "type": "TextBlock", "text": escape_markdown(clip(plain(text), SHORT_LINE_MAX)),
+        "wrap": True,
         "weight": "Bolder", "color": _DUE_COLOR[due.urgency] if due else "Default"}]}]
     if why is not None:
         columns.append({"type": "Column", "width": "auto", "selectAction": {
@@ -357,8 +392,8 @@ def _case_container(card: CaseCard, line_max: int, detailed: bool) -> Element:
     """The case at a glance: id and title; the priority badge, status and who; the next due
     (and "Why?"); flags the due line doesn't say; other facts in one line. The clock table and
     each due's arithmetic stay folded until "Why?" is clicked."""
-    items: list[Element] = [{"type": "TextBlock", "text": clip(plain(
-        f"{card.case_id} · {card.title}"), 300), "weight": "Bolder", "size": "Medium",
+    items: list[Element] = [{"type": "TextBlock", "text": escape_markdown(clip(plain(
+        f"{card.case_id} · {card.title}"), 300)), "weight": "Bolder", "size": "Medium",
         "wrap": True}]
     deployment = dict(card.facts).get("Deployment") or card.environment
     who = card.assignee or "Unassigned"
@@ -371,8 +406,8 @@ def _case_container(card: CaseCard, line_max: int, detailed: bool) -> Element:
     flags = card.other_flags
     if flags:  # escalation, consulting, another clock missed: in sight
         loud = card.urgency in {"breached", "escalated"}
-        items.append({"type": "TextBlock", "text": clip(plain(("" if loud else "⚠️ ")
-                                                              + " · ".join(flags)), 300),
+        items.append({"type": "TextBlock", "text": escape_markdown(clip(plain(
+                          ("" if loud else "⚠️ ") + " · ".join(flags)), 300)),
                       "wrap": True, "weight": "Bolder", "spacing": "Small",
                       "color": "Attention" if loud else "Default"})
     facts = [f"{k}: {v}" for k, v in card.facts if k != "Deployment" and (k or v)]
@@ -383,8 +418,7 @@ def _case_container(card: CaseCard, line_max: int, detailed: bool) -> Element:
                                    "weight": "Bolder", "size": "Small", "wrap": True}]
         for clock in card.clocks:
             mark = f"{_DUE_MARK[clock.urgency]} " if clock.urgency else ""
-            block: Element = {"type": "TextBlock", "text": clip(mark + _clock_line(clock),
-                                                                line_max),
+            block: Element = {"type": "TextBlock", "text": mark + _clock_line(clock, line_max),
                               "wrap": True, "spacing": "Small"}
             if clock.urgency == "breached":
                 block["color"] = "Attention"
@@ -401,11 +435,12 @@ def _case_container(card: CaseCard, line_max: int, detailed: bool) -> Element:
 
 def _members_line(team: Sequence[PlanMember], mentions: Sequence[Mention]) -> str:
     """The war team once, by role; a member Teams can notify is an ``<at>`` mention."""
-    tagged = {m.name: f"<at>{clip(plain(m.name), 100)}</at>" for m in mentions}
+    tagged = {m.name: mention_tag(m) for m in mentions}
     groups: dict[str, list[str]] = {}
     for member in team:
-        groups.setdefault(member.role, []).append(tagged.get(member.name, plain(member.name)))
-    return "War team — " + " · ".join(f"{role}s: {', '.join(names)}"
+        groups.setdefault(member.role, []).append(
+            tagged.get(member.name, escape_markdown(plain(member.name))))
+    return "War team — " + " · ".join(f"{escape_markdown(role)}s: {', '.join(names)}"
                                        for role, names in groups.items())
 
 
@@ -414,9 +449,9 @@ def _plan_container(plan: ResponsePlan, line_max: int,
     """The war-room post: the case (id, title, priority badge, the missed due), the team
     (mentioned), then one container per item — ☑ with what, who and when, or ☐ open — with
     its one button, then the clause."""
-    items: list[Element] = [{"type": "TextBlock", "text": clip(plain(
+    items: list[Element] = [{"type": "TextBlock", "text": escape_markdown(clip(plain(
         f"🚨 War team · {plan.case_id} · {plan.case_title}" if plan.case_title
-        else f"🚨 War team · {plan.case_id}"), 300), "weight": "Bolder", "size": "Medium",
+        else f"🚨 War team · {plan.case_id}"), 300)), "weight": "Bolder", "size": "Medium",
         "wrap": True}]
     if plan.priority or plan.customer:
         items.append(_badge_row(plan.priority, plan.priority_tone, None, plan.customer))
@@ -424,16 +459,17 @@ def _plan_container(plan: ResponsePlan, line_max: int,
     if due is not None:
         items.append(due)
     if plan.members:
-        items.append({"type": "TextBlock", "text": clip(_members_line(plan.members, mentions),
-                                                        line_max), "wrap": True,
-                      "spacing": "Small"})
-    items.append({"type": "TextBlock", "text": clip(plain(plan.title), 300),
+        items.append({"type": "TextBlock", "text": _members_line(plan.members, mentions),
+                      "wrap": True, "spacing": "Small"})
+    items.append({"type": "TextBlock", "text": escape_markdown(clip(plain(plan.title), 300)),
                   "weight": "Bolder", "wrap": True, "spacing": "Medium"})
     for item in plan.items:
-        parts: list[Element] = [{"type": "TextBlock", "wrap": True, "text": clip(
-            f"{'☑' if item.done else '☐'} **{item.number}. {plain(item.label)}**", 300)}]
+        head = clip(f"{item.number}. {plain(item.label)}", 300)
+        parts: list[Element] = [{"type": "TextBlock", "wrap": True,
+                                 "text": f"{'☑' if item.done else '☐'} {bold(head)}"}]
         if item.done:
-            parts.append({"type": "TextBlock", "text": clip(item.value or "", line_max),
+            parts.append({"type": "TextBlock",
+                          "text": escape_markdown(clip(item.value or "", line_max)),
                           "wrap": True, "spacing": "Small"})
             parts.append(_subtle(" · ".join(x for x in (item.by, item.at) if x), 300))
         elif item.hint:  # open: its button says so; the policy's suggestion, if any
@@ -453,7 +489,7 @@ def _plan_container(plan: ResponsePlan, line_max: int,
 def _card(body: list[Element], reply_text: str, actions: list[Element] | None = None
           ) -> dict[str, Any]:
     card: dict[str, Any] = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": CARD_VERSION,
-                            "body": body, "fallbackText": clip(reply_text, FALLBACK_MAX),
+                            "body": body, "fallbackText": clip(plain(reply_text), FALLBACK_MAX),
                             "msteams": {"width": "Full"}}
     if actions:
         card["actions"] = actions
@@ -476,8 +512,8 @@ def _controls(reply: Reply, level: int) -> list[Element]:
         controls += _menu([_choice_action(c) for c in main])
     else:
         if level == 0:
-            controls += [_subtle(f"**{plain(c.label) or c.id}** — {c.explanation}",
-                                 SHORT_LINE_MAX)
+            controls += [_subtle("", 0, markdown=f"{bold(plain(c.label) or c.id)} — "
+                                                   f"{escape_markdown(clip(c.explanation, 300))}")
                          for c in main if c.explanation.strip()
                          and c.explanation not in reply.text]
         controls += _rows([_choice_action(c) for c in main])
@@ -512,12 +548,13 @@ def _attempt(reply: Reply, level: int, mentions: Sequence[Mention] = ()) -> dict
         body.append(_plan_container(reply.plan, line_max if level <= 1 else SHORT_LINE_MAX,
                                     mentions))
     if level >= 2:
-        body.append(_subtle(SHORTENED_NOTE, 200))
+        body.append(_subtle("", 0, markdown=SHORTENED_NOTE))
     if inline_form and reply.form is not None:
         inputs, submit = _form_parts(reply.form, level)
         if reply.form.title.strip() and reply.form.title.strip() not in text \
                 and not reply.form.intro.strip():
-            body.insert(0, {"type": "TextBlock", "text": clip(plain(reply.form.title), 300),
+            body.insert(0, {"type": "TextBlock",
+                            "text": escape_markdown(clip(plain(reply.form.title), 300)),
                             "weight": "Bolder", "wrap": True})
         return _card(body + inputs + _rows([submit]), fallback)
     return _card(body + _controls(reply, level), fallback)
@@ -535,12 +572,12 @@ def render_card(reply: Reply, mentions: Sequence[Mention] = ()) -> dict[str, Any
             return card
     log.warning("a Teams card is still too large after shortening; sent as text")
     blocks = _text_blocks(clip(fallback_text(reply), 4000), SHORT_LINE_MAX)
-    return _card([*blocks, _subtle(SHORTENED_NOTE, 200)], fallback_text(reply))
+    return _card([*blocks, _subtle("", 0, markdown=SHORTENED_NOTE)], fallback_text(reply))
 
 
 def render_form_card(form: Form, extra_hidden: dict[str, str] | None = None) -> dict[str, Any]:
     """A form as a card of its own (a task module), its title on top, the submit below."""
-    title: Element = {"type": "TextBlock", "text": clip(plain(form.title), 300),
+    title: Element = {"type": "TextBlock", "text": escape_markdown(clip(plain(form.title), 300)),
                       "weight": "Bolder", "size": "Medium", "wrap": True}
     card: dict[str, Any] = {}
     for level in range(4):
@@ -549,6 +586,12 @@ def render_form_card(form: Form, extra_hidden: dict[str, str] | None = None) -> 
         if _size(card) <= CARD_BYTES_MAX:
             break
     return card
+
+
+def mention_tag(mention: Mention) -> str:
+    """Our ``<at>`` mention of someone (the one markup in a TextBlock that is not escaped):
+    their name without angle brackets."""
+    return f"<at>{clip(_MENTION_NAME.sub('', plain(mention.name)), 100)}</at>"
 
 
 def attachment(card: dict[str, Any]) -> dict[str, Any]:
@@ -565,12 +608,12 @@ def render_activity(reply: Reply, mentions: Sequence[Mention] = ()) -> dict[str,
     """A Reply as the message activity to post: text, or a card with its text summary.
     `mentions` are @mentioned (Teams notifies them): a war-room post names them in its war
     team, anything else in front of the text."""
-    tags = [f"<at>{clip(plain(m.name), 100)}</at>" for m in mentions]
+    tags = [mention_tag(m) for m in mentions]
     entities = [{"type": "mention", "text": tag, "mentioned": {"id": m.user_id, "name": m.name}}
                 for tag, m in zip(tags, mentions, strict=True)]
     prefix = " ".join(tags)
     if is_plain(reply):
-        text = clip(reply.text.strip(), 20_000) or "…"
+        text = escape_markdown(clip(reply.text.strip(), 20_000)) or "…"
         activity: dict[str, Any] = {"type": "message", "textFormat": "markdown",
                                     "text": f"{prefix} {text}" if prefix else text}
     else:
