@@ -593,6 +593,19 @@ def test_modal_of_the_intake_form() -> None:
     assert meta == ModalMetadata(form="intake", channel="C0ACME", thread="1700000000.000100")
 
 
+def test_a_modal_names_what_it_is_about_and_who_its_optional_questions_are_for() -> None:
+    form = Form("intake", "File a support case", (
+        FormField("description", "Description", "long_text"),
+        FormField("impact.users", "Are all users affected?", "choice",
+                  (Choice("yes", "Yes"),), required=False, reveal="Not sure? Answer these"),
+    ), "Review", intro="ACME-4 · P1 – Critical · Portal <down>")
+    view = render_modal(form, metadata_for(form, "C0ACME", None))
+    assert_valid_modal(view)
+    assert [b["type"] for b in view["blocks"]] == ["section", "input", "context", "input"]
+    assert view["blocks"][0]["text"]["text"] == "*ACME-4 · P1 – Critical · Portal &lt;down&gt;*"
+    assert view["blocks"][2]["elements"][0]["text"] == "*Not sure? Answer these:*"
+
+
 def test_modal_of_an_action_form_carries_hidden_fields_in_metadata() -> None:
     form = Form("action:reclassify:ACME-4", "Reclassify — ACME-4", (
         FormField("priority", "Priority", "choice", (Choice("P1", "P1"),), required=False),

@@ -14,7 +14,18 @@ from adapters.errors import TeamsPayloadError
 from adapters.teams import render, translate
 from adapters.teams.actions import SubmitData, decode_submission
 from adapters.teams.delivery import classify
-from bot.messages import CaseCard, Choice, ClockLine, Form, FormField, NextDue, Reply
+from bot.messages import (
+    CaseCard,
+    Choice,
+    ClockLine,
+    Form,
+    FormField,
+    NextDue,
+    PlanItem,
+    PlanMember,
+    Reply,
+    ResponsePlan,
+)
 
 CASE_ACTIONS = tuple(Choice(f"case:{a}:ACME-4", label) for a, label in [
     ("acknowledge", "Acknowledge"), ("assign", "Assign to me"), ("ask_customer", "Ask customer"),
@@ -222,6 +233,44 @@ def test_mentions_notify_in_text_and_in_cards() -> None:
     card = rich["attachments"][0]["content"]
     assert card["body"][0]["text"] == "<at>Ana Ruiz</at>"
     assert card["msteams"]["entities"][0]["mentioned"]["id"] == "29:ana"
+
+
+def test_a_war_room_post_mentions_its_team_where_it_names_them_once() -> None:
+    team = (PlanMember("ana", "Ana Ruiz", "support engineer"),
+            PlanMember("olivia", "Olivia Park", "executive"),
+            PlanMember("alice", "Alice Chen", "customer representative"))
+    plan = ResponsePlan("ACME-4", (PlanItem(1, "Technical assessment"),), members=team,
+                        case_title="Orders API returns 503", priority="P1 – Critical",
+                        priority_tone="critical")
+    mentions = [render.Mention("29:ana", "Ana Ruiz"), render.Mention("29:olivia", "Olivia Park")]
+    card = render.render_activity(Reply("War team formed", plan=plan), mentions)[
+        "attachments"][0]["content"]
+    texts = [b["text"] for b in _of_type(card, "TextBlock")]
+    [line] = [t for t in texts if t.startswith("War team — ")]
+    assert line == ("War team — support engineers: <at>Ana Ruiz</at> · executives: "
+                    "<at>Olivia Park</at> · customer representatives: Alice Chen")
+    assert sum(t.count("Ana Ruiz") for t in texts) == 1  # named once, not in front too
+    assert {e["mentioned"]["id"] for e in card["msteams"]["entities"]} == {"29:ana",
+                                                                        "29:olivia"}
+
+
+def test_fields_asked_only_by_choice_are_folded_under_their_sentence() -> None:
+    form = Form("intake", "File a support case", (
+        FormField("description", "Description", "long_text", value="The API is down"),
+        FormField("impact.users", "Are all users affected?", "choice",
+                  (Choice("yes", "Yes"),), required=False, reveal="Not sure? Answer these"),
+    ), "Review", intro="Acme Corp · Konneqt")
+    card = render.render_card(Reply("Fill it in", form=form))
+    [toggle] = [e for e in _walk(card) if e.get("selectAction", {}).get("type")
+                == "Action.ToggleVisibility"]
+    assert toggle["items"][0]["text"] == "▸ Not sure? Answer these"
+    [folded] = [e for e in _walk(card) if e.get("id") in toggle["selectAction"][
+        "targetElements"]]
+    assert folded["isVisible"] is False
+    assert [e["id"] for e in _walk(folded) if "Input." in str(e.get("type"))] == [
+        "impact.users"]
+    inputs = {e["id"]: e for e in _walk(card) if "Input." in str(e.get("type"))}
+    assert inputs["description"]["value"] == "The API is down"  # what was said, carried
 
 
 def test_a_task_module_form_card_has_its_title_and_submit() -> None:
