@@ -254,8 +254,9 @@ def render_pack(pack: Pack) -> str:
         extra = []
         if plan.query_hours:
             extra.append(f"query hours {plan.query_hours} per term")
-        if plan.uptime:
-            extra.append(f"uptime {plan.uptime}")
+        extra += [f"availability {a.target}" + (f" ({', '.join(a.product_types)})"
+                                                 if a.product_types else "")
+                  for a in plan.availability]
         out.append(f"Plan {plan.label} ({pname}) — {cal.description}"
                    + (f"; {'; '.join(extra)}" if extra else ""))
         rows = [["case type", pack.priority_word.lower(), "response", "workaround", "resolution",

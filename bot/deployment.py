@@ -53,12 +53,27 @@ class CustomerUser(UserEntry):
     role: Literal["customer_user", "customer_admin"] = "customer_user"
 
 
+class Probe(_Model):
+    """A health probe of the deployment's URL, run by `frontdoor worker` (bot/probes.py)."""
+
+    url: str = Field(pattern=r"^https?://")
+    every_minutes: int = Field(default=5, ge=1, le=60)
+    timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    open_incident: bool = False  # open a service-down incident when the probe sees an outage
+
+
 class Deployment(_Model):
     name: str
     environment: Literal["production", "pre-production"]
     managed: bool = False
     go_live: date | None = None
     hypercare_end: date | None = None
+    # Availability (policy packs, `availability`): the product type a promise applies to
+    # (ConnectSoft: platform, factory-built, partner-delivered), the subscription's own
+    # target where the pack leaves it to the subscription, and an optional health probe.
+    product: str | None = None
+    availability_target: float | None = Field(default=None, gt=0, le=100)
+    probe: Probe | None = None
 
     def in_hypercare(self, on: date) -> bool:
         if self.go_live is None or self.hypercare_end is None:

@@ -8,7 +8,9 @@ FrontdoorError
 ├── CaseNotFoundError    no such case, or not one this person may see
 ├── InvalidTransitionError  the case's status doesn't allow the action
 ├── ResponsePlanError    no war team (yet), no such plan item, or an unusable entry
-└── ChoiceIdError        a posted-back choice id that no button of ours has
+├── ChoiceIdError        a posted-back choice id that no button of ours has
+└── EvidenceError        a report, service window or survey request that can't be served
+    └── ReportError      a report asked for an unknown customer or an unreadable period
 """
 
 from __future__ import annotations
@@ -49,3 +51,12 @@ class ResponsePlanError(FrontdoorError):
 
 class ChoiceIdError(FrontdoorError):
     """A choice id posted back that no button or option of ours carries."""
+
+
+class EvidenceError(FrontdoorError):
+    """A report, service window or survey answer can't be served: the message says what to
+    give instead."""
+
+
+class ReportError(EvidenceError):
+    """A report was asked for something that isn't one: an unknown customer, a bad month."""

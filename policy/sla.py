@@ -146,6 +146,11 @@ def _matches(when: Condition, plan: str, facts: CaseFacts) -> bool:
     return all(checks)
 
 
+def condition_holds(when: Condition, plan: str, facts: CaseFacts) -> bool:
+    """Whether a case's facts (normalised) meet a pack's condition on this plan."""
+    return _matches(when, plan, facts)
+
+
 def normalise_facts(pack: Pack, facts: CaseFacts) -> CaseFacts:
     """Resolve names as people write them ("p1", "Critical/1", "security report")."""
     case_type = pack.case_type(facts.case_type)
@@ -257,11 +262,13 @@ def sla_status(
     now: datetime,
     display_tz: ZoneInfo | None = None,
     fractions: Sequence[float] = (),
+    explain: bool = True,
 ) -> SlaStatus:
     """Every clock of a case at `now`, folded from its history (events in any order).
 
     With `fractions` (e.g. 0.5, 0.75, 0.9), each running clock also says when that share
-    of its target is used up — in coverage time, so a reminder never falls outside it."""
+    of its target is used up — in coverage time, so a reminder never falls outside it.
+    `explain=False` leaves the clocks' explanations empty (reports over many cases)."""
     require_aware(now, "now")
     history = sorted(events, key=lambda e: e.at)
     for event in history:
@@ -297,7 +304,7 @@ def sla_status(
             clocks[name] = _clock(
                 name, spec.label, spec.starts, spec.stops,
                 spec.paused_while_waiting_on_customer, target, past, now, calendar, tz, opened.at,
-                fractions,
+                fractions, explain,
             )
     every, next_update = _status_updates(assessment, past, now, calendar)
     return SlaStatus(
@@ -333,6 +340,7 @@ def _clock(
     tz: ZoneInfo,
     reported_at: datetime,
     fractions: Sequence[float] = (),
+    explain: bool = True,
 ) -> ClockStatus:
     def status(state: ClockState, **kw: object) -> ClockStatus:
         base: dict[str, object] = {
@@ -402,7 +410,8 @@ def _clock(
         timedelta(0),
     )
     first_start = segments[0][0] if segments else start
-    explanation = _explain(label, target, duration, first_start, calendar, tz, due, segments)
+    explanation = _explain(label, target, duration, first_start, calendar, tz, due,
+                           segments) if explain else ""
     if stopped_at is not None:
         # Judged against the due instant the customer was told, not business time alone:
         # acknowledging at Monday's opening misses a Friday 17:00 due.
@@ -475,6 +484,44 @@ def _status_updates(
         if event.kind == "status_update" and event.at > anchor:
             anchor = event.at
     return every, calendar.add_business_time(anchor, every)
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateDue:
+    """One status update the policy's cadence made due, and the update that answered it."""
+
+    due: datetime
+    given_at: datetime | None  # None: no update had come by `now`
+
+    @property
+    def met(self) -> bool:
+        return self.given_at is not None and self.given_at <= self.due
+
+
+def status_update_dues(
+    pack: Pack, subscription: Subscription, status: SlaStatus, events: Sequence[CaseEvent],
+    now: datetime,
+) -> tuple[UpdateDue, ...]:
+    """The status updates a case's cadence made due up to `now` (the same anchor rule as
+    `sla_status`'s next update): for each update posted, the due in force just before it;
+    and a due passed without an update by `now`."""
+    assessment = status.assessment
+    if status.status_update_every is None:
+        return ()
+    calendar = pack.calendar(assessment.calendar or pack.plans[assessment.plan].calendar,
+                             subscription.timezone, subscription.holiday_country)
+    history = sorted((e for e in events if e.at <= now), key=lambda e: e.at)
+    out: list[UpdateDue] = []
+    for i, event in enumerate(history):
+        if event.kind != "status_update":
+            continue
+        _, due = _status_updates(assessment, history[:i], event.at, calendar)
+        if due is not None:
+            out.append(UpdateDue(due, event.at))
+    _, due = _status_updates(assessment, history, now, calendar)
+    if due is not None and due <= now:
+        out.append(UpdateDue(due, None))
+    return tuple(out)
 
 
 # ---- explanations

@@ -12,9 +12,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.records import AuditRecord, AuthorisedUser, CaseEventRecord, CaseRecord, OutboxItem
+from bot.store.evidence import EvidenceStore
 
 
-class Store(Protocol):
+class Store(EvidenceStore, Protocol):
     async def open(self) -> None:
         """Connect and create what is missing (tables, scripts). Idempotent."""
 

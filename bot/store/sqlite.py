@@ -64,6 +64,7 @@ from bot.store._codec import (
     own_events,
     parse,
 )
+from bot.store.evidence_sqlite import SqliteEvidence
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +146,7 @@ CREATE INDEX IF NOT EXISTS timers_leases ON timers (lease_until) WHERE lease_unt
 _OPEN = sorted(OPEN_STATUSES)
 
 
-class SqliteStore:
+class SqliteStore(SqliteEvidence):
     """`Store` on one SQLite file (see the module docstring for the why)."""
 
     def __init__(self, path: str | Path, *, busy_timeout_ms: int = 10_000) -> None:
