@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from adapters.report_cli import EVIDENCE_COMMANDS, add_evidence_commands
 from policy.errors import PolicyError
 from policy.impact import derive
 from policy.pack import Pack, available_packs, load_pack, load_pack_file
@@ -527,6 +528,8 @@ def build_parser() -> argparse.ArgumentParser:
     package.add_argument("--domain", action="append", metavar="HOST",
                          help="a domain the app links to (validDomains); repeatable")
 
+    add_evidence_commands(sub)
+
     chat = sub.add_parser("chat", help="talk to the front door in this terminal")
     chat.add_argument("--as", dest="as_user", required=True, metavar="USER_ID",
                       help="a person's id from the deployment file")
@@ -538,7 +541,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handlers = {"sla": cmd_sla, "scope": cmd_scope, "policy": cmd_policy, "demo": cmd_demo,
                 "serve": cmd_serve, "chat": cmd_chat, "worker": cmd_worker, "tick": cmd_tick,
-                "teams-package": cmd_teams_package}
+                "teams-package": cmd_teams_package, **EVIDENCE_COMMANDS}
     try:
         result = handlers[args.command](args)
     except UsageError as exc:

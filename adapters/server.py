@@ -16,6 +16,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 
+from adapters.bulletins import bulletin_deliverers
+from adapters.evidence_wiring import evidence_scheduler
+from adapters.report_routes import add_report_routes
 from adapters.settings import Settings
 from adapters.slack.app import SlackFrontDoor
 from adapters.slack.socket_mode import DurableSocketModeHandler
@@ -33,7 +36,6 @@ from adapters.worker import (
 from bot.deployment import Directory, load_deployment
 from bot.errors import StoreError
 from bot.outbox import Deliverer, OutboxWorker
-from bot.scheduler import Scheduler
 from bot.store import open_store
 from bot.store.base import Store
 
@@ -124,15 +126,17 @@ def create_app(settings: Settings) -> web.Application:
         teams.append(teams_door)
         if teams_door.mode != "off":
             deliverers["teams"] = teams_door.deliverer
+        deliverers.update(bulletin_deliverers(settings, store, directory,
+                                              front.client if front is not None else None))
         stop = asyncio.Event()
         ident = f"web-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         # A smaller batch than a worker's: the acknowledgements share this event loop.
         worker = OutboxWorker(store, deliverers, ident, batch=WEB_QUEUE_BATCH)
         # With SQLite this process is the only one: it runs the scheduler too. With Redis,
         # `frontdoor worker` processes do (any number of them).
-        scheduler = None if settings.redis_url else Scheduler(
+        scheduler = None if settings.redis_url else evidence_scheduler(
             store, directory, notice_sink(store, directory, settings), ident,
-            scheduler_settings(settings))
+            scheduler_settings(settings), settings)
         works = settings.frontdoor_web_works_queue or not settings.redis_url
         if not works:
             log.info("this web process only acknowledges: `frontdoor worker` processes work "
@@ -167,6 +171,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/metrics", metrics)
     app.router.add_post("/slack/events", slack_events)
     app.router.add_post("/api/messages", teams_messages)
+    add_report_routes(app, settings, directory, settings.frontdoor_web_chat)
     if settings.frontdoor_web_chat:
         add_routes(app)
     return app

@@ -59,6 +59,26 @@ class Settings(BaseSettings):
         default=True, description="the web process also works the store's queue (stored "
         "Slack events, posts); with Redis, false leaves that to `frontdoor worker` processes "
         "and keeps the web process to acknowledging (SQLite: always true)")
+    # SLA evidence (adapters/evidence_wiring.py): surveys, maintenance, reports, probes
+    frontdoor_surveys: bool = Field(default=True, description="ask for a 1–5 score when a "
+                                    "case is resolved")
+    frontdoor_survey_sample: float = Field(default=1.0, ge=0, le=1, description="share of "
+                                           "resolved cases whose reporter is asked")
+    frontdoor_survey_cooldown_days: float = Field(default=14, ge=0, description="a person "
+                                                  "is asked at most once in this many days")
+    frontdoor_survey_low_score: int = Field(default=2, ge=1, le=5, description="at or below: "
+                                            "the engineers' channel is told")
+    frontdoor_maintenance_reminder_hours: float = Field(default=24, gt=0, description="remind "
+                                                        "customers this long before a window")
+    frontdoor_monthly_reports: bool = Field(default=True, description="on the first business "
+                                            "day, send each customer's admins last month's "
+                                            "report and the vendor's admins the summary")
+    frontdoor_probes: bool = Field(default=True, description="run the deployment file's "
+                                   "health probes (worker, and the web process with SQLite)")
+    frontdoor_public_url: str | None = Field(default=None, description="this server's public "
+                                             "address, for report links in Teams cards")
+    frontdoor_report_secret: SecretStr | None = Field(default=None, description="signs report "
+                                                      "links (without it no links are made)")
     port: int = Field(default=8080, gt=0, lt=65536)
     slack_socket_mode: bool = Field(default=False, description="receive Slack over Socket "
                                     "Mode (SLACK_APP_TOKEN) instead of POST /slack/events")

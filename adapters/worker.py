@@ -19,6 +19,8 @@ from datetime import UTC, datetime, timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.bulletins import bulletin_deliverers
+from adapters.evidence_wiring import evidence_scheduler, evidence_settings
 from adapters.settings import Settings
 from adapters.slack.app import SlackFrontDoor
 from adapters.slack.delivery import PLATFORM as SLACK
@@ -64,7 +66,8 @@ def build_handler(store: Store, directory: Directory, settings: Settings) -> Han
     rescheduler = Scheduler(store, directory, notice_sink(store, directory, settings),
                             "reschedule", scheduler_settings(settings))
     return Handler(store, directory, HandlerSettings(
-        idle_timeout=timedelta(minutes=settings.frontdoor_idle_minutes)),
+        idle_timeout=timedelta(minutes=settings.frontdoor_idle_minutes),
+        evidence=evidence_settings(settings)),
         on_case_change=rescheduler.reschedule)
 
 
@@ -139,8 +142,8 @@ async def run_worker(settings: Settings) -> None:
                              build_handler(store, directory, settings), wake.set, serving=False)
     try:
         ident = worker_id("worker")
-        scheduler = Scheduler(store, directory, notice_sink(store, directory, settings), ident,
-                              scheduler_settings(settings))
+        scheduler = evidence_scheduler(store, directory, notice_sink(store, directory, settings),
+                                       ident, scheduler_settings(settings), settings)
         outbox = OutboxWorker(store, deliverers(settings, store, directory, slack), ident)
         log.info("worker started", extra={"worker": ident})
         await run_loops(scheduler, outbox, stop, wake)
@@ -162,6 +165,7 @@ def deliverers(settings: Settings, store: Store, directory: Directory,
     teams = teams_deliverer(settings, store, directory)
     if teams is not None:
         out["teams"] = teams
+    out.update(bulletin_deliverers(settings, store, directory))
     return out
 
 
@@ -173,8 +177,8 @@ async def run_tick(settings: Settings, at: datetime) -> tuple[int, int]:
     await store.open()
     try:
         ident = worker_id("tick")
-        scheduler = Scheduler(store, directory, notice_sink(store, directory, settings), ident,
-                              scheduler_settings(settings))
+        scheduler = evidence_scheduler(store, directory, notice_sink(store, directory, settings),
+                                       ident, scheduler_settings(settings), settings)
         fired = 0
         while (n := await scheduler.tick(at)) > 0:
             fired += n

@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.cards import case_actions
+from bot.choice_ids import survey_score
 from bot.deployment import Directory
-from bot.messages import Person, Reply
+from bot.messages import Choice, Person, Reply
 from bot.records import CaseEventRecord, CaseRecord
 from policy.pack import Pack
 
@@ -16,8 +17,9 @@ from policy.pack import Pack
 CUSTOMER_NEWS = frozenset({
     "acknowledged", "waiting_on_customer", "workaround_provided", "reclassified", "resolved",
     "reopened", "closed", "in_progress", "status_update", "escalated", "sla_suspended",
-    "sla_reinstated",
+    "sla_reinstated", "survey_requested",
 })
+SCORES = ((1, "1 · poor"), (2, "2"), (3, "3"), (4, "4"), (5, "5 · excellent"))
 
 
 def sentence(text: str | None) -> str:
@@ -61,7 +63,24 @@ def customer_news(directory: Directory, case: CaseRecord,
                f"{who}" + (f": {sentence(note)}" if note else ".")
     if event.kind == "sla_suspended":
         return f"The SLA on {case.id} is suspended: {sentence(note)}"
+    if event.kind == "survey_requested":
+        return survey_question(case.id)
     return f"The SLA on {case.id} is reinstated."
+
+
+def survey_question(case_id: str) -> str:
+    """What a customer is asked once their case is resolved (one tap, a comment optional)."""
+    return (f"How did we do on {case_id}? Rate it from 1 (poor) to 5 (excellent) — tap a "
+            f"score, or say “rate {case_id} 4 <comment>”.")
+
+
+def survey_choices(case_id: str) -> tuple[Choice, ...]:
+    return tuple(Choice(str(survey_score(case_id, n)), label) for n, label in SCORES)
+
+
+def survey_thanks(case_id: str, score: int) -> str:
+    return (f"Thank you — {case_id} rated {score}/5. Anything to add? Fill in the form, or "
+            f"say “rate {case_id} {score} <comment>”.")
 
 
 def level_name(pack: Pack, level: object) -> str:
@@ -98,5 +117,8 @@ def conversation_news(directory: Directory, person: Person, case: CaseRecord,
     said = [(e, customer_news(directory, case, e) if own and e.actor != person.id else None)
             for e in events]
     last = max((i for i, (_, text) in enumerate(said) if text), default=-1)
-    return [(e, Reply(text, actions=case_actions(person, case) if i == last else ())
+    answered = any(e.kind == "survey_answered" for e in events)
+    return [(e, Reply(text, actions=case_actions(person, case) if i == last else (),
+                      choices=survey_choices(case.id)
+                      if e.kind == "survey_requested" and not answered else ())
              if text else None) for i, (e, text) in enumerate(said)]

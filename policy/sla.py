@@ -488,10 +488,13 @@ def _status_updates(
 
 @dataclass(frozen=True, slots=True)
 class UpdateDue:
-    """One status update the policy's cadence made due, and the update that answered it."""
+    """One status update the policy's cadence made due, and the update that answered it
+    (`given_at`), or none: then `until` is when the case stopped owing it (resolved) or
+    `now`."""
 
     due: datetime
-    given_at: datetime | None  # None: no update had come by `now`
+    given_at: datetime | None
+    until: datetime
 
     @property
     def met(self) -> bool:
@@ -502,9 +505,10 @@ def status_update_dues(
     pack: Pack, subscription: Subscription, status: SlaStatus, events: Sequence[CaseEvent],
     now: datetime,
 ) -> tuple[UpdateDue, ...]:
-    """The status updates a case's cadence made due up to `now` (the same anchor rule as
-    `sla_status`'s next update): for each update posted, the due in force just before it;
-    and a due passed without an update by `now`."""
+    """The status updates a case's cadence made due up to `now`, by the anchor rule of
+    `sla_status`'s next update: at each update posted, the due in force just before it
+    (met when the update came by then); at each resolution and at `now`, a due in force
+    that had passed without an update (missed). A long silence is one miss."""
     assessment = status.assessment
     if status.status_update_every is None:
         return ()
@@ -512,15 +516,17 @@ def status_update_dues(
                              subscription.timezone, subscription.holiday_country)
     history = sorted((e for e in events if e.at <= now), key=lambda e: e.at)
     out: list[UpdateDue] = []
-    for i, event in enumerate(history):
-        if event.kind != "status_update":
-            continue
+    checkpoints = [(i, e) for i, e in enumerate(history)
+                   if e.kind in {"status_update", "resolved", "closed"}]
+    checkpoints.append((len(history), CaseEvent("status_update", now)))
+    for n, (i, event) in enumerate(checkpoints):
         _, due = _status_updates(assessment, history[:i], event.at, calendar)
-        if due is not None:
-            out.append(UpdateDue(due, event.at))
-    _, due = _status_updates(assessment, history, now, calendar)
-    if due is not None and due <= now:
-        out.append(UpdateDue(due, None))
+        if due is None:
+            continue
+        if event.kind == "status_update" and n < len(checkpoints) - 1:
+            out.append(UpdateDue(due, event.at, event.at))
+        elif due <= event.at:
+            out.append(UpdateDue(due, None, event.at))
     return tuple(out)
 
 

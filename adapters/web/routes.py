@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters.web.bulletins import bulletin_items
 from adapters.web.render import reply_json
 from bot.cards import reader_tz
 from bot.handler import Handler
@@ -146,6 +147,7 @@ async def feed(request: web.Request) -> web.Response:
             if news is not None:
                 item["news"] = reply_json(news)
             items.append(item)
+    items += await bulletin_items(handler, person, after)
     items.sort(key=lambda i: i["at"])
     return web.json_response({"items": items[-200:]})
 

@@ -5,7 +5,7 @@ open the case the intake drafted."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,6 +14,7 @@ from bot.cards import case_card, channel_reader, reader_tz
 from bot.cases import CaseService
 from bot.deployment import Customer, Directory
 from bot.errors import FrontdoorError, StaleWriteError
+from bot.evidence_settings import EvidenceSettings
 from bot.intake import (
     CaseDraft,
     IntakeContext,
@@ -44,6 +45,7 @@ _STATE_RETRIES = 10
 @dataclass(frozen=True, slots=True)
 class HandlerSettings:
     idle_timeout: timedelta = timedelta(minutes=30)
+    evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
 
 
 def conversation_key(inbound: Inbound) -> str:

@@ -224,7 +224,7 @@ class ReportBuilder:
             decided = due.given_at if due.met and due.given_at is not None else due.due
             self._count(STATUS_UPDATES, prio, decided, due.met)
             if not due.met and self.period.contains(decided):
-                end = due.given_at or self.as_of
+                end = due.given_at or due.until
                 row = status.assessment.target
                 self.report.breaches.append(Breach(
                     case_id=case.id, title=case.title, clock=STATUS_UPDATES,
