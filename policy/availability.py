@@ -313,7 +313,8 @@ def _explain(promise: AvailabilityPromise, target: float | None, evidence: Evide
     hours = "the whole month on the wall clock" if calendar is None \
         else f"operating hours ({calendar.describe()})"
     if unit == "measurements":
-        every = promise.measured_every.text if promise.measured_every else "probe"
+        every = f"{promise.measured_every.minutes}-minute" if promise.measured_every \
+            else "probe"
         base = f"{int(counted - down):,} of {int(counted):,} {every} measurements in {hours} up"
     else:
         base = (f"{_hours(counted - down)} of {_hours(counted)} in {hours} up "

@@ -11,6 +11,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from bot.reports.model import CustomerReport
 
@@ -64,8 +65,10 @@ def attainment(report: CustomerReport, fmt: Format) -> bytes | None:
         ax.text(m + b + top * 0.01, y, f"{100 * m / (m + b):.1f} % met ({m}/{m + b})",
                 va="center", fontsize=8, color=INK)
     ax.set_xlim(0, top * 1.35)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("clocks decided in the period")
-    ax.legend(loc="lower right", frameon=False, fontsize=8)
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, frameon=False,
+              fontsize=8)
     ax.grid(axis="x", color=GRID, linewidth=0.5)
     ax.set_axisbelow(True)
     return _out(fig, fmt)
@@ -81,7 +84,11 @@ def times(report: CustomerReport, fmt: Format) -> bytes | None:
     for (label, stats), color, row in zip(series, SERIES, axes, strict=False):
         ax = row[0]
         hours = [v / 60 for v in stats.values_minutes]
-        ax.hist(hours, bins=min(30, max(5, len(hours) // 3)), color=color, alpha=0.85)
+        top = max(hours) or 1.0
+        step = next((s for s in (0.25, 0.5, 1, 2, 4, 8, 12, 24, 48, 96) if top / s <= 30), 168)
+        edges = [i * step for i in range(int(top // step) + 2)]
+        ax.hist(hours, bins=edges, color=color, alpha=0.85, edgecolor="white", linewidth=0.5)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         if stats.median is not None:
             ax.axvline(stats.median.total_seconds() / 3600, color=INK, linestyle="--",
                        linewidth=1, label=f"median {_hours(stats.median.total_seconds())}")
@@ -91,7 +98,8 @@ def times(report: CustomerReport, fmt: Format) -> bytes | None:
         ax.set_title(f"{label} time ({stats.count} cases)", loc="left", fontsize=9)
         ax.set_xlabel("business hours")
         ax.set_ylabel("cases")
-        ax.legend(frameon=False, fontsize=8)
+        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, frameon=False,
+                  fontsize=8)
         ax.grid(axis="y", color=GRID, linewidth=0.5)
         ax.set_axisbelow(True)
     return _out(fig, fmt)
@@ -130,6 +138,7 @@ def scores(report: CustomerReport, fmt: Format) -> bytes | None:
     ax.bar([str(k) for k in counts], list(counts.values()), color=colors)
     ax.set_xlabel("score")
     ax.set_ylabel("answers")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(axis="y", color=GRID, linewidth=0.5)
     ax.set_axisbelow(True)
     return _out(fig, fmt)
@@ -154,6 +163,7 @@ def availability(percents: Sequence[tuple[str, float, float | None]], fmt: Forma
             ax.plot([p[2], p[2]], [y - 0.35, y + 0.35], color=INK, linewidth=1.5)
             ax.text(p[2], y + 0.38, f"target {p[2]:g} %", ha="center", fontsize=7, color=INK)
     ax.set_xlim(floor, 100.0 + (100.0 - floor) * 0.25)
+    ax.set_xticks([t for t in ax.get_xticks() if floor <= t <= 100.0])
     ax.set_xlabel("% available")
     return _out(fig, fmt)
 

@@ -9,6 +9,7 @@ from html import escape
 
 from adapters.report_render import charts
 from adapters.report_render.words import (
+    actual,
     at,
     availability_figure,
     availability_verdict,
@@ -42,6 +43,9 @@ tr.total td{font-weight:600;border-top:1px solid #b0bec5}
 .note{color:#546e7a;font-size:12px}
 .empty{color:#78909c;font-style:italic}
 ul.pauses{margin:0;padding-left:16px}
+.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}
+@media (max-width:640px){main{padding:18px 12px 32px}h1{font-size:19px}table{font-size:12px}
+.chart{overflow-x:auto}.chart svg{min-width:520px}}
 @media print{body{background:#fff}main{padding:0}h2{break-after:avoid}tr{break-inside:avoid}}
 """
 
@@ -97,7 +101,7 @@ def _tiles(r: CustomerReport) -> str:
         if a.result is not None and a.result.percent is not None:
             cls = "" if a.result.met is None else (" class=good" if a.result.met
                                                    else " class=bad")
-            tiles.append((f"<span{cls}>{a.result.percent:.2f} %</span>",
+            tiles.append((f"<span{cls}>{a.result.percent:.3f} %</span>",
                           f"availability {a.deployment}"))
     return "<div class=tiles>" + "".join(
         f"<div class=tile><b>{v if v.startswith('<') else _e(v)}</b><span>{_e(k)}</span></div>"
@@ -142,7 +146,7 @@ def _breaches(r: CustomerReport) -> str:
             f"{_e(b.clock_label)}<br>{_e(b.priority)}, target {_e(b.target)}"
             f"<div class=clause>{_e(b.clause)}</div>",
             _e(at(b.due, r.tz)),
-            _e(at(b.actual, r.tz)) if b.actual else "not by the end of the period",
+            _e(actual(b, r.tz)),
             _e(span(b.late)),
             f"<ul class=pauses>{pauses}</ul>" if pauses else "none",
             f"<ul class=pauses>{escalations}</ul>" if escalations else "none",
@@ -203,7 +207,7 @@ def _satisfaction(r: CustomerReport) -> str:
     avg = r.score_average or 0.0
     out.append(f"<p>Average <b>{avg:.2f} / 5</b> from {len(r.scores)} answers "
                f"({r.surveys_asked} surveys asked).</p>")
-    out.append(_chart(charts.scores(r, "svg")))
+    out.append(_chart(charts.scores(r, "svg"), 380))
     comments = [[s.case_id, str(s.score), s.comment, at(s.at, r.tz)]
                 for s in r.scores if s.comment or s.score <= 2]
     if comments:
@@ -253,12 +257,13 @@ def _e(text: object) -> str:
     return escape(str(text), quote=True)
 
 
-def _chart(svg: bytes | None) -> str:
+def _chart(svg: bytes | None, width: int | None = None) -> str:
     if svg is None:
         return ""
     text = svg.decode()
     start = text.find("<svg")
-    return f"<div class=chart>{text[start:] if start >= 0 else text}</div>"
+    style = f" style='max-width:{width}px'" if width else ""
+    return f"<div class=chart{style}>{text[start:] if start >= 0 else text}</div>"
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[str]],
@@ -273,7 +278,8 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]],
         total = len(row) > len(header) and row[len(header)] == "total"
         cells = "".join(cell("td", i, v) for i, v in enumerate(row[:len(header)]))
         body.append(f"<tr class=total>{cells}</tr>" if total else f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return (f"<div class=scroll><table><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table></div>")
 
 
 def _page(head: str, body: Sequence[str]) -> str:

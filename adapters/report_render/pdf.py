@@ -24,6 +24,7 @@ from reportlab.platypus import (
 
 from adapters.report_render import charts
 from adapters.report_render.words import (
+    actual,
     at,
     availability_figure,
     availability_verdict,
@@ -37,6 +38,7 @@ from bot.reports.model import CustomerReport
 _STYLES = getSampleStyleSheet()
 H1 = ParagraphStyle("h1", parent=_STYLES["Heading1"], fontSize=17, spaceAfter=2)
 H2 = ParagraphStyle("h2", parent=_STYLES["Heading2"], fontSize=13, spaceBefore=10, spaceAfter=4,
+                    keepWithNext=1,
                     textColor=colors.HexColor("#263238"))
 BODY = ParagraphStyle("body", parent=_STYLES["BodyText"], fontSize=9, leading=12)
 SMALL = ParagraphStyle("small", parent=BODY, fontSize=7.5, leading=9.5,
@@ -115,7 +117,7 @@ def _summary(r: CustomerReport) -> list[Flowable]:
     for a in r.availability:
         if a.result is not None and a.result.percent is not None:
             cells.append((f"availability {a.deployment}",
-                          f"{a.result.percent:.2f} % ({availability_verdict(a.result)})"))
+                          f"{a.result.percent:.3f} % ({availability_verdict(a.result)})"))
     return [_table([c[0] for c in cells], [[c[1] for c in cells]])]
 
 
@@ -150,7 +152,7 @@ def _breaches(r: CustomerReport) -> list[Flowable]:
                                                               else "") for p in b.pauses)
         escalations = "; ".join(f"{e.level} {at(e.at, r.tz)}" for e in b.escalations)
         rows.append([f"{b.case_id} {b.title}", f"{b.clock_label}, {b.priority}, {b.target}",
-                     at(b.due, r.tz), at(b.actual, r.tz) if b.actual else "not yet",
+                     at(b.due, r.tz), actual(b, r.tz),
                      span(b.late), pauses or "none", escalations or "none", b.clause])
     out.append(_table(["case", "clock", "due", "actual", "late", "pauses", "escalations",
                        "clause"], rows,

@@ -5,16 +5,25 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.reports.model import CustomerReport, Tally
+from bot.reports.model import Breach, CustomerReport, Tally
 from policy.availability import AvailabilityResult
 
 
 def at(instant: datetime | None, tz: ZoneInfo) -> str:
-    """'Tue 3 Nov 2026 09:40 CET' in the customer's zone."""
+    """'Tue 3 Nov 09:40 CET' in the customer's zone (the report's title has the year)."""
     if instant is None:
         return "—"
     local = instant.astimezone(tz)
-    return f"{local:%a} {local.day} {local:%b %Y %H:%M} {local.tzname()}"
+    return f"{local:%a} {local.day} {local:%b %H:%M} {local.tzname()}"
+
+
+def actual(breach: Breach, tz: ZoneInfo) -> str:
+    """When the missed clock stopped, or why it has no such instant."""
+    if breach.actual is not None:
+        return at(breach.actual, tz)
+    if breach.until is not None:
+        return f"no update before {at(breach.until, tz)}"
+    return "not by the end of the period"
 
 
 def span(value: timedelta | None) -> str:

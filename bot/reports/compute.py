@@ -106,7 +106,7 @@ class ReportBuilder:
                           STATUS_UPDATES: "Status updates"},
             query_allowance_hours=plan.query_hours)
         self._trend = {p.key: {} for p in self.period.months_before(self.trend_months)}
-        self._times = {name: [] for name in TIMED_CLOCKS}
+        self._times = {name: [] for name in TIMED_CLOCKS if name in pack.clocks}
         self._outages = []
         self._priorities = set()
 
@@ -187,10 +187,10 @@ class ReportBuilder:
                     clause=status.assessment.target.clause if status.assessment.target else "",
                     due=clock.due, actual=clock.stopped_at,
                     late=calendar.business_time_between(clock.due, end),
-                    pauses=pauses, escalations=self._escalations(events)))
+                    pauses=pauses, escalations=self._escalations(events, clock.due, end)))
         elif clock.state in {"running", "paused", "suspended"}:
             report.running_at_end += 1
-        if name in TIMED_CLOCKS:
+        if name in self._times:
             self._time(name, clock, policy_events, calendar)
 
     def _time(self, name: str, clock: ClockStatus, policy_events: Sequence[CaseEvent],
@@ -232,7 +232,8 @@ class ReportBuilder:
                     target=f"every {row.status_update.text}" if row and row.status_update
                     else "agreed cadence",
                     clause=row.clause if row else "", due=due.due, actual=due.given_at,
-                    late=calendar.business_time_between(due.due, end)))
+                    late=calendar.business_time_between(due.due, end),
+                    until=None if due.given_at else due.until))
 
     def _pauses(self, events: Sequence[CaseEventRecord], clock: ClockStatus,
                 calendar: BusinessCalendar, name: str) -> tuple[Pause, ...]:
@@ -262,12 +263,14 @@ class ReportBuilder:
         return tuple(p for p in sorted(out, key=lambda p: p.start)
                      if p.start < until and (p.end is None or p.end > clock.started_at))
 
-    def _escalations(self, events: Sequence[CaseEventRecord]) -> tuple[Escalation, ...]:
+    def _escalations(self, events: Sequence[CaseEventRecord], due: datetime,
+                     end: datetime) -> tuple[Escalation, ...]:
+        """The case's escalations from the missed due until the clock stopped."""
         levels = self._pack.escalation.levels
         return tuple(
             Escalation(e.at, levels[lv].name if (lv := str(e.data.get("level"))) in levels
                        else lv, e.actor_name or e.actor, e.reason or "")
-            for e in events if e.kind == "escalated")
+            for e in events if e.kind == "escalated" and due <= e.at <= end)
 
     def _surveys(self, case: CaseRecord, events: Sequence[CaseEventRecord]) -> None:
         latest: CaseEventRecord | None = None

@@ -113,6 +113,7 @@ class Breach:
     late: timedelta  # business time past the due (to the stop, or the period's end)
     pauses: tuple[Pause, ...] = ()
     escalations: tuple[Escalation, ...] = ()
+    until: datetime | None = None  # a missed status update: when the case stopped owing it
 
 
 @dataclass(frozen=True, slots=True)
