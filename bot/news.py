@@ -117,7 +117,8 @@ def conversation_news(directory: Directory, person: Person, case: CaseRecord,
     said = [(e, customer_news(directory, case, e) if own and e.actor != person.id else None)
             for e in events]
     last = max((i for i, (_, text) in enumerate(said) if text), default=-1)
-    answered = any(e.kind == "survey_answered" for e in events)
+    answered = case.status not in {"resolved", "closed"} or any(
+        e.kind == "survey_answered" for e in events)
     return [(e, Reply(text, actions=case_actions(person, case) if i == last else (),
                       choices=survey_choices(case.id)
                       if e.kind == "survey_requested" and not answered else ())

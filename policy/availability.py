@@ -13,7 +13,7 @@ outage's and window's part. Nothing here reads the wall clock or the store.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -150,17 +150,19 @@ def availability(
             for t in slots:
                 down_at[t] = _inside(t, down_spans)
         counted = float(len(down_at))
-        down = float(sum(down_at.values()))
+        down_slots = sorted(t for t, d in down_at.items() if d)
+        down = float(len(down_slots))
         size = every or 0
+        every_slot = _slots(lo, hi, every, None, calendar, []) if size else []
+
+        def within(instants: list[float], span: Span) -> int:
+            return bisect_left(instants, span[1]) - bisect_left(instants, span[0])
 
         def part(span: Span) -> timedelta:
-            n = sum(1 for t, d in down_at.items() if d and span[0] <= t < span[1])
-            return timedelta(seconds=n * size) if size else timedelta(0)
+            return timedelta(seconds=within(down_slots, span) * size)
 
         def left(span: Span) -> timedelta:
-            return timedelta(seconds=size * sum(
-                1 for t in _slots(lo, hi, every, None, calendar, [])
-                if span[0] <= t < span[1])) if size else timedelta(0)
+            return timedelta(seconds=within(every_slot, span) * size)
     else:
         unit = "time"
         unmeasured = 0

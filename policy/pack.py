@@ -690,7 +690,11 @@ class Pack(_Model):
             f"pack {self.id!r} has no plan {name!r}; plans: {', '.join(self.plans)}"
         )
 
+    # Lookups asked over and over (a report folds 10,000 cases): names as people write them,
+    # and calendars per subscription zone and holiday country.
     _names: dict[tuple[str, str], str] = PrivateAttr(default_factory=dict)
+    _calendars: dict[tuple[str, str | None, str | None], BusinessCalendar] = PrivateAttr(
+        default_factory=dict)
 
     def case_type(self, name: str) -> str:
         if (found := self._names.get(("type", name))) is not None:
@@ -726,13 +730,17 @@ class Pack(_Model):
         self, name: str, timezone: str | None = None, holiday_country: str | None = None
     ) -> BusinessCalendar:
         """The named calendar for a subscription in `timezone` with `holiday_country`."""
+        if (built := self._calendars.get((name, timezone, holiday_country))) is not None:
+            return built
         spec = self.calendars[name]
         zone = spec.timezone if spec.timezone != "subscription" else timezone
         zone = zone or self.default_timezone
         country = spec.holidays
         if country == "subscription":
             country = holiday_country or self.default_holiday_country
-        return _build_calendar(self.id, name, spec, zone, country)
+        built = _build_calendar(self.id, name, spec, zone, country)
+        self._calendars[(name, timezone, holiday_country)] = built
+        return built
 
 
 def _norm(text: str) -> str:

@@ -177,8 +177,26 @@ def normalise_facts(pack: Pack, facts: CaseFacts) -> CaseFacts:
     return replace(facts, case_type=case_type, priority=priority, environment=environment)
 
 
+_ASSESSED: dict[tuple[int, str | None, CaseFacts], tuple[Pack, Assessment]] = {}
+_ASSESSED_MAX = 4096
+
+
 def assess(pack: Pack, plan: str | None, facts: CaseFacts) -> Assessment:
-    """Apply the pack's rules to the facts: coverage, forced reclassification, the target row."""
+    """Apply the pack's rules to the facts: coverage, forced reclassification, the target row.
+    Remembered per pack, plan and facts (a report asks the same few questions 10,000 times):
+    packs and facts are immutable, and the entry holds its pack, so an id is never reused."""
+    key = (id(pack), plan, facts)
+    found = _ASSESSED.get(key)
+    if found is not None and found[0] is pack:
+        return found[1]
+    if len(_ASSESSED) >= _ASSESSED_MAX:
+        _ASSESSED.clear()
+    assessment = _assess(pack, plan, facts)
+    _ASSESSED[key] = (pack, assessment)
+    return assessment
+
+
+def _assess(pack: Pack, plan: str | None, facts: CaseFacts) -> Assessment:
     plan_name, plan_spec = pack.plan(plan)
     facts = normalise_facts(pack, facts)
     requested = facts.priority

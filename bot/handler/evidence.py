@@ -24,7 +24,7 @@ _RATE = re.compile(r"^\s*rate\s+([A-Za-z][A-Za-z0-9]{1,9}-\d{1,7})\s+([1-5])\b\s
                    re.IGNORECASE | re.DOTALL)
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 _PLANNED = ("is any maintenance planned", "any maintenance planned", "planned maintenance",
-            "maintenance planned", "any maintenance", "maintenance ?", "is there maintenance",
+            "maintenance planned", "any maintenance", "is there maintenance",
             "is there any maintenance", "maintenance windows", "service windows")
 
 
@@ -44,12 +44,14 @@ class EvidenceCommands:
         person = inbound.person
         if not key:
             return None
-        if any(key == p or key.startswith(p + " ") for p in _PLANNED) or key in {
-                "maintenance?", "maintenance ?"}:
+        bare = " ".join(key.replace("?", " ").split())
+        asked = key.endswith("?") and "maintenance" in key.split("?")[0].split()[:4]
+        if asked or any(bare == p or bare.startswith(p + " ") for p in _PLANNED):
             return Outcome([Reply(await self.windows.planned(person, inbound.at))])
         words = key.split()
-        if words[:2] == ["cancel", "maintenance"] and len(words) == 3:
-            return Outcome([Reply(await self.windows.cancel(person, words[2], inbound.at))])
+        raw = text.split()
+        if [w.lower() for w in raw[:2]] == ["cancel", "maintenance"] and len(raw) == 3:
+            return Outcome([Reply(await self.windows.cancel(person, raw[2], inbound.at))])
         if words[0] == "maintenance" and (person.is_vendor or len(words) == 1):
             rest = text.strip()[len("maintenance"):].strip()
             if not rest:
@@ -59,9 +61,9 @@ class EvidenceCommands:
             _, said = await self.windows.announce(person, parse_announcement(
                 self.directory, rest), inbound.at)
             return Outcome([Reply(said)])
-        if words[0] == "report" and len(words) <= 3 and self._names_a_report(person,
-                                                                           text.split()[1:]):
-            return await self._report(inbound, text.split()[1:])
+        if raw[0].lower() == "report" and len(raw) <= 3 and self._names_a_report(person,
+                                                                              raw[1:]):
+            return await self._report(inbound, raw[1:])
         if (match := _RATE.match(text)) is not None:
             return await self._rate(inbound, match[1], int(match[2]), match[3])
         return None

@@ -12,6 +12,7 @@ the breaches, times, outages), so a month of 10,000 cases is read in batches in 
 from __future__ import annotations
 
 import logging
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -92,6 +93,10 @@ class ReportBuilder:
     _times: dict[str, list[float]] = field(init=False)
     _outages: list[_Outage] = field(init=False)
     _priorities: set[str] = field(init=False)
+    _lo: float = field(init=False)
+    _hi: float = field(init=False)
+    _months: list[tuple[float, str]] = field(init=False)
+    _calendars: dict[str | None, BusinessCalendar] = field(init=False)
 
     def __post_init__(self) -> None:
         customer = self.directory.customer(self.customer_id)
@@ -105,21 +110,26 @@ class ReportBuilder:
             clock_labels={**{n: c.label for n, c in pack.clocks.items()},
                           STATUS_UPDATES: "Status updates"},
             query_allowance_hours=plan.query_hours)
-        self._trend = {p.key: {} for p in self.period.months_before(self.trend_months)}
+        months = self.period.months_before(self.trend_months)
+        self._trend = {p.key: {} for p in months}
+        self._months = [(p.start.timestamp(), p.key) for p in months]
+        self._lo, self._hi = self.period.start.timestamp(), self.period.end.timestamp()
         self._times = {name: [] for name in TIMED_CLOCKS if name in pack.clocks}
         self._outages = []
         self._priorities = set()
+        self._calendars = {}
 
     # -- one case -------------------------------------------------------------------------------
 
     def add(self, case: CaseRecord, events: Sequence[CaseEventRecord]) -> None:
-        if case.customer_id != self.customer_id or case.created_at >= self.period.end:
+        if case.customer_id != self.customer_id or case.created_at.timestamp() >= self._hi:
             return
-        period, report = self.period, self.report
-        before_end = [e for e in events if e.at < period.end]
-        if period.contains(case.created_at):
+        report = self.report
+        hi = self._hi
+        before_end = [e for e in events if e.at.timestamp() < hi]
+        if self._in(case.created_at):
             report.cases_opened += 1
-        if any(e.kind == "resolved" and period.contains(e.at) for e in before_end):
+        if any(e.kind == "resolved" and self._in(e.at) for e in before_end):
             report.cases_resolved += 1
         status_at_end = next((e.to_status for e in reversed(before_end) if e.to_status),
                              "new")
@@ -129,7 +139,7 @@ class ReportBuilder:
             if e.kind == "query_time":
                 minutes = int(e.data.get("minutes") or 0)
                 report.query_minutes_term += minutes
-                if period.contains(e.at):
+                if self._in(e.at):
                     report.query_minutes += minutes
         self._surveys(case, before_end)
         if case.details.get("kind") == "consulting-request":
@@ -157,11 +167,25 @@ class ReportBuilder:
         self._priorities.add(prio)
         return self._pack.priorities[prio].label
 
+    def _coverage(self, status: SlaStatus) -> BusinessCalendar:
+        """The calendar a case's clocks count on (one per target row's calendar)."""
+        name = status.assessment.calendar
+        found = self._calendars.get(name)
+        if found is None:
+            found = self._calendars[name] = coverage(self._pack, self._customer, status)
+        return found
+
+    def _in(self, instant: datetime) -> bool:
+        """Whether an instant falls in the report's period (by epoch seconds: comparing
+        datetimes of different zones is slow over 10,000 cases)."""
+        return self._lo <= instant.timestamp() < self._hi
+
     def _count(self, clock: str, prio: str, decided: datetime, met: bool) -> None:
-        month = f"{decided.astimezone(self.report.tz):%Y-%m}"
-        if month in self._trend:
-            self._trend[month].setdefault(clock, Tally()).add(met)
-        if self.period.contains(decided):
+        ts = decided.timestamp()
+        i = bisect_right(self._months, (ts, "~")) - 1
+        if i >= 0 and ts < self._hi:
+            self._trend[self._months[i][1]].setdefault(clock, Tally()).add(met)
+        if self._lo <= ts < self._hi:
             tallies = self.report.attainment.setdefault(clock, {})
             tallies.setdefault(prio, Tally()).add(met)
             tallies.setdefault("", Tally()).add(met)
@@ -170,16 +194,16 @@ class ReportBuilder:
                policy_events: Sequence[CaseEvent], status: SlaStatus, prio: str, name: str,
                clock: ClockStatus) -> None:
         report = self.report
-        calendar = coverage(self._pack, self._customer, status)
+        calendar = self._coverage(status)
         if clock.state in {"met", "breached"}:
             decided = clock.stopped_at if clock.stopped_at is not None else clock.due
             assert decided is not None
             met = clock.state == "met"
             self._count(name, prio, decided, met)
-            pauses = self._pauses(events, clock, calendar, name)
-            if self.period.contains(decided) and pauses:
+            pauses = self._pauses(events, clock, calendar, name) if self._in(decided) else ()
+            if pauses:
                 report.paused_clocks += 1
-            if not met and self.period.contains(decided) and clock.due is not None:
+            if not met and self._in(decided) and clock.due is not None:
                 end = clock.stopped_at or self.as_of
                 report.breaches.append(Breach(
                     case_id=case.id, title=case.title, clock=name, clock_label=clock.label,
@@ -204,11 +228,11 @@ class ReportBuilder:
             stop_kind = self._pack.clocks[name].stops  # type: ignore[index]
             stopped = next((e.at for e in policy_events
                             if e.kind == stop_kind and e.at >= clock.started_at), None)
-            if stopped is None or not self.period.contains(stopped):
+            if stopped is None or not self._in(stopped):
                 return
             used = calendar.business_time_between(clock.started_at, stopped)
         else:
-            if stopped is None or not self.period.contains(stopped) or clock.target is None:
+            if stopped is None or not self._in(stopped) or clock.target is None:
                 return
             duration = clock.target.duration_on(calendar)
             if duration is None or clock.remaining is None:
@@ -218,12 +242,12 @@ class ReportBuilder:
 
     def _status_updates(self, case: CaseRecord, policy_events: Sequence[CaseEvent],
                         status: SlaStatus, subscription: Subscription, prio: str) -> None:
-        calendar = coverage(self._pack, self._customer, status)
+        calendar = self._coverage(status)
         for due in status_update_dues(self._pack, subscription, status, policy_events,
                                       self.as_of):
             decided = due.given_at if due.met and due.given_at is not None else due.due
             self._count(STATUS_UPDATES, prio, decided, due.met)
-            if not due.met and self.period.contains(decided):
+            if not due.met and self._in(decided):
                 end = due.given_at or due.until
                 row = status.assessment.target
                 self.report.breaches.append(Breach(
@@ -275,9 +299,9 @@ class ReportBuilder:
     def _surveys(self, case: CaseRecord, events: Sequence[CaseEventRecord]) -> None:
         latest: CaseEventRecord | None = None
         for e in events:
-            if e.kind == "survey_requested" and self.period.contains(e.at):
+            if e.kind == "survey_requested" and self._in(e.at):
                 self.report.surveys_asked += 1
-            elif e.kind == "survey_answered" and self.period.contains(e.at):
+            elif e.kind == "survey_answered" and self._in(e.at):
                 latest = e
         if latest is not None:
             self.report.scores.append(Score(
@@ -286,8 +310,8 @@ class ReportBuilder:
                 latest.at, latest.actor_name or latest.actor))
 
     def _consulting(self, case: CaseRecord, events: Sequence[CaseEventRecord]) -> None:
-        touched = self.period.contains(case.created_at) or any(
-            self.period.contains(e.at) and e.to_status for e in events)
+        touched = self._in(case.created_at) or any(
+            self._in(e.at) and e.to_status for e in events)
         if not touched:
             return
         status = next((e.to_status for e in reversed(events) if e.to_status), "new")

@@ -2,7 +2,8 @@
 (on the customer's own plan calendar, in its zone) each customer's admins get the report of
 the month before as a bulletin (Slack: the PDF uploaded to each admin; Teams: a card with a
 link; the web chat: its feed), and on the vendor's first weekday the vendor's admins get the
-summary across customers. Once per customer and month, whichever process gets there first."""
+summary across customers. Once per customer and month, whichever process gets there first;
+never for a month that ended before Frontdoor held its first case (nothing to report)."""
 
 from __future__ import annotations
 
@@ -55,6 +56,16 @@ async def monthly_due(store: Store, directory: Directory, now: datetime) -> int:
         if not await _published(store, admins_audience(cid), f"report:{cid}:{period.key}",
                                 period.end):
             due[cid] = period
+    vendor_tz = ZoneInfo(directory.deployment.vendor.timezone)
+    last = Period.month(f"{now.astimezone(vendor_tz):%Y-%m}", vendor_tz).months_before(2)[0]
+    summary_due = now >= _vendor_first_weekday(vendor_tz, now) and bool(
+        directory.deployment.customers) and not await _published(
+        store, VENDOR_ADMINS, f"summary:{last.key}", last.end)
+    if not due and not summary_due:
+        return 0
+    first = await store.first_case_at()
+    # a month that ended before Frontdoor held its first case has nothing to report
+    due = {cid: p for cid, p in due.items() if first is not None and first < p.end}
     if due:
         for report in await build_reports(store, directory, due, now):
             key = report.period.key
@@ -64,15 +75,12 @@ async def monthly_due(store: Store, directory: Directory, now: datetime) -> int:
                 audience=admins_audience(report.customer_id), at=now, kind="report",
                 text=report_text(report), link=link,
                 data={"customer_id": report.customer_id, "period": key}))
-    vendor_tz = ZoneInfo(directory.deployment.vendor.timezone)
-    if now >= _vendor_first_weekday(vendor_tz, now) and directory.deployment.customers:
-        last = Period.month(f"{now.astimezone(vendor_tz):%Y-%m}", vendor_tz).months_before(2)[0]
-        if not await _published(store, VENDOR_ADMINS, f"summary:{last.key}", last.end):
-            summary = await vendor_summary(store, directory, last.key, now)
-            published += await publish(store, BulletinRecord(
-                id=f"summary:{last.key}", audience=VENDOR_ADMINS, at=now,
-                kind="report_summary", text=summary_text(summary),
-                link=f"/reports/all/{last.key}.html", data={"period": last.key}))
+    if summary_due and first is not None and first < last.end:
+        summary = await vendor_summary(store, directory, last.key, now)
+        published += await publish(store, BulletinRecord(
+            id=f"summary:{last.key}", audience=VENDOR_ADMINS, at=now, kind="report_summary",
+            text=summary_text(summary), link=f"/reports/all/{last.key}.html",
+            data={"period": last.key}))
     if published:
         log.info("monthly reports published", extra={"count": published})
     return published

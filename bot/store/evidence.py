@@ -23,6 +23,10 @@ class EvidenceStore(Protocol):
         and those still open whenever they were created, each with its history in order —
         in batches, so a report over many cases never holds them all."""
 
+    async def first_case_at(self) -> datetime | None:
+        """When the oldest case was created (None: no case yet): months before it have
+        nothing to report."""
+
     async def put_service_window(self, window: ServiceWindowRecord) -> None:
         """Keep (or replace, by id) an announced service window."""
 

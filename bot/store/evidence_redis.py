@@ -21,7 +21,7 @@ from redis.client import NEVER_DECODE
 from redis.commands.core import AsyncScript
 
 from bot.evidence_records import BulletinRecord, ProbeResult, ServiceWindowRecord
-from bot.store._codec import epoch_micros, load_case, load_event, parse
+from bot.store._codec import epoch_micros, from_epoch_micros, load_case, load_event, parse
 from bot.store.evidence import HISTORY_BATCH, CaseHistory
 
 PROBE_DAYS = 400
@@ -83,6 +83,25 @@ class RedisEvidence:
                                          for seq, item in enumerate(items[1:], 1)]))
             if batch:
                 yield batch
+
+    async def first_case_at(self) -> datetime | None:
+        """Each customer's lowest-numbered case (the first bucket of its index) is its oldest:
+        a few small reads, whatever the number of cases."""
+        client = self._client()
+        async with self._errors("find the first case"):
+            customers = sorted(str(c) for c in await client.smembers(self._key("customers")))
+            pipe = client.pipeline(transaction=False)
+            for customer in customers:
+                pipe.smembers(self._key("ixb", customer))
+            buckets: list[set[str]] = await pipe.execute() if customers else []
+            pipe = client.pipeline(transaction=False)
+            for customer, found in zip(customers, buckets, strict=True):
+                if found:
+                    first = min(found, key=int)
+                    pipe.zrange(self._key("ix", customer, first), 0, 0, withscores=True)
+            firsts: list[list[tuple[str, float]]] = await pipe.execute()
+        scores = [entries[0][1] for entries in firsts if entries]
+        return from_epoch_micros(str(int(min(scores)))) if scores else None
 
     async def put_service_window(self, window: ServiceWindowRecord) -> None:
         epoch_micros(window.ends_at, "ends_at")

@@ -13,7 +13,7 @@ import aiosqlite
 
 from bot.evidence_records import BulletinRecord, ProbeResult, ServiceWindowRecord
 from bot.records import OPEN_STATUSES, CaseEventRecord, CaseRecord
-from bot.store._codec import epoch_micros, parse
+from bot.store._codec import epoch_micros, from_epoch_micros, parse
 from bot.store.evidence import HISTORY_BATCH, CaseHistory
 
 _TABLES = """
@@ -91,6 +91,10 @@ class SqliteEvidence:
                 history[str(case_id)].append(parse(CaseEventRecord, data))
             by_id = {str(cid): parse(CaseRecord, data) for cid, data in cases}
             yield [(by_id[cid], history[cid]) for cid in chunk if cid in by_id]
+
+    async def first_case_at(self) -> datetime | None:
+        rows = await self._select("find the first case", "SELECT MIN(created_at) FROM cases")
+        return from_epoch_micros(rows[0][0]) if rows and rows[0][0] is not None else None
 
     async def put_service_window(self, window: ServiceWindowRecord) -> None:
         await self._evidence_ready()
