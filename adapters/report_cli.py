@@ -21,12 +21,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from adapters.errors import UsageError
+
 _T = TypeVar("_T")
 
 
 def _usage(message: str) -> Exception:
-    from adapters.cli import UsageError
-
     return UsageError(message)
 
 
@@ -85,18 +85,13 @@ def _run(work: Coroutine[Any, Any, _T]) -> _T:
 
 
 async def _with_store(use: Callable[[Any, Any], Coroutine[Any, Any, _T]]) -> _T:
+    from adapters.compose import load_directory, opened_store
     from adapters.settings import Settings
-    from bot.deployment import Directory, load_deployment
-    from bot.store import open_store
 
     settings = Settings()
-    directory = Directory(load_deployment(settings.frontdoor_config))
-    store = open_store(settings.redis_url, settings.frontdoor_db, settings.frontdoor_redis_prefix)
-    await store.open()
-    try:
+    directory = load_directory(settings)
+    async with opened_store(settings) as store:
         return await use(store, directory)
-    finally:
-        await store.close()
 
 
 def cmd_report(args: argparse.Namespace) -> dict[str, Any] | str:

@@ -18,9 +18,10 @@ from aiohttp import web
 from adapters.evidence_wiring import link_is_valid
 from adapters.report_render import CONTENT_TYPES, FORMATS, render, render_summary
 from adapters.settings import Settings
-from adapters.web.routes import HANDLER
+from adapters.web.routes import HANDLER, IDENTITIES
 from bot.deployment import Directory
 from bot.errors import FrontdoorError
+from bot.identity import Sender
 from bot.messages import Person
 from bot.reports.collect import customer_id_for, customer_report, vendor_summary
 from bot.reports.model import Period
@@ -77,16 +78,15 @@ async def signed_report(request: web.Request) -> web.StreamResponse:
 
 async def chat_report(request: web.Request) -> web.StreamResponse:
     user = request.query.get("user", "").strip()
-    person = await request.app[HANDLER].resolve_person("web", user) if user else None
+    person = (await request.app[IDENTITIES].recognise(Sender("web", (user,)))).person \
+        if user else None
     if person is None:
         return _error(403, "give ?user=ID, a person of the deployment file")
     info = request.match_info
     return await _serve(request, info["customer"], info["period"], info["fmt"], person)
 
 
-def add_report_routes(app: web.Application, settings: Settings, directory: Directory,
-                      web_chat: bool) -> None:
-    del directory
+def add_report_routes(app: web.Application, settings: Settings, web_chat: bool) -> None:
     app[SETTINGS_KEY] = settings
     pattern = "/{customer}/{period:\\d{4}-\\d{2}}.{fmt:[a-z]+}"
     app.router.add_get("/reports" + pattern, signed_report)

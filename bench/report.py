@@ -166,8 +166,8 @@ async def measure(kind: str, location: str, fmt: str) -> dict[str, Any]:
     from bot.reports.model import Period
 
     if fmt == "html":  # the chart library's import is the renderer's, not the run's
-        import adapters.report_render.charts  # noqa: F401
-        import adapters.report_render.html  # noqa: F401
+        import adapters.report_render.charts
+        import adapters.report_render.html  # noqa: F401 (imported for its time, not its names)
     store = open_store(kind, location)
     await store.open()
     try:
@@ -230,7 +230,7 @@ def main() -> int:
             try:
                 store = open_store(kind, location)
 
-                async def seeded(store: Store = store) -> None:
+                async def seeded(store: Store = store, kind: str = kind) -> None:
                     await store.open()
                     if kind == "redis":
                         await store._client().flushdb()  # type: ignore[attr-defined]

@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.cards import case_card, channel_reader
+from bot.case_card import case_card, channel_reader
 from bot.choice_ids import evidence_form
 from bot.deployment import Directory
 from bot.errors import CaseNotFoundError, EvidenceError, FrontdoorError, StaleWriteError

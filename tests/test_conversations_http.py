@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.server_process import ServerProcess, case_id_of, choice_ids, texts
+from frontdoor_testkit.server_process import ServerProcess, case_id_of, choice_ids, texts
 
 
 @pytest.fixture(scope="module")

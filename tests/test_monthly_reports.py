@@ -13,17 +13,20 @@ from pathlib import Path
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.bulletins import BulletinFanout, SlackBulletinDeliverer, slack_posts, teams_card
+from adapters.bulletins import BulletinFanout
 from adapters.evidence_wiring import link_is_valid, signed_link
 from adapters.settings import Settings
+from adapters.slack import wiring as slack_wiring
+from adapters.slack.bulletins import SlackBulletinDeliverer, slack_posts
+from adapters.teams.bulletins import teams_card
 from bot.bulletins import VENDOR_ADMINS, admins_audience, audiences_of
 from bot.evidence_records import BulletinRecord, ProbeResult, ServiceWindowRecord
 from bot.handler import Handler
 from bot.messages import Inbound, Place
 from bot.reports.monthly import first_business_instant, monthly_due
 from bot.store.base import Store
+from frontdoor_testkit.fake_slack import FakeSlack
 from tests.evidence_month import CPH, DIRECTORY, NY, at, play
-from tests.fake_slack import FakeSlack
 
 
 @pytest.fixture
@@ -89,8 +92,10 @@ async def test_the_fan_out_makes_one_item_per_place(store: Store) -> None:
     from bot.outbox import new_item
 
     item = new_item("bulletin", bulletin.model_dump(mode="json"), None, key="bulletin:MW-1")
-    assert (await BulletinFanout(store, DIRECTORY, settings).deliver(item)).kind == "ok"
-    assert (await BulletinFanout(store, DIRECTORY, settings).deliver(item)).kind == "ok"
+    places = slack_wiring.bulletin_places(settings, DIRECTORY)
+    assert places is not None
+    assert (await BulletinFanout(store, [places]).deliver(item)).kind == "ok"
+    assert (await BulletinFanout(store, [places]).deliver(item)).kind == "ok"
     pending = await store.claim_outbox(datetime.now(UTC) + timedelta(minutes=1), 10, 30, "t")
     assert [(i.platform, i.payload["channel"]) for i in pending] == [
         ("slack-bulletin", "C0NORDLYS")]  # once, whatever the retries
@@ -238,7 +243,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     import asyncio
 
     from bot.store.sqlite import SqliteStore
-    from tests.server_process import ServerProcess
+    from frontdoor_testkit.server_process import ServerProcess
 
     tmp = tmp_path_factory.mktemp("reports")
 

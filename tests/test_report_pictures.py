@@ -18,8 +18,8 @@ from adapters.report_render import render
 from bot.reports.collect import build_reports
 from bot.reports.model import CustomerReport, Period
 from bot.store.sqlite import SqliteStore
+from frontdoor_testkit.redis_server import in_ci
 from tests.evidence_month import AS_OF, DIRECTORY, play
-from tests.redis_server import in_ci
 from tests.test_web_browser import CHROMIUM, CHROMIUM_ARGS, INSTALL_HINT
 
 SCREENSHOTS = Path(os.environ.get("FRONTDOOR_SCREENSHOTS", "/tmp"))
