@@ -61,7 +61,7 @@ def test_html_report_renders_in_chromium_without_overflow(
                 # nothing makes the page itself wider than the screen (tables scroll inside)
                 assert page.evaluate("document.documentElement.scrollWidth") <= width
                 charts = page.locator(".chart svg")
-                assert charts.count() >= 4
+                assert charts.count() >= 3  # attainment, times, scores (+ availability)
                 for i in range(charts.count()):
                     box = charts.nth(i).bounding_box()
                     assert box is not None and box["height"] > 60

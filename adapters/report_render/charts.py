@@ -111,10 +111,11 @@ def times(report: CustomerReport, fmt: Format) -> bytes | None:
 
 
 def trend(report: CustomerReport, fmt: Format) -> bytes | None:
-    """Share met per clock kind over the last months."""
+    """Share met per clock kind over the last months (none until two months have figures:
+    one point is no trend)."""
     months = [p for p, _ in report.trend]
     clocks = [c for c in report.clock_labels if any(c in t for _, t in report.trend)]
-    if not clocks:
+    if not clocks or sum(1 for _, t in report.trend if t) < 2:
         return None
     fig = _figure(7.0, 2.6, left=0.6)
     ax = fig.add_subplot()

@@ -168,7 +168,10 @@ def _times(r: CustomerReport) -> str:
 
 
 def _trend(r: CustomerReport) -> str:
-    out = ["<h2>Trend</h2>", _chart(charts.trend(r, "svg"))]
+    chart = charts.trend(r, "svg")
+    out = ["<h2>Trend</h2>", _chart(chart) if chart else
+           "<p class=note>Only one month has figures so far: the chart starts with the "
+           "second.</p>"]
     clocks = [c for c in r.clock_labels if any(c in t for _, t in r.trend)]
     rows = [[f"{p.start:%b %Y}", *[
         f"{percent(t.get(c))} ({t[c].met}/{t[c].total})" if c in t else "—" for c in clocks]]

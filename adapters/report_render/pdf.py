@@ -174,7 +174,13 @@ def _times(r: CustomerReport) -> list[Flowable]:
 
 
 def _trend(r: CustomerReport) -> list[Flowable]:
-    return [KeepTogether([Paragraph("Trend", H2), *_chart(charts.trend(r, "png"))])]
+    chart = _chart(charts.trend(r, "png"))
+    rows = [[f"{p.start:%b %Y}", *[f"{percent(t.get(c))} ({t[c].met}/{t[c].total})"
+                                   if c in t else "—" for c in r.clock_labels]]
+            for p, t in r.trend if t]
+    table = _table(["month", *r.clock_labels.values()], rows) if rows else Paragraph(
+        "No month with figures yet.", BODY)
+    return [KeepTogether([Paragraph("Trend", H2), *chart, table])]
 
 
 def _usage(r: CustomerReport) -> list[Flowable]:

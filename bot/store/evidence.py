@@ -4,12 +4,17 @@ their own module (evidence_sqlite, evidence_redis), mixed into the store class."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+import zlib
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime
-from typing import Protocol
+from functools import cache
+from typing import Any, Protocol, TypeVar
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from bot.evidence_records import BulletinRecord, ProbeResult, ServiceWindowRecord
 from bot.records import CaseEventRecord, CaseRecord
+from bot.store._codec import load_case, load_event, parse
 
 CaseHistory = tuple[CaseRecord, list[CaseEventRecord]]
 HISTORY_BATCH = 500  # cases read per round trip
@@ -51,3 +56,49 @@ class EvidenceStore(Protocol):
         self, audiences: Iterable[str], since: datetime | None = None, limit: int = 200
     ) -> list[BulletinRecord]:
         """The newest bulletins for these audiences after `since`, oldest first."""
+
+
+R = TypeVar("R", bound=BaseModel)
+
+
+@cache
+def _list_of(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
+def parse_many(model: type[R], texts: Sequence[str]) -> list[R]:
+    """Stored JSON records validated in one call (about twice as fast as one by one, for the
+    reports' thousands); on any error each is parsed alone, so the bad one is named."""
+    if not texts:
+        return []
+    try:
+        return _list_of(model).validate_json("[" + ",".join(texts) + "]")
+    except (ValidationError, ValueError):
+        return [parse(model, text) for text in texts]
+
+
+def load_cases_many(blobs: Sequence[bytes]) -> list[CaseRecord]:
+    """Case records as Redis keeps them (zlib-compressed JSON, or plain), in one call."""
+    try:
+        texts = [(zlib.decompress(b) if not b.startswith(b"{") else b).decode() for b in blobs]
+    except (zlib.error, UnicodeDecodeError):
+        return [load_case(b) for b in blobs]
+    return parse_many(CaseRecord, texts)
+
+
+def load_events_many(items: Sequence[bytes], case_id: str) -> list[CaseEventRecord]:
+    """A case list's events (stored without their case and seq) in one call: the case and seq
+    go first in each object, so an event stored in full keeps its own."""
+    head = f'{{"case_id":{_json_string(case_id)},"seq":'
+    try:
+        texts = [f"{head}{seq}," + item.decode()[1:] if item.strip() != b"{}" else
+                 f"{head}{seq}}}" for seq, item in enumerate(items, 1)]
+        return parse_many(CaseEventRecord, texts)
+    except UnicodeDecodeError:
+        return [load_event(item, case_id, seq) for seq, item in enumerate(items, 1)]
+
+
+def _json_string(text: str) -> str:
+    import json
+
+    return json.dumps(text)

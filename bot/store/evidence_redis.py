@@ -11,6 +11,7 @@ Probe bitmaps expire after PROBE_DAYS: reports need the months before, not for e
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
@@ -21,8 +22,8 @@ from redis.client import NEVER_DECODE
 from redis.commands.core import AsyncScript
 
 from bot.evidence_records import BulletinRecord, ProbeResult, ServiceWindowRecord
-from bot.store._codec import epoch_micros, from_epoch_micros, load_case, load_event, parse
-from bot.store.evidence import HISTORY_BATCH, CaseHistory
+from bot.store._codec import epoch_micros, from_epoch_micros, parse
+from bot.store.evidence import HISTORY_BATCH, CaseHistory, load_cases_many, load_events_many
 
 PROBE_DAYS = 400
 _ADD_BULLETIN = """
@@ -64,25 +65,36 @@ class RedisEvidence:
         wanted = {cid for cid, score in scores.items() if score >= since}
         wanted |= {str(still_open[i]) for i in range(0, len(still_open), 2)}
         ids = sorted(wanted, key=lambda cid: (scores.get(cid, 0.0), cid))
-        client = self._client()
-        for i in range(0, len(ids), HISTORY_BATCH):
-            chunk = ids[i:i + HISTORY_BATCH]
-            async with self._errors("read cases for a report"):
-                pipe = client.pipeline(transaction=False)
-                for case_id in chunk:
-                    pipe.execute_command("LRANGE", self._case_list(case_id), 3, -1,
-                                         **{NEVER_DECODE: True})
-                lists: list[list[bytes]] = await pipe.execute()
-            batch: list[CaseHistory] = []
-            for case_id, items in zip(chunk, lists, strict=True):
-                if not items:
-                    continue
-                case = load_case(items[0])
-                if customer_ids is None or case.customer_id in customers:
-                    batch.append((case, [load_event(item, case_id, seq)
-                                         for seq, item in enumerate(items[1:], 1)]))
-            if batch:
-                yield batch
+        chunks = [ids[i:i + HISTORY_BATCH] for i in range(0, len(ids), HISTORY_BATCH)]
+        # The next batch travels while this one is worked.
+        pending = asyncio.ensure_future(self._history_lists(chunks[0])) if chunks else None
+        try:
+            for n, chunk in enumerate(chunks):
+                assert pending is not None
+                lists = await pending
+                pending = asyncio.ensure_future(self._history_lists(chunks[n + 1])) \
+                    if n + 1 < len(chunks) else None
+                batch: list[CaseHistory] = []
+                present = [(case_id, items) for case_id, items in zip(chunk, lists, strict=True)
+                           if items]
+                records = load_cases_many([items[0] for _, items in present])
+                for (case_id, items), case in zip(present, records, strict=True):
+                    if customer_ids is None or case.customer_id in customers:
+                        batch.append((case, load_events_many(items[1:], case_id)))
+                if batch:
+                    yield batch
+        finally:
+            if pending is not None:
+                pending.cancel()
+
+    async def _history_lists(self, chunk: list[str]) -> list[list[bytes]]:
+        async with self._errors("read cases for a report"):
+            pipe = self._client().pipeline(transaction=False)
+            for case_id in chunk:
+                pipe.execute_command("LRANGE", self._case_list(case_id), 3, -1,
+                                     **{NEVER_DECODE: True})
+            lists: list[list[bytes]] = await pipe.execute()
+        return lists
 
     async def first_case_at(self) -> datetime | None:
         """Each customer's lowest-numbered case (the first bucket of its index) is its oldest:

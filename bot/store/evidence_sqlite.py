@@ -4,6 +4,7 @@ results are one row a minute (WITHOUT ROWID: about 30 bytes each)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
@@ -14,7 +15,7 @@ import aiosqlite
 from bot.evidence_records import BulletinRecord, ProbeResult, ServiceWindowRecord
 from bot.records import OPEN_STATUSES, CaseEventRecord, CaseRecord
 from bot.store._codec import epoch_micros, from_epoch_micros, parse
-from bot.store.evidence import HISTORY_BATCH, CaseHistory
+from bot.store.evidence import HISTORY_BATCH, CaseHistory, parse_many
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS service_windows (
@@ -77,20 +78,34 @@ class SqliteEvidence:
                                   "SELECT id FROM cases WHERE " + " AND ".join(where)
                                   + " ORDER BY created_at, id", params)
         ids = [str(r[0]) for r in rows]
-        for i in range(0, len(ids), HISTORY_BATCH):
-            chunk = ids[i:i + HISTORY_BATCH]
-            marks = ", ".join("?" * len(chunk))
-            cases = await self._select("read cases for a report",
-                                       f"SELECT id, data FROM cases WHERE id IN ({marks})", chunk)
-            events = await self._select(
-                "read case events for a report",
-                f"SELECT case_id, data FROM case_events WHERE case_id IN ({marks})"
-                " ORDER BY case_id, seq", chunk)
-            history: dict[str, list[CaseEventRecord]] = {cid: [] for cid in chunk}
-            for case_id, data in events:
-                history[str(case_id)].append(parse(CaseEventRecord, data))
-            by_id = {str(cid): parse(CaseRecord, data) for cid, data in cases}
-            yield [(by_id[cid], history[cid]) for cid in chunk if cid in by_id]
+        chunks = [ids[i:i + HISTORY_BATCH] for i in range(0, len(ids), HISTORY_BATCH)]
+        # The next batch is read (on aiosqlite's thread) while this one is worked.
+        pending = asyncio.ensure_future(self._history_rows(chunks[0])) if chunks else None
+        try:
+            for n, chunk in enumerate(chunks):
+                assert pending is not None
+                cases, events = await pending
+                pending = asyncio.ensure_future(self._history_rows(chunks[n + 1])) \
+                    if n + 1 < len(chunks) else None
+                history: dict[str, list[CaseEventRecord]] = {cid: [] for cid in chunk}
+                for event in parse_many(CaseEventRecord, [data for _, data in events]):
+                    history[event.case_id].append(event)
+                by_id = {case.id: case for case in parse_many(CaseRecord,
+                                                              [data for _, data in cases])}
+                yield [(by_id[cid], history[cid]) for cid in chunk if cid in by_id]
+        finally:
+            if pending is not None:
+                pending.cancel()
+
+    async def _history_rows(self, chunk: list[str]) -> tuple[list[Any], list[Any]]:
+        marks = ", ".join("?" * len(chunk))
+        cases = await self._select("read cases for a report",
+                                   f"SELECT id, data FROM cases WHERE id IN ({marks})", chunk)
+        events = await self._select(
+            "read case events for a report",
+            f"SELECT case_id, data FROM case_events WHERE case_id IN ({marks})"
+            " ORDER BY case_id, seq", chunk)
+        return cases, events
 
     async def first_case_at(self) -> datetime | None:
         rows = await self._select("find the first case", "SELECT MIN(created_at) FROM cases")
