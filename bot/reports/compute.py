@@ -125,23 +125,38 @@ class ReportBuilder:
         if case.customer_id != self.customer_id or case.created_at.timestamp() >= self._hi:
             return
         report = self.report
-        hi = self._hi
-        before_end = [e for e in events if e.at.timestamp() < hi]
+        lo, hi = self._lo, self._hi
         if self._in(case.created_at):
             report.cases_opened += 1
-        if any(e.kind == "resolved" and self._in(e.at) for e in before_end):
-            report.cases_resolved += 1
-        status_at_end = next((e.to_status for e in reversed(before_end) if e.to_status),
-                             "new")
-        if status_at_end in OPEN_STATUSES:
-            report.open_at_end += 1
-        for e in before_end:
-            if e.kind == "query_time":
+        # one pass over the history up to the period's end: its figures that need no clock
+        before_end: list[CaseEventRecord] = []
+        resolved, status_at_end, answer = False, "new", None
+        for e in events:
+            ts = e.at.timestamp()
+            if ts >= hi:
+                continue
+            before_end.append(e)
+            inside = ts >= lo
+            if e.to_status:
+                status_at_end = e.to_status
+            kind = e.kind
+            if kind == "resolved" and inside:
+                resolved = True
+            elif kind == "query_time":
                 minutes = int(e.data.get("minutes") or 0)
                 report.query_minutes_term += minutes
-                if self._in(e.at):
-                    report.query_minutes += minutes
-        self._surveys(case, before_end)
+                report.query_minutes += minutes if inside else 0
+            elif kind == "survey_requested" and inside:
+                report.surveys_asked += 1
+            elif kind == "survey_answered" and inside:
+                answer = e
+        report.cases_resolved += resolved
+        report.open_at_end += status_at_end in OPEN_STATUSES
+        if answer is not None:
+            report.scores.append(Score(
+                case.id, int(answer.data.get("score") or 0), str(answer.data.get("comment")
+                                                                 or ""),
+                answer.at, answer.actor_name or answer.actor))
         if case.details.get("kind") == "consulting-request":
             self._consulting(case, before_end)
             return
@@ -295,19 +310,6 @@ class ReportBuilder:
             Escalation(e.at, levels[lv].name if (lv := str(e.data.get("level"))) in levels
                        else lv, e.actor_name or e.actor, e.reason or "")
             for e in events if e.kind == "escalated" and due <= e.at <= end)
-
-    def _surveys(self, case: CaseRecord, events: Sequence[CaseEventRecord]) -> None:
-        latest: CaseEventRecord | None = None
-        for e in events:
-            if e.kind == "survey_requested" and self._in(e.at):
-                self.report.surveys_asked += 1
-            elif e.kind == "survey_answered" and self._in(e.at):
-                latest = e
-        if latest is not None:
-            self.report.scores.append(Score(
-                case.id, int(latest.data.get("score") or 0), str(latest.data.get("comment")
-                                                                  or ""),
-                latest.at, latest.actor_name or latest.actor))
 
     def _consulting(self, case: CaseRecord, events: Sequence[CaseEventRecord]) -> None:
         touched = self._in(case.created_at) or any(
