@@ -92,7 +92,11 @@ def times(report: CustomerReport, fmt: Format) -> bytes | None:
         top = max(hours) or 1.0
         step = next((s for s in (0.25, 0.5, 1, 2, 4, 8, 12, 24, 48, 96) if top / s <= 30), 168)
         edges = [i * step for i in range(int(top // step) + 2)]
-        ax.hist(hours, bins=edges, color=color, alpha=0.85, edgecolor="white", linewidth=0.5)
+        counts = [0] * (len(edges) - 1)
+        for h in hours:
+            counts[min(int(h // step), len(counts) - 1)] += 1
+        # one filled outline (stairs) draws far faster than a rectangle per bin
+        ax.stairs(counts, edges, fill=True, color=color, alpha=0.85)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         if stats.median is not None:
             ax.axvline(stats.median.total_seconds() / 3600, color=INK, linestyle="--",
