@@ -75,9 +75,16 @@ def survey_score(case_id: str, score: int) -> ChoiceId:
     return ChoiceId(SURVEY, str(score), case_id)
 
 
-def evidence_form(name: str) -> ChoiceId:
-    """The form id of an evidence form (announcing maintenance, a survey comment)."""
-    return ChoiceId(EVIDENCE_FORM, name)
+def evidence_form(name: str, *parts: str) -> ChoiceId:
+    """The form id of an evidence form (`evidence:maintenance`, a survey's comment
+    `evidence:survey/ACME-4/3`): enough to draw the form again from the id alone (a Slack
+    button opens its modal from it)."""
+    return ChoiceId(EVIDENCE_FORM, "/".join([name, *parts]))
+
+
+def is_evidence_form(text: str) -> bool:
+    choice = _parsed(text)
+    return choice is not None and choice.kind == EVIDENCE_FORM
 
 
 def format_choice(choice: ChoiceId) -> str:

@@ -49,6 +49,15 @@ def sampled(case_id: str, share: float) -> bool:
     return digest / 0x1_0000_0000 < share
 
 
+def comment_form(case_id: str, score: int) -> Form:
+    """The optional comment after a score (its id names the case and the score)."""
+    return Form(str(evidence_form("survey", case_id, str(score))), f"Rate {case_id}", (
+        FormField("comment", "Anything to add? (optional)", "long_text", required=False),
+        FormField("score", "", "hidden", value=str(score)),
+        FormField("_case", "", "hidden", value=case_id),
+        FormField("_evidence", "", "hidden", value="survey")), "Send")
+
+
 async def append_events(store: Store, case_id: str,
                         events: list[CaseEventRecord]) -> CaseRecord:
     """Append events to a case's history (reloading on a concurrent write); the case record
@@ -135,9 +144,4 @@ class Surveys:
                 kind="low_score"))
         if comment:
             return Reply(f"Thank you — {case.id} rated {score}/5 with your comment."), notices
-        form = Form(str(evidence_form("survey")), f"Rate {case.id}", (
-            FormField("comment", "Anything to add? (optional)", "long_text", required=False),
-            FormField("score", "", "hidden", value=str(score)),
-            FormField("_case", "", "hidden", value=case.id),
-            FormField("_evidence", "", "hidden", value="survey")), "Send")
-        return Reply(survey_thanks(case.id, score), form=form), notices
+        return Reply(survey_thanks(case.id, score), form=comment_form(case.id, score)), notices

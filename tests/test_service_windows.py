@@ -146,3 +146,27 @@ def test_the_cli_announces_lists_and_cancels(tmp_path: Path,
     assert main(["maintenance", "announce", "nordlys-prod", "--start", "2099-03-04T14:00",
                  "--end", "2099-03-04T15:00", "--reason", "x", "--as", "nils"]) == 2
     assert "not an engineer or admin" in capsys.readouterr().err
+
+
+async def test_the_maintenance_form_is_a_slack_modal_and_a_teams_card(
+        handler: Handler) -> None:
+    """Slack: the reply's button opens the form as a modal (drawn again from its id);
+    Teams: the form is the card."""
+    import json
+
+    from adapters.slack.render import render_message
+    from adapters.teams.render import render_activity
+
+    reply = (await say(handler, "olivia", at(CPH, 9, 9), "maintenance")).replies[0]
+    assert reply.form is not None
+    message = json.dumps(render_message(reply))
+    assert reply.form.id in message  # the button that opens the modal carries the form id
+    olivia = DIRECTORY.person("olivia")
+    assert olivia is not None
+    again = handler.evidence.form_by_id(olivia, reply.form.id)
+    assert again is not None and [f.id for f in again.fields] == [f.id for f in
+                                                                   reply.form.fields]
+    nils = DIRECTORY.person("nils")
+    assert nils is not None and handler.evidence.form_by_id(nils, reply.form.id) is None
+    card = json.dumps(render_activity(reply))
+    assert "Input.ChoiceSet" in card and "Announce" in card

@@ -75,6 +75,11 @@ async def test_a_score_then_a_comment_is_recorded_and_the_latest_counts(
     tap = await say(handler, "alice", choice=str(survey_score(case_id, 4)))
     assert "rated 4/5" in tap.replies[0].text and tap.replies[0].form is not None
     hidden = {f.id: f.value for f in tap.replies[0].form.fields if f.kind == "hidden"}
+    alice = DIRECTORY.person("alice")
+    assert alice is not None  # a Slack button draws the same form again from its id
+    again = handler.evidence.form_by_id(alice, tap.replies[0].form.id)
+    assert again is not None and {f.id: f.value for f in again.fields
+                                  if f.kind == "hidden"} == hidden
     done = await say(handler, "alice", form={**{k: v or "" for k, v in hidden.items()},
                                              "comment": "fast and friendly"})
     assert "with your comment" in done.replies[0].text

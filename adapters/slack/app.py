@@ -37,7 +37,7 @@ from adapters.slack.actions import (
 )
 from adapters.slack.delivery import SlackPost, outbox_item, remember
 from adapters.slack.notices import notice_items
-from bot.choice_ids import case_action, is_action_form, parse_choice
+from bot.choice_ids import case_action, is_action_form, is_evidence_form, parse_choice
 from bot.deployment import Directory
 from bot.errors import FrontdoorError
 from bot.group_commit import GroupedEnqueue
@@ -439,6 +439,8 @@ class SlackFrontDoor:
             await self._open_modal(body.get("trigger_id"), form, where.channel, where.thread)
 
     async def _form_by_id(self, person: Person, form_id: str, place: Place) -> Form | None:
+        if is_evidence_form(form_id):
+            return self.handler.evidence.form_by_id(person, form_id)
         if is_action_form(form_id):
             wanted = parse_choice(form_id)
             button = case_action(wanted.value, wanted.case_id or "")

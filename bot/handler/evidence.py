@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from bot.choice_ids import SURVEY, ChoiceId, evidence_form
+from bot.choice_ids import SURVEY, ChoiceId, evidence_form, parse_choice
 from bot.deployment import Directory
 from bot.errors import EvidenceError, NotAllowedError
 from bot.evidence_settings import EvidenceSettings
@@ -18,7 +18,7 @@ from bot.reports.monthly import report_path
 from bot.reports.summary import report_text, summary_text
 from bot.service_windows import ServiceWindows, parse_announcement
 from bot.store.base import Store
-from bot.surveys import Surveys
+from bot.surveys import Surveys, comment_form
 
 _RATE = re.compile(r"^\s*rate\s+([A-Za-z][A-Za-z0-9]{1,9}-\d{1,7})\s+([1-5])\b\s*(.*)$",
                    re.IGNORECASE | re.DOTALL)
@@ -134,6 +134,15 @@ class EvidenceCommands:
         return Outcome([reply], notices)
 
     # -- buttons and forms ------------------------------------------------------------------------
+
+    def form_by_id(self, person: Person, form_id: str) -> Form | None:
+        """An evidence form drawn again from its id (a Slack button opens it as a modal)."""
+        name, *parts = parse_choice(form_id).value.split("/")
+        if name == "maintenance" and person.is_vendor:
+            return self._maintenance_form(person).form
+        if name == "survey" and len(parts) == 2 and parts[1].isdigit():
+            return comment_form(parts[0], int(parts[1]))
+        return None
 
     async def choice(self, inbound: Inbound, choice: ChoiceId) -> Outcome | None:
         if choice.kind != SURVEY:
