@@ -471,37 +471,74 @@ def _when_used(
     return None
 
 
-def _status_updates(
-    assessment: Assessment, events: Sequence[CaseEvent], now: datetime,
-    calendar: BusinessCalendar,
-) -> tuple[timedelta | None, datetime | None]:
+def _table_cadence(assessment: Assessment, calendar: BusinessCalendar) -> timedelta | None:
+    """The status-update cadence the policy's table (or a proactive-updates rule) sets."""
     cadences = [
         t.duration_on(calendar)
         for t in (assessment.target.status_update if assessment.target else None,
                   assessment.proactive_updates)
         if t is not None
     ]
-    every = min((c for c in cadences if c is not None), default=None)
-    # Konneqt: the war team's response plan sets the status-update frequency and the support
-    # team works under its direction; the table's frequency is the customer's entitlement,
-    # so an agreed cadence can make updates more frequent, never less.
-    # The latest agreement counts; one without a duration (a business-day cadence) brings
-    # back the table's.
-    agreed = [e.every for e in events if e.kind == "status_cadence_agreed"]
-    latest = agreed[-1] if agreed else None
-    if latest is not None and latest > timedelta(0):
-        every = latest if every is None else min(every, latest)
-    if every is None:
-        return None, None
-    if _currently_in(events, "resolved", "reopened") or any(e.kind == "closed" for e in events):
-        return every, None
-    anchor = next((e.at for e in events if e.kind == "acknowledged"), None)
-    if anchor is None:
-        return every, None
+    return min((c for c in cadences if c is not None), default=None)
+
+
+@dataclass(slots=True)
+class _UpdateCadence:
+    """The status-update rule as a fold: apply a case's events in order; `every` and `due`
+    say the cadence and the next update due after the events applied so far."""
+
+    table: timedelta | None
+    agreed: timedelta | None = None
+    anchor: datetime | None = None
+    resolved: bool = False
+    closed: bool = False
+
+    def apply(self, event: CaseEvent) -> None:
+        kind = event.kind
+        if kind == "acknowledged":
+            if self.anchor is None:
+                self.anchor = event.at
+        elif kind == "status_update":
+            if self.anchor is not None and event.at > self.anchor:
+                self.anchor = event.at
+        elif kind == "status_cadence_agreed":
+            self.agreed = event.every
+        elif kind == "resolved":
+            self.resolved = True
+        elif kind == "reopened":
+            self.resolved = False
+        elif kind == "closed":
+            self.closed = True
+
+    @property
+    def every(self) -> timedelta | None:
+        # Konneqt: the war team's response plan sets the status-update frequency and the
+        # support team works under its direction; the table's frequency is the customer's
+        # entitlement, so an agreed cadence can make updates more frequent, never less.
+        # The latest agreement counts; one without a duration (a business-day cadence)
+        # brings back the table's.
+        every, latest = self.table, self.agreed
+        if latest is not None and latest > timedelta(0):
+            every = latest if every is None else min(every, latest)
+        return every
+
+    def due(self, calendar: BusinessCalendar) -> datetime | None:
+        every = self.every
+        if every is None or self.resolved or self.closed or self.anchor is None:
+            return None
+        return calendar.add_business_time(self.anchor, every)
+
+
+def _status_updates(
+    assessment: Assessment, events: Sequence[CaseEvent], now: datetime,
+    calendar: BusinessCalendar,
+) -> tuple[timedelta | None, datetime | None]:
+    cadence = _UpdateCadence(_table_cadence(assessment, calendar))
     for event in events:
-        if event.kind == "status_update" and event.at > anchor:
-            anchor = event.at
-    return every, calendar.add_business_time(anchor, every)
+        cadence.apply(event)
+    if cadence.every is None:
+        return None, None
+    return cadence.every, cadence.due(calendar)
 
 
 @dataclass(frozen=True, slots=True)
@@ -534,17 +571,18 @@ def status_update_dues(
                              subscription.timezone, subscription.holiday_country)
     history = sorted((e for e in events if e.at <= now), key=lambda e: e.at)
     out: list[UpdateDue] = []
-    checkpoints = [(i, e) for i, e in enumerate(history)
-                   if e.kind in {"status_update", "resolved", "closed"}]
-    checkpoints.append((len(history), CaseEvent("status_update", now)))
-    for n, (i, event) in enumerate(checkpoints):
-        _, due = _status_updates(assessment, history[:i], event.at, calendar)
-        if due is None:
-            continue
-        if event.kind == "status_update" and n < len(checkpoints) - 1:
-            out.append(UpdateDue(due, event.at, event.at))
-        elif due <= event.at:
-            out.append(UpdateDue(due, None, event.at))
+    cadence = _UpdateCadence(_table_cadence(assessment, calendar))
+    for event in history:
+        if event.kind in {"status_update", "resolved", "closed"}:
+            due = cadence.due(calendar)  # the due in force just before this event
+            if due is not None and event.kind == "status_update":
+                out.append(UpdateDue(due, event.at, event.at))
+            elif due is not None and due <= event.at:
+                out.append(UpdateDue(due, None, event.at))
+        cadence.apply(event)
+    due = cadence.due(calendar)
+    if due is not None and due <= now:
+        out.append(UpdateDue(due, None, now))
     return tuple(out)
 
 

@@ -97,6 +97,7 @@ class ReportBuilder:
     _hi: float = field(init=False)
     _months: list[tuple[float, str]] = field(init=False)
     _calendars: dict[str | None, BusinessCalendar] = field(init=False)
+    _down_when: dict[str, tuple[Deployment, AvailabilityPromise]] = field(init=False)
 
     def __post_init__(self) -> None:
         customer = self.directory.customer(self.customer_id)
@@ -118,6 +119,10 @@ class ReportBuilder:
         self._outages = []
         self._priorities = set()
         self._calendars = {}
+        # per deployment: its promise, where it says which cases are service-down evidence
+        self._down_when = {d.name: (d, p) for d in customer.deployments
+                           if (p := plan.availability_for(d.product)) is not None
+                           and p.down_when is not None}
 
     # -- one case -------------------------------------------------------------------------------
 
@@ -130,7 +135,7 @@ class ReportBuilder:
             report.cases_opened += 1
         # one pass over the history up to the period's end: its figures that need no clock
         before_end: list[CaseEventRecord] = []
-        resolved, status_at_end, answer = False, "new", None
+        resolved, status_at_end, answer, paused = False, "new", None, False
         for e in events:
             ts = e.at.timestamp()
             if ts >= hi:
@@ -140,6 +145,8 @@ class ReportBuilder:
             if e.to_status:
                 status_at_end = e.to_status
             kind = e.kind
+            if kind in _PAUSES:
+                paused = True
             if kind == "resolved" and inside:
                 resolved = True
             elif kind == "query_time":
@@ -169,8 +176,9 @@ class ReportBuilder:
             report.notes.append(f"{case.id} left out: {exc}")
             return
         prio = self._priority_label(status)
+        spans = self._pause_spans(before_end) if paused else []
         for name, clock in status.clocks.items():
-            self._clock(case, before_end, policy_events, status, prio, name, clock)
+            self._clock(case, before_end, spans, policy_events, status, prio, name, clock)
         if status.status_update_every is not None:
             self._status_updates(case, policy_events, status, subscription, prio)
         self._outage(case, before_end, status)
@@ -206,6 +214,7 @@ class ReportBuilder:
             tallies.setdefault("", Tally()).add(met)
 
     def _clock(self, case: CaseRecord, events: Sequence[CaseEventRecord],
+               spans: Sequence[tuple[str, datetime, datetime | None, str]],
                policy_events: Sequence[CaseEvent], status: SlaStatus, prio: str, name: str,
                clock: ClockStatus) -> None:
         report = self.report
@@ -215,7 +224,7 @@ class ReportBuilder:
             assert decided is not None
             met = clock.state == "met"
             self._count(name, prio, decided, met)
-            pauses = self._pauses(events, clock, calendar, name) if self._in(decided) else ()
+            pauses = self._pauses(spans, clock, calendar, name) if self._in(decided) else ()
             if pauses:
                 report.paused_clocks += 1
             if not met and self._in(decided) and clock.due is not None:
@@ -274,33 +283,41 @@ class ReportBuilder:
                     late=calendar.business_time_between(due.due, end),
                     until=None if due.given_at else due.until))
 
-    def _pauses(self, events: Sequence[CaseEventRecord], clock: ClockStatus,
-                calendar: BusinessCalendar, name: str) -> tuple[Pause, ...]:
+    def _pause_spans(self, events: Sequence[CaseEventRecord],
+                     ) -> list[tuple[str, datetime, datetime | None, str]]:
+        """A case's pauses, once per case: (kind, start, end or None, reason) — waiting on the
+        customer until an answer (or a workaround or resolution), and SLA suspensions."""
+        out: list[tuple[str, datetime, datetime | None, str]] = []
+        open_pauses: dict[str, tuple[datetime, str]] = {}
+        for e in events:
+            if e.kind in _PAUSES:
+                open_pauses.setdefault(e.kind, (e.at, e.reason or ""))
+                continue
+            for kind in list(open_pauses):
+                ends = _STOPS_WAITING if kind == "waiting_on_customer" else {"sla_reinstated"}
+                if e.kind in ends:
+                    start, reason = open_pauses.pop(kind)
+                    out.append((kind, start, e.at, reason))
+        out += [(kind, start, None, reason) for kind, (start, reason) in open_pauses.items()]
+        return sorted(out, key=lambda p: p[1])
+
+    def _pauses(self, spans: Sequence[tuple[str, datetime, datetime | None, str]],
+                clock: ClockStatus, calendar: BusinessCalendar,
+                name: str) -> tuple[Pause, ...]:
         """The pauses of this clock between its start and its stop (or due): waiting on the
         customer where the policy pauses the clock, and SLA suspensions, each with its reason
         and the coverage time it held."""
-        if clock.started_at is None:
+        if clock.started_at is None or not spans:
             return ()
         spec = self._pack.clocks.get(name)  # type: ignore[call-overload]
         pausable = bool(spec and spec.paused_while_waiting_on_customer)
         until = clock.stopped_at or clock.due or self.as_of
-        out: list[Pause] = []
-        open_pauses: dict[str, tuple[datetime, str]] = {}
-        for e in events:
-            if e.kind in _PAUSES and (pausable or e.kind == "sla_suspended"):
-                open_pauses.setdefault(e.kind, (e.at, e.reason or ""))
-                continue
-            for kind, (_, label) in _PAUSES.items():
-                ends = _STOPS_WAITING if kind == "waiting_on_customer" else {"sla_reinstated"}
-                if kind in open_pauses and e.kind in ends:
-                    start, reason = open_pauses.pop(kind)
-                    out.append(Pause(label, start, e.at, reason,
-                                     calendar.business_time_between(start, e.at)))
-        for kind, (start, reason) in open_pauses.items():
-            out.append(Pause(_PAUSES[kind][1], start, None, reason,
-                             calendar.business_time_between(start, self.as_of)))
-        return tuple(p for p in sorted(out, key=lambda p: p.start)
-                     if p.start < until and (p.end is None or p.end > clock.started_at))
+        return tuple(
+            Pause(_PAUSES[kind][1], start, end, reason,
+                  calendar.business_time_between(start, end or self.as_of))
+            for kind, start, end, reason in spans
+            if (pausable or kind == "sla_suspended") and start < until
+            and (end is None or end > clock.started_at))
 
     def _escalations(self, events: Sequence[CaseEventRecord], due: datetime,
                      end: datetime) -> tuple[Escalation, ...]:
@@ -326,12 +343,11 @@ class ReportBuilder:
 
     def _outage(self, case: CaseRecord, events: Sequence[CaseEventRecord],
                 status: SlaStatus) -> None:
-        deployment = self._customer.deployment(case.deployment or "")
-        if deployment is None:
-            return
-        promise = self._promise(deployment)
-        if promise is None or promise.down_when is None:
-            return
+        found = self._down_when.get(case.deployment or "")
+        if found is None:
+            return  # no such deployment, or its plan names no service-down evidence
+        deployment, promise = found
+        assert promise.down_when is not None
         facts = CaseFacts(status.assessment.case_type, status.assessment.priority,
                           case.environment, case.managed, case.hypercare)
         if not condition_holds(promise.down_when, status.assessment.plan, facts):
