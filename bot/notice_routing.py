@@ -59,6 +59,7 @@ def deliveries(notice: Notice) -> list[Delivery]:
         out = []
         if reply.card is not None:  # a text-only notice must not replace the case card
             out.append(Delivery("origin", "card", card_only, f"{case_id}:customer"))
-        out.append(Delivery("origin", "post", headline if reply.card else Reply(reply.text)))
+        out.append(Delivery("origin", "post", headline if reply.card else
+                            Reply(reply.text, choices=reply.choices)))  # a survey's scores
         return out
     return [Delivery("partner", "post", headline)]

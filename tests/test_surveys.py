@@ -150,3 +150,22 @@ async def test_sampling_asks_the_configured_share_stably_per_case(tmp_path: Path
 def test_survey_choice_ids_round_trip() -> None:
     choice = parse_choice(str(survey_score("ACME-4", 3)))
     assert (choice.kind, choice.value, choice.case_id) == ("survey", "3", "ACME-4")
+
+
+async def test_slack_and_teams_post_the_scores_as_buttons_in_the_case_thread(
+        handler: Handler) -> None:
+    import json
+
+    from adapters.slack.render import render_message
+    from adapters.teams.render import render_activity
+    from bot.notice_routing import deliveries
+
+    case_id, out = await resolved_case(handler)
+    [survey] = [n for n in out.notices if n.kind == "survey"]
+    [post] = deliveries(survey)
+    assert (post.where, post.op) == ("origin", "post") and len(post.reply.choices) == 5
+    slack = json.dumps(render_message(post.reply))
+    teams = json.dumps(render_activity(post.reply))
+    for score in range(1, 6):
+        assert str(survey_score(case_id, score)) in slack
+        assert str(survey_score(case_id, score)) in teams
