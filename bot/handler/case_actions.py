@@ -48,14 +48,16 @@ class CaseActions:
             return await self._response_plan(inbound, action, case_id, values)
         if action not in TRANSITIONS:
             return Outcome([Reply(f"I don't know the action {action!r}.", private=True)])
+        # Permission first, audited, before anything of the case or the action is shown.
+        case = await self.cases.visible_case(person, case_id, inbound.at, action)
+        await self.cases.require(person, action, case, inbound.at)
         if action == "acknowledge":
-            await self._not_yet_acknowledged(person, case_id)
+            await self._not_yet_acknowledged(person, case)
         text = (values.get("text") or "").strip()
         needs = NEEDS_TEXT.get(action)
         wants_form = (needs and not text and action not in {"reopen"}) or (
             action == "reclassify" and not (values.get("priority") or values.get("case_type")))
         if wants_form:
-            case = await self.cases.visible_case(person, case_id)
             return Outcome([self._action_form(case, action)])
         try:
             minutes = int(values["minutes"]) if values.get("minutes") else None
@@ -69,9 +71,8 @@ class CaseActions:
             level=values.get("level") or None)
         return await self.after_action(inbound, action, result)
 
-    async def _not_yet_acknowledged(self, person: Person, case_id: str) -> None:
+    async def _not_yet_acknowledged(self, person: Person, case: CaseRecord) -> None:
         """A second acknowledgement says who acknowledged the case, and when."""
-        case = await self.cases.visible_case(person, case_id)
         if case.status == "new":
             return
         events = await self.store.case_events(case.id)
@@ -87,7 +88,7 @@ class CaseActions:
         human response (it acknowledges the case); a customer's reply answers a question
         (resuming the clock) or adds a comment."""
         person = inbound.person
-        case = await self.cases.visible_case(person, case_id)
+        case = await self.cases.visible_case(person, case_id, inbound.at, "comment")
         text = (inbound.text or "").strip()
         if person.is_vendor:
             if case.status != "new":
@@ -123,7 +124,7 @@ class CaseActions:
         """A response-plan button (`response_plan/<item>`), its form, or “plan ACME-4 [n
         text]”: refused before any form unless the person may fill it in."""
         person = inbound.person
-        case = await self.cases.visible_case(person, case_id)
+        case = await self.cases.visible_case(person, case_id, inbound.at, RESPONSE_PLAN)
         war = self.directory.pack_of(case.customer_id).escalation.war_team
         try:
             await self.cases._require(person, RESPONSE_PLAN, case.customer_id, case.id,
