@@ -18,6 +18,7 @@ from adapters.report_render.words import (
     subtitle,
     title,
 )
+from adapters.safe_text import strip_bidi_controls
 from bot.reports.model import CustomerReport, VendorSummary
 
 _CSS = """
@@ -257,7 +258,7 @@ def _availability(r: CustomerReport) -> str:
 
 
 def _e(text: object) -> str:
-    return escape(str(text), quote=True)
+    return escape(strip_bidi_controls(str(text)), quote=True)
 
 
 def _chart(svg: bytes | None, width: int | None = None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape as _escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -33,6 +33,7 @@ from adapters.report_render.words import (
     subtitle,
     title,
 )
+from adapters.safe_text import strip_bidi_controls
 from bot.reports.model import CustomerReport
 
 _STYLES = getSampleStyleSheet()
@@ -45,6 +46,11 @@ SMALL = ParagraphStyle("small", parent=BODY, fontSize=7.5, leading=9.5,
                        textColor=colors.HexColor("#546e7a"))
 CELL = ParagraphStyle("cell", parent=BODY, fontSize=7.5, leading=9.5)
 WIDTH = A4[0] - 30 * mm
+
+
+def escape(text: str) -> str:
+    """Text for a ReportLab paragraph: markup escaped, bidirectional controls removed."""
+    return _escape(strip_bidi_controls(text))
 
 
 def render_pdf(report: CustomerReport) -> bytes:

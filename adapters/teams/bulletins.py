@@ -9,6 +9,7 @@ from typing import Any
 
 from adapters.bulletins import BulletinPlaces
 from adapters.evidence_wiring import signed_link
+from adapters.safe_text import strip_bidi_controls
 from adapters.settings import Settings
 from adapters.teams.delivery import TeamsPost, outbox_item, reachable
 from bot.bulletins import VENDOR_ADMINS
@@ -20,6 +21,7 @@ from bot.store.base import Store
 
 def teams_card(text: str, link: str | None) -> dict[str, Any]:
     """A bulletin as a Teams message: the text, and the report's link as a button."""
+    text = strip_bidi_controls(text)
     body: list[dict[str, Any]] = [{"type": "TextBlock", "text": line, "wrap": True,
                                    **({"weight": "Bolder"} if i == 0 else {})}
                                   for i, line in enumerate(text.split("\n"))]
