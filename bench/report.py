@@ -13,14 +13,14 @@ the process's peak RSS, libraries included, and what it was before the run), tim
 imports (the chart library's too). The cases are written straight into the store (seeding
 is not timed). Redis: REDIS_URL, or a redis-server started on a free port.
 
-Measured on a shared 2-CPU machine (load average 4.9; wall times vary with the load, so
-the process's own CPU time is printed too):
+Measured on a shared 2-CPU machine (load average 2.1 from other test suites; wall times vary
+with the load, so the process's own CPU time is printed too):
 
     store   format  cases     time  (build)     CPU  peak RSS  (before)
-    sqlite  html    10000    5.05s    4.30s   2.93s   135.9MB    94.1MB
-    sqlite  csv     10000    2.15s    2.09s   1.98s    87.1MB    52.4MB
-    redis   html    10000    3.23s    2.42s   3.10s   138.2MB    99.0MB
-    redis   csv     10000    2.77s    2.69s   2.28s    89.1MB    57.3MB
+    sqlite  html    10000    3.06s    2.08s   2.89s   134.7MB    93.8MB
+    sqlite  csv     10000    1.91s    1.84s   1.88s    87.4MB    53.0MB
+    redis   html    10000    3.13s    2.29s   3.07s   137.7MB    98.3MB
+    redis   csv     10000    2.29s    2.21s   2.22s    89.3MB    57.2MB
 """
 
 from __future__ import annotations
