@@ -8,7 +8,9 @@ FrontdoorError
 ├── CaseNotFoundError    no such case, or not one this person may see
 ├── InvalidTransitionError  the case's status doesn't allow the action
 ├── ResponsePlanError    no war team (yet), no such plan item, or an unusable entry
-└── ChoiceIdError        a posted-back choice id that no button of ours has
+├── ChoiceIdError        a posted-back choice id that no button of ours has
+└── KnowledgeError       the knowledge base can't be read or built (names the file), or
+                         an article that isn't in it
 """
 
 from __future__ import annotations
@@ -49,3 +51,8 @@ class ResponsePlanError(FrontdoorError):
 
 class ChoiceIdError(FrontdoorError):
     """A choice id posted back that no button or option of ours carries."""
+
+
+class KnowledgeError(FrontdoorError):
+    """The knowledge base: a document folder that can't be read, an index that can't be
+    built or opened (the message names the path and what to do), or an unknown article."""
