@@ -21,17 +21,21 @@ from adapters.slack.app import SlackFrontDoor
 from adapters.slack.socket_mode import DurableSocketModeHandler
 from adapters.teams.app import TeamsFrontDoor
 from adapters.teams.wiring import teams_config
+from adapters.web.articles import add_article_routes
 from adapters.web.routes import HANDLER, add_routes
 from adapters.worker import (
     build_handler,
     notice_sink,
+    open_knowledge,
     run_loops,
     scheduler_settings,
     slack_deliverers,
     slack_front_door,
+    start_knowledge,
 )
 from bot.deployment import Directory, load_deployment
 from bot.errors import StoreError
+from bot.knowledge import watch
 from bot.outbox import Deliverer, OutboxWorker
 from bot.scheduler import Scheduler
 from bot.store import open_store
@@ -102,7 +106,9 @@ def create_app(settings: Settings) -> web.Application:
                            settings.frontdoor_redis_prefix)
         await store.open()
         app[STORE] = store
-        handler = build_handler(store, directory, settings)
+        knowledge = open_knowledge(settings, directory)
+        await start_knowledge(knowledge)
+        handler = build_handler(store, directory, settings, knowledge)
         app[HANDLER] = handler
         log.info("store open", extra={"store": "redis" if settings.redis_url else "sqlite"})
         wake = asyncio.Event()
@@ -138,6 +144,8 @@ def create_app(settings: Settings) -> web.Application:
             log.info("this web process only acknowledges: `frontdoor worker` processes work "
                      "the queue")
         task = asyncio.create_task(run_loops(scheduler, worker, stop, wake)) if works else None
+        # The documents are watched: an edited, added or removed article is re-indexed.
+        watcher = asyncio.create_task(watch(knowledge, stop)) if knowledge else None
         yield
         for socket in sockets:
             await socket.close_async()  # type: ignore[no-untyped-call]
@@ -145,10 +153,14 @@ def create_app(settings: Settings) -> web.Application:
         wake.set()
         if task is not None:
             await task  # the outbox worker stops before the clients it posts with close
+        if watcher is not None:
+            await watcher
         for door in teams:
             await door.close()
         for front_door in slack:
             await front_door.close()
+        if knowledge is not None:
+            knowledge.close()
         await store.close()
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
@@ -167,6 +179,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/metrics", metrics)
     app.router.add_post("/slack/events", slack_events)
     app.router.add_post("/api/messages", teams_messages)
+    add_article_routes(app)
     if settings.frontdoor_web_chat:
         add_routes(app)
     return app

@@ -59,10 +59,20 @@ class Settings(BaseSettings):
         default=True, description="the web process also works the store's queue (stored "
         "Slack events, posts); with Redis, false leaves that to `frontdoor worker` processes "
         "and keeps the web process to acknowledging (SQLite: always true)")
+    frontdoor_public_url: str | None = Field(
+        default=None, pattern=r"^https?://", description="the address people reach this "
+        "server at (as in the Slack manifest): links to articles served at /kb/ use it; "
+        "default with the web chat on: http://127.0.0.1:PORT")
     port: int = Field(default=8080, gt=0, lt=65536)
     slack_socket_mode: bool = Field(default=False, description="receive Slack over Socket "
                                     "Mode (SLACK_APP_TOKEN) instead of POST /slack/events")
     log_level: str = "INFO"
+
+    def public_url(self) -> str | None:
+        """This server's address for links (None: not known, so no links to /kb/ pages)."""
+        if self.frontdoor_public_url:
+            return self.frontdoor_public_url.rstrip("/")
+        return f"http://127.0.0.1:{self.port}" if self.frontdoor_web_chat else None
 
     def reminder_fractions(self) -> tuple[float, ...]:
         """FRONTDOOR_REMINDERS as fractions (50,75,90 → 0.5, 0.75, 0.9)."""

@@ -7,6 +7,7 @@ import sys
 from datetime import UTC, datetime
 
 from adapters.settings import Settings
+from adapters.worker import open_knowledge, start_knowledge
 from bot.choice_ids import is_nav
 from bot.deployment import Directory, load_deployment
 from bot.errors import ConfigError
@@ -43,7 +44,9 @@ async def run_terminal_chat(user_id: str) -> None:
                        settings.frontdoor_redis_prefix)
     await store.open()
     try:
-        handler = Handler(store, directory)
+        knowledge = open_knowledge(settings, directory)
+        await start_knowledge(knowledge)
+        handler = Handler(store, directory, knowledge=knowledge)
         person = await handler.resolve_person("web", user_id)
         if person is None:
             known = ", ".join(p.id for p in directory.people())

@@ -27,7 +27,9 @@ from adapters.slack.inbound import PLATFORM as SLACK_EVENTS
 from adapters.slack.notices import notice_items
 from adapters.teams.wiring import teams_deliverer, with_teams
 from bot.deployment import Directory, load_deployment
+from bot.errors import KnowledgeError
 from bot.handler import Handler, HandlerSettings
+from bot.knowledge import KnowledgeBase, index_path, watch
 from bot.messages import Notice
 from bot.outbox import Deliverer, OutboxWorker
 from bot.records import OutboxItem
@@ -59,13 +61,39 @@ def notice_sink(store: Store, directory: Directory, settings: Settings) -> Notic
     return with_teams(sink, store, directory, settings)
 
 
-def build_handler(store: Store, directory: Directory, settings: Settings) -> Handler:
-    """The conversation handler, with case changes rescheduling the case's timer."""
+def build_handler(store: Store, directory: Directory, settings: Settings,
+                  knowledge: KnowledgeBase | None = None) -> Handler:
+    """The conversation handler, with case changes rescheduling the case's timer, and the
+    knowledge base when the deployment has one."""
     rescheduler = Scheduler(store, directory, notice_sink(store, directory, settings),
                             "reschedule", scheduler_settings(settings))
     return Handler(store, directory, HandlerSettings(
         idle_timeout=timedelta(minutes=settings.frontdoor_idle_minutes)),
-        on_case_change=rescheduler.reschedule)
+        on_case_change=rescheduler.reschedule, knowledge=knowledge)
+
+
+def open_knowledge(settings: Settings, directory: Directory) -> KnowledgeBase | None:
+    """The deployment's knowledge base (not opened yet: see `start_knowledge`); None when the
+    deployment file has no [knowledge]."""
+    knowledge = directory.deployment.knowledge
+    if knowledge is None:
+        return None
+    return KnowledgeBase(knowledge, directory, index_path(knowledge, settings.frontdoor_db),
+                         settings.public_url())
+
+
+async def start_knowledge(kb: KnowledgeBase | None) -> None:
+    """Build the index if the documents changed since it was built, and open it. A knowledge
+    base that can't be read is logged and left closed: support goes on without articles."""
+    if kb is None:
+        return
+    try:
+        if await asyncio.to_thread(kb.needs_build):
+            await asyncio.to_thread(kb.rebuild)
+        kb.reload()
+    except KnowledgeError as exc:
+        log.error("knowledge base unavailable; no articles will be offered",
+                  extra={"detail": str(exc)})
 
 
 def slack_front_door(settings: Settings, store: Store, directory: Directory, handler: Handler,
@@ -135,8 +163,12 @@ async def run_worker(settings: Settings) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     wake = asyncio.Event()
+    knowledge = open_knowledge(settings, directory)
+    await start_knowledge(knowledge)
     slack = slack_front_door(settings, store, directory,
-                             build_handler(store, directory, settings), wake.set, serving=False)
+                             build_handler(store, directory, settings, knowledge), wake.set,
+                             serving=False)
+    watcher = asyncio.create_task(watch(knowledge, stop)) if knowledge else None
     try:
         ident = worker_id("worker")
         scheduler = Scheduler(store, directory, notice_sink(store, directory, settings), ident,
@@ -145,8 +177,13 @@ async def run_worker(settings: Settings) -> None:
         log.info("worker started", extra={"worker": ident})
         await run_loops(scheduler, outbox, stop, wake)
     finally:
+        stop.set()
+        if watcher is not None:
+            await watcher
         if slack is not None:
             await slack.close()
+        if knowledge is not None:
+            knowledge.close()
         await store.close()
 
 

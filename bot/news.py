@@ -16,7 +16,7 @@ from policy.pack import Pack
 CUSTOMER_NEWS = frozenset({
     "acknowledged", "waiting_on_customer", "workaround_provided", "reclassified", "resolved",
     "reopened", "closed", "in_progress", "status_update", "escalated", "sla_suspended",
-    "sla_reinstated",
+    "sla_reinstated", "article_sent",
 })
 
 
@@ -59,9 +59,21 @@ def customer_news(directory: Directory, case: CaseRecord,
     if event.kind == "escalated":
         return f"{case.id} was escalated to {level_name(pack, event.data.get('level'))} by " \
                f"{who}" + (f": {sentence(note)}" if note else ".")
+    if event.kind == "article_sent":
+        return article_news(case, event, who)
     if event.kind == "sla_suspended":
         return f"The SLA on {case.id} is suspended: {sentence(note)}"
     return f"The SLA on {case.id} is reinstated."
+
+
+def article_news(case: CaseRecord, event: CaseEventRecord, who: str) -> str:
+    """An engineer sent an article: its title, the excerpt and where to read it."""
+    data = event.data
+    excerpt = str(data.get("excerpt") or "").strip()
+    url = str(data.get("url") or "").strip()
+    text = f"{who} sent you an article on {case.id}: “{data.get('title') or event.reason}”"
+    text += f" — {excerpt}" if excerpt else "."
+    return text + (f" Read it: {url}" if url else "")
 
 
 def level_name(pack: Pack, level: object) -> str:

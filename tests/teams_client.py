@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from tests.fake_bot_framework import Call, FakeConnector
@@ -111,12 +113,32 @@ class TeamsSession:
         self.send(self.activity(user, tenant, conversation, kind=kind, value=value,
                                 reply_to=card.answered_id))
 
+    def summary(self, conversation: str, answer: Callable[[str], None],
+                timeout: float = 15.0) -> Call:
+        """The summary before a case opens. A question may first be offered articles: that
+        offer is answered "no" with `answer` (for scripts about something else)."""
+        deadline = time.monotonic() + timeout
+        declined = False
+        while time.monotonic() < deadline:
+            calls = self.fake.of(conversation=conversation)
+            for call in reversed(calls):
+                if "Please check" in call.text:
+                    return call
+            if not declined and any(OFFER in c.text for c in calls):
+                answer("no")
+                declined = True
+            time.sleep(0.03)
+        return self.fake.wait("Please check", conversation, timeout=0.1)
+
     def install(self, tenant: str, conversation: str, kind: str = "channel") -> None:
         """The bot is added to a team (Teams sends a conversationUpdate)."""
         activity = self.activity("29:admin", tenant, conversation, kind=kind)
         activity.update({"type": "conversationUpdate",
                          "membersAdded": [{"id": BOT_ID, "name": BOT_NAME}]})
         self.send(activity)
+
+
+OFFER = "answer it?"  # "Did one of these answer it?": articles offered before filing
 
 
 def find_action(element: Any, title: str) -> dict[str, Any] | None:

@@ -69,6 +69,22 @@ class SlackSession:
                                 "thread_ts": thread, "event_ts": ts})
         assert status == 200
 
+    def summary(self, user: str, channel: str, thread: str, timeout: float = 15.0) -> Call:
+        """The summary before a case opens. A question may first be offered articles: that
+        offer is answered "no" in the thread (for scripts about something else)."""
+        deadline = time.monotonic() + timeout
+        declined = False
+        while time.monotonic() < deadline:
+            posts = self.posts(channel, thread)
+            for call in reversed(posts):
+                if "Please check" in _all_text(call):
+                    return call
+            if not declined and any("answer it?" in _all_text(c) for c in posts):
+                self.say_in_thread(user, channel, thread, "no")
+                declined = True
+            time.sleep(0.03)
+        return self.wait_post(channel, "Please check", thread, timeout=0.1)
+
     def click(self, user: str, message: Call, label: str, team: str = TEAM_ID) -> None:
         """Press the button labelled `label` in a message the bot posted."""
         blocks = message.params.get("blocks") or []
@@ -197,7 +213,7 @@ def test_engineer_acknowledge_updates_both_cards_and_tells_the_customer(
     slack.wait_post("C0ACME", "What kind of case", thread)
     for text in ["query"]:
         slack.say_in_thread("U0ADAM", "C0ACME", thread, text)
-    slack.wait_post("C0ACME", "Please check", thread)
+    slack.summary("U0ADAM", "C0ACME", thread)
     slack.say_in_thread("U0ADAM", "C0ACME", thread, "open")
     opened = slack.wait_post("C0ACME", "is open", thread)
     case_id = _all_text(opened).split("Case ")[1].split(" ")[0]
@@ -259,7 +275,7 @@ def test_someone_of_another_organisation_cannot_act_on_or_see_a_case(
     thread = slack.mention("U0ALICE", "C0ACME", "invoices PDF export fails with error 17")
     slack.wait_post("C0ACME", "support desk", thread)
     slack.say_in_thread("U0ALICE", "C0ACME", thread, "query")
-    slack.wait_post("C0ACME", "Please check", thread)
+    slack.summary("U0ALICE", "C0ACME", thread)
     slack.say_in_thread("U0ALICE", "C0ACME", thread, "open")
     opened = slack.wait_post("C0ACME", "is open", thread)
     before = len(slack.fake.of("chat.postEphemeral"))
@@ -372,7 +388,7 @@ def test_ticket_emoji_files_the_message_in_its_thread(slack: SlackSession) -> No
     assert status == 200
     slack.wait_post("C0ACME", "support desk", ts)
     slack.say_in_thread("U0ALICE", "C0ACME", ts, "query")
-    review = slack.wait_post("C0ACME", "Please check", ts)
+    review = slack.summary("U0ALICE", "C0ACME", ts)
     assert "Checkout page shows a blank screen" in _all_text(review)
 
 
@@ -383,11 +399,12 @@ def test_partner_escalates_in_the_shared_channel_and_it_lands_with_history(
     the escalation lands in the vendor's escalation channel with the case history."""
     thread = slack.mention("U0PIA", "C0BLUEBRIDGE", "hello")
     slack.wait_post("C0BLUEBRIDGE", "Which customer", thread)
-    for text, expect in [("Acme", "What kind of case"), ("query", "Describe"),
-                         ("Bulk import rejects files over 10 MB since the last release",
-                          "Please check")]:
+    for text, expect in [("Acme", "What kind of case"), ("query", "Describe")]:
         slack.say_in_thread("U0PIA", "C0BLUEBRIDGE", thread, text)
         slack.wait_post("C0BLUEBRIDGE", expect, thread)
+    slack.say_in_thread("U0PIA", "C0BLUEBRIDGE", thread,
+                        "Bulk import rejects files over 10 MB since the last release")
+    slack.summary("U0PIA", "C0BLUEBRIDGE", thread)
     slack.say_in_thread("U0PIA", "C0BLUEBRIDGE", thread, "open")
     opened = slack.wait_post("C0BLUEBRIDGE", "is open", thread)
     before = len(slack.fake.of("views.open"))
@@ -417,7 +434,7 @@ def test_engineer_first_reply_in_the_case_thread_acknowledges(slack: SlackSessio
     thread = slack.mention("U0ALICE", "C0ACME", "SSO login loops back to the start page")
     slack.wait_post("C0ACME", "support desk", thread)
     slack.say_in_thread("U0ALICE", "C0ACME", thread, "query")
-    slack.wait_post("C0ACME", "Please check", thread)
+    slack.summary("U0ALICE", "C0ACME", thread)
     slack.say_in_thread("U0ALICE", "C0ACME", thread, "open")
     slack.wait_post("C0ACME", "is open", thread)
     slack.say_in_thread("U0BEN", "C0ACME", thread, "Looking at it now — which IdP?")
