@@ -96,12 +96,12 @@ class TeamsSession:
         return root
 
     def click(self, user: str, tenant: str, card: Call, title: str,
-              inputs: dict[str, str] | None = None) -> None:
-        """Press the button `title` on a card the bot posted (for a ShowCard form, fill in
-        `inputs` and press its submit)."""
+              inputs: dict[str, str] | None = None, choice: str | None = None) -> None:
+        """Press the button `title` (posting back `choice`, when given) on a card the bot
+        posted (for a ShowCard form, fill in `inputs` and press its submit)."""
         content = card.card
         assert content is not None, card.text[:300]
-        action = find_action(content, title)
+        action = find_action(content, title, choice)
         assert action is not None, f"no button {title!r} in {json.dumps(content)[:1500]}"
         if action["type"] == "Action.ShowCard":
             action = action["card"]["actions"][0]
@@ -141,17 +141,19 @@ class TeamsSession:
 OFFER = "answer it?"  # "Did one of these answer it?": articles offered before filing
 
 
-def find_action(element: Any, title: str) -> dict[str, Any] | None:
+def find_action(element: Any, title: str, choice: str | None = None) -> dict[str, Any] | None:
+    """The first button titled `title` (and, when given, posting back `choice`)."""
     if isinstance(element, dict):
-        if element.get("type", "").startswith("Action.") and element.get("title") == title:
+        if element.get("type", "").startswith("Action.") and element.get("title") == title \
+                and (choice is None or element.get("data", {}).get("choice") == choice):
             return element
         for value in element.values():
-            found = find_action(value, title)
+            found = find_action(value, title, choice)
             if found is not None:
                 return found
     elif isinstance(element, list):
         for value in element:
-            found = find_action(value, title)
+            found = find_action(value, title, choice)
             if found is not None:
                 return found
     return None

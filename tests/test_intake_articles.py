@@ -193,3 +193,34 @@ def test_changing_the_description_at_the_summary_offers_again() -> None:
     chat.send("How long do refresh tokens live, and where do we change it?")
     assert chat.choices()[:2] == ["articles:yes", "articles:no"]
     assert finder.asked[-1][1].startswith("How long do refresh tokens live")
+
+
+async def test_a_deflection_is_kept_in_the_audit_trail_since_no_case_says_it(
+        kb: KnowledgeBase, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from bot.handler import Handler
+    from bot.messages import Inbound, Place
+    from bot.store.sqlite import SqliteStore
+
+    store = SqliteStore(tmp_path / "fd.db")
+    await store.open()
+    try:
+        directory = Directory(DEPLOYMENT)
+        handler = Handler(store, directory, knowledge=kb)
+        nils = directory.person("nils")
+        assert nils is not None
+        at = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+        place = Place("web", "web:nils")
+        offer = await handler.handle(Inbound(nils, place, at, text=(
+            "Which Microsoft Graph permissions does the sync need in Entra?")))
+        assert offer.replies[-1].articles
+        await handler.handle(Inbound(nils, place, at + timedelta(seconds=9),
+                                     choice="articles:yes"))
+        audit = await store.audit_entries(None)
+        [entry] = [e for e in audit if e.action == "answered_by_article"]
+        assert (entry.actor, entry.customer_id) == ("nils", "nordlys")
+        assert entry.detail.split()[0] == offer.replies[-1].articles[0].id
+        assert await store.list_cases(["nordlys"], open_only=False) == []
+    finally:
+        await store.close()

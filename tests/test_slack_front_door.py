@@ -590,3 +590,26 @@ def test_the_war_team_fills_in_its_response_plan_on_the_war_room_post(
     assert said.params.get("thread_ts") == edited.params["ts"]  # under the post it edited
     assert len([c for c in slack.posts("C0WARROOM") if f"War team for {case_id}" in
                 _all_text(c)]) == 1
+
+
+def test_a_question_gets_linked_articles_and_an_engineer_sends_one_with_one_tap(
+    slack: SlackSession,
+) -> None:
+    """A documentation question is offered its article (a linked title and an excerpt)
+    before it is filed; "No, open a case" files it; the engineers' card lists the articles
+    shown, each with a "Send to customer" button, and one tap posts it in the thread."""
+    thread = slack.mention("U0NILS", "C0NORDLYS",
+                           "Which Microsoft Graph permissions does the sync need in Entra?")
+    offer = slack.wait_post("C0NORDLYS", "answer it?", thread)
+    link = f"<{slack.server.url}/kb/nordsync/graph-permissions|User sync: Microsoft Graph"
+    assert link in _all_text(offer)
+    slack.click("U0NILS", offer, "No, open a case")
+    review = slack.wait_post("C0NORDLYS", "Please check", thread)
+    slack.click("U0NILS", review, "Open the case")
+    opened = slack.wait_post("C0NORDLYS", "is open", thread)
+    case_id = _all_text(opened).split("Case ")[1].split(" ")[0]
+    card = slack.wait_post("C0ENGINEERS", f"{case_id} · ")
+    assert "shown to the customer before filing" in _all_text(card)
+    slack.press("U0ANA", card, f"case:send_article/nordsync/graph-permissions:{case_id}")
+    news = slack.wait_post("C0NORDLYS", "sent you an article", thread)
+    assert "/kb/nordsync/graph-permissions" in _all_text(news)

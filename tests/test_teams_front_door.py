@@ -357,3 +357,28 @@ def test_a_customer_mention_in_the_case_thread_adds_to_the_case(teams: TeamsSess
                   thread=thread)
     teams.fake.wait("every 5 minutes", f"{ENGINEERS};messageid={card.answered_id}",
                     after=before)
+
+
+def test_a_question_gets_linked_articles_and_an_engineer_sends_one_with_one_tap(
+    teams: TeamsSession,
+) -> None:
+    """The Teams card of an offer links the article; the engineers' card lists the articles
+    shown with a "Send to customer" button each; one tap posts it to the customer's chat."""
+    chat = _personal("29:adam")
+    teams.say("29:adam", ACME_TENANT, chat, "cancel")
+    seen = len(teams.fake.calls)  # this chat has older summaries and cases: only newer count
+    teams.say("29:adam", ACME_TENANT, chat,
+              "Can we put our own logo and colours on the developer portal?")
+    offer = teams.fake.wait("answer it?", chat, after=seen)
+    assert f"]({teams.server.url}/kb/konneqt/developer-portal/branding)" in offer.text
+    teams.click("29:adam", ACME_TENANT, offer, "No, open a case")
+    review = teams.fake.wait("Please check", chat, after=seen)
+    teams.click("29:adam", ACME_TENANT, review, "Open the case")
+    opened = teams.fake.wait("is open", chat, after=seen)
+    case_id = opened.text.split("Case ")[1].split(" ")[0]
+    card = teams.fake.wait(f"{case_id} · ", ENGINEERS, kinds=("send",), after=seen)
+    assert "shown to the customer before filing" in card.text
+    choice = f"case:send_article/konneqt/developer-portal/branding:{case_id}"
+    teams.click("29:ana", VENDOR_TENANT, card, "Send to customer", choice=choice)
+    news = teams.fake.wait("sent you an article", chat, after=seen)
+    assert "/kb/konneqt/developer-portal/branding" in news.text

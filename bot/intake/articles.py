@@ -70,7 +70,7 @@ def ask(state: IntakeState, ctx: IntakeContext, now: datetime) -> Reply:
         f"Before I file it: {'this article' if one else 'these articles'} from "
         f"{ctx.vendor_name}'s documentation may answer your question.",
         *articles_text(shown),
-        f"Did {'it' if one else 'one of these'} answer it?",
+        f"Did {'this' if one else 'one of these'} answer it?",
         numbered(choices)])
     return Reply(text, choices=(*choices, *NAV), articles=shown)
 

@@ -223,8 +223,15 @@ class Index:
             # a phrase is at most as common as its rarest word
             return min(self._df.get(stems.get(w, w), 0) for w in phrase)
 
-        groups = [_Group((phrase, *others), self._idf(min(df_of(p) for p in (phrase, *others))))
-                  for phrase, others in expansions]
+        groups = []
+        for phrase, others in expansions:
+            # one phrase per stem: "sync" and "synced" are one word to the index
+            kept: dict[tuple[str, ...], Phrase] = {}
+            for p in (phrase, *others):
+                kept.setdefault(tuple(stems.get(w, w) for w in p), p)
+            alternatives = tuple(kept.values())
+            groups.append(_Group(alternatives,
+                                 self._idf(min(df_of(p) for p in alternatives))))
         covered = {w for phrase, _ in expansions for w in phrase}
         unknown = 0.0
         for word in words:

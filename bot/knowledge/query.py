@@ -1,16 +1,23 @@
 """From how a customer writes to an FTS5 query: the words that carry meaning, British spelling
-made American (the documents' own), and the synonyms the customer's policy pack already
-carries — the cues of its intake fields' options and known values (QSCIM's "Entra" for "Azure
-AD", "on-prem" for "On-premises") and its environment words ("prod", "live"). Stemming is
-FTS5's own (the porter tokenizer), on the documents and on these words alike.
+made American (the index holds both), and the synonyms the customer's policy pack already
+carries:
+
+- the cues of its intake fields' options and known values, each a set of names for one thing
+  (QSCIM's "Entra" for "Azure AD", "on-prem" for "On-premises");
+- from its scope concepts (lists of the words customers use for one idea), only the words that
+  are the same word shortened or grown ("sync" for "synchronisation", "config" for
+  "configuration"): a concept's other words are related ideas, not synonyms, and would
+  widen a search too far.
+
+Stemming is FTS5's own (the porter tokenizer), on the documents and on these words alike.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from policy.pack import Pack
 from policy.scope import americanise
@@ -76,6 +83,8 @@ class Synonyms:
     """Groups of phrases that name the same thing; a phrase in a query brings in the others."""
 
     groups: tuple[tuple[Phrase, ...], ...] = ()
+    # word → the same word shortened or grown, from the pack's concepts
+    variants: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def none(cls) -> Synonyms:
@@ -91,6 +100,10 @@ class Synonyms:
                 if _contains(singular, tuple(_singular(w) for w in phrase)):
                     out.append((phrase, tuple(p for p in group if p != phrase)))
                     break
+        taken = {w for phrase, _ in out for w in phrase}
+        for word in words:
+            if word not in taken and word in self.variants:
+                out.append(((word,), tuple((v,) for v in self.variants[word])))
         return out
 
 
@@ -134,9 +147,32 @@ def synonyms_of(pack: Pack) -> Synonyms:
         group = _phrases(words)
         if len(group) > 1:
             groups.append(group)
-    built = Synonyms(tuple(groups))
+    built = Synonyms(tuple(groups), _variants(pack))
     _SYNONYMS[pack.id] = (pack, built)
     return built
+
+
+VARIANT_MIN = 4  # letters of the shorter word, when one word is the other shortened
+
+
+def _variants(pack: Pack) -> dict[str, tuple[str, ...]]:
+    """Within each scope concept, the one-word terms that are one another shortened ("sync"
+    of "synced", of "synchronization"), linked through each other: one word's forms."""
+    out: dict[str, set[str]] = {}
+    for concept in pack.scope.concepts.values():
+        words = sorted({t[0] for t in (tuple(tokens(term)) for term in concept.terms)
+                        if len(t) == 1 and len(t[0]) >= VARIANT_MIN})
+        family = {w: {w} for w in words}
+        for a in words:
+            for b in words:
+                if a < b and (b.startswith(a) or a.startswith(b)):
+                    joined = family[a] | family[b]
+                    for w in joined:
+                        family[w] = joined
+        for word in words:
+            if len(family[word]) > 1:
+                out.setdefault(word, set()).update(family[word] - {word})
+    return {word: tuple(sorted(same)) for word, same in out.items()}
 
 
 def quoted(phrase: Phrase) -> str:
