@@ -61,7 +61,8 @@ def run(args: list[str]) -> int:
 def test(args: list[str]) -> int:
     ensure_environment()
     steps = [
-        ["ruff", "check", "policy", "bot", "adapters", "tests", "bench", "tasks.py"],
+        ["ruff", "check", "policy", "bot", "adapters", "frontdoor_testkit", "tests", "bench",
+         "tasks.py"],
         ["mypy", "policy", "bot", "adapters"],
         ["pytest", *args],
     ]

@@ -1,4 +1,5 @@
-"""`frontdoor`: the command line (the composition root for operators and scripts).
+"""`frontdoor`: the command line, for operators and scripts (each process it starts is put
+together in adapters/compose.py).
 
 Every command prints JSON or an aligned table; bad arguments print one line naming the
 argument and exit 2, never a traceback.
@@ -15,6 +16,7 @@ from datetime import datetime
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from adapters.errors import UsageError
 from policy.errors import PolicyError
 from policy.impact import derive
 from policy.pack import Pack, available_packs, load_pack, load_pack_file
@@ -22,10 +24,6 @@ from policy.scope import decide_scope
 from policy.sla import CaseEvent, CaseFacts, SlaStatus, Subscription, sla_status
 
 EXIT_USAGE = 2
-
-
-class UsageError(Exception):
-    """A command-line argument is wrong; the message names it."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -393,10 +391,10 @@ def cmd_worker(_args: argparse.Namespace) -> str:
     """The scheduler process; with Redis run as many as you like."""
     import asyncio
 
+    from adapters.compose import run_worker
     from adapters.logs import configure_logging
     from adapters.runtime import tune_garbage_collector
     from adapters.settings import Settings
-    from adapters.worker import run_worker
 
     settings = Settings()
     configure_logging(settings.log_level)
@@ -409,9 +407,9 @@ def cmd_tick(args: argparse.Namespace) -> dict[str, Any]:
     """Fire what is due at --at once (operators, tests)."""
     import asyncio
 
+    from adapters.compose import run_tick
     from adapters.logs import configure_logging
     from adapters.settings import Settings
-    from adapters.worker import run_tick
 
     if args.at.tzinfo is None:
         raise UsageError(f"argument --at: {args.at.isoformat()} has no offset")
@@ -425,10 +423,20 @@ def cmd_chat(args: argparse.Namespace) -> str:
     """The same conversation in a terminal (reads lines, prints replies as text)."""
     import asyncio
 
+    from adapters.compose import chat_session
+    from adapters.settings import Settings
     from adapters.terminal import run_terminal_chat
+    from bot.errors import ConfigError
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_terminal_chat(args.as_user))
+    async def chat() -> None:
+        async with chat_session(Settings()) as (handler, identities):
+            await run_terminal_chat(handler, identities, args.as_user)
+
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(chat())
+    except ConfigError as exc:
+        sys.exit(f"frontdoor chat: error: {exc}")
     return ""
 
 
@@ -436,28 +444,21 @@ def cmd_teams_package(args: argparse.Namespace) -> dict[str, Any]:
     """Build the Teams app package (manifest.json and icons) for upload."""
     from pathlib import Path
 
+    from adapters.compose import teams_package
+    from adapters.errors import PackageError
     from adapters.settings import Settings
-    from adapters.teams.package import PackageError, PackageOptions, write_package
-    from bot.deployment import load_deployment
     from bot.errors import ConfigError
 
     settings = Settings()
     if not settings.microsoft_app_id.strip():
         raise UsageError("MICROSOFT_APP_ID: set it to the bot's Microsoft app id (a GUID) "
                          "from its Azure Bot registration")
-    try:
-        vendor = load_deployment(settings.frontdoor_config).vendor.name
-    except ConfigError as exc:
-        raise UsageError(f"FRONTDOOR_CONFIG: {exc}") from None
-    options = PackageOptions(
-        app_id=settings.microsoft_app_id.strip(), vendor=vendor, version=args.version,
-        name=args.name, website_url=settings.frontdoor_teams_website_url,
-        privacy_url=settings.frontdoor_teams_privacy_url,
-        terms_url=settings.frontdoor_teams_terms_url,
-        accent_color=settings.frontdoor_teams_accent_color, domains=tuple(args.domain or ()))
     output = Path(args.output)
     try:
-        manifest = write_package(output, options)
+        manifest = teams_package(settings, output, version=args.version, name=args.name,
+                                 domains=tuple(args.domain or ()))
+    except ConfigError as exc:
+        raise UsageError(f"FRONTDOOR_CONFIG: {exc}") from None
     except PackageError as exc:
         raise UsageError(str(exc)) from None
     except OSError as exc:
@@ -470,14 +471,13 @@ def cmd_teams_package(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _knowledge_base() -> Any:
+    from adapters.compose import load_directory, open_knowledge
     from adapters.settings import Settings
-    from adapters.worker import open_knowledge
-    from bot.deployment import Directory, load_deployment
     from bot.errors import ConfigError
 
     settings = Settings()
     try:
-        directory = Directory(load_deployment(settings.frontdoor_config))
+        directory = load_directory(settings)
     except ConfigError as exc:
         raise UsageError(f"FRONTDOOR_CONFIG: {exc}") from None
     kb = open_knowledge(settings, directory)

@@ -1,7 +1,7 @@
 """Structured logs: one JSON object a line, with the case id and other context as fields.
 
-Configured once, at start-up, by the composition root; modules only call
-`logging.getLogger(__name__)` and pass context with `extra={"case_id": …}`.
+Configured once, at start-up, by the command that starts the process (adapters/cli.py); modules
+only call `logging.getLogger(__name__)` and pass context with `extra={"case_id": …}`.
 """
 
 from __future__ import annotations

@@ -1,50 +1,31 @@
-"""The aiohttp application: the composition root of the web process.
+"""The web process's HTTP app: the local web chat (`/`, `/chat/*`), `GET /healthz` and
+`GET /metrics`, and the routes of the Slack (`POST /slack/events`) and Teams
+(`POST /api/messages`) front doors.
 
-One app serves the local web chat (`/`, `/chat/*`), `GET /healthz` and `GET /metrics`; the
-Slack (`POST /slack/events`) and Teams (`POST /api/messages`) front doors mount here too.
-Resources (the store) open and close with the app (`cleanup_ctx`).
+What it serves with is built in adapters/compose.py (`WebProcess`), checked when the app is
+created and running for as long as the app does (`cleanup_ctx`); this module builds nothing
+of Slack's or Teams' and only routes to them.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 
+from adapters.compose import Serving, WebProcess
 from adapters.settings import Settings
-from adapters.slack.app import SlackFrontDoor
-from adapters.slack.socket_mode import DurableSocketModeHandler
-from adapters.teams.app import TeamsFrontDoor
-from adapters.teams.wiring import teams_config
 from adapters.web.articles import add_article_routes
-from adapters.web.routes import HANDLER, add_routes
-from adapters.worker import (
-    build_handler,
-    notice_sink,
-    open_knowledge,
-    run_loops,
-    scheduler_settings,
-    slack_deliverers,
-    slack_front_door,
-    start_knowledge,
-)
-from bot.deployment import Directory, load_deployment
+from adapters.web.routes import HANDLER, IDENTITIES, add_routes
 from bot.errors import StoreError
-from bot.knowledge import watch
-from bot.outbox import Deliverer, OutboxWorker
-from bot.scheduler import Scheduler
-from bot.store import open_store
 from bot.store.base import Store
 
 log = logging.getLogger(__name__)
 SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)
-WEB_QUEUE_BATCH = 16  # queue items worked at once by a web process
 REQUESTS = Counter("frontdoor_http_requests_total", "HTTP requests", ["route", "status"])
 
 Handler_ = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -91,95 +72,39 @@ async def metrics(_: web.Request) -> web.Response:
 
 
 def create_app(settings: Settings) -> web.Application:
-    """Build the app; the deployment file is validated here, before anything listens."""
-    directory = Directory(load_deployment(settings.frontdoor_config))
-    teams_settings = teams_config(settings)
+    """Build the app; the deployment file and the Teams settings are checked here, before
+    anything listens."""
+    process = WebProcess(settings)
     app = web.Application(middlewares=[errors_as_json], client_max_size=1024 * 1024)
     app[SETTINGS] = settings
+    serving: list[Serving] = []  # while the app runs
 
-    slack: list[SlackFrontDoor] = []
-    sockets: list[DurableSocketModeHandler] = []
-    teams: list[TeamsFrontDoor] = []
-
-    async def store_ctx(app: web.Application) -> AsyncIterator[None]:
-        store = open_store(settings.redis_url, settings.frontdoor_db,
-                           settings.frontdoor_redis_prefix)
-        await store.open()
-        app[STORE] = store
-        knowledge = open_knowledge(settings, directory)
-        await start_knowledge(knowledge)
-        handler = build_handler(store, directory, settings, knowledge)
-        app[HANDLER] = handler
-        log.info("store open", extra={"store": "redis" if settings.redis_url else "sqlite"})
-        wake = asyncio.Event()
-        deliverers: dict[str, Deliverer] = {}
-        front = slack_front_door(settings, store, directory, handler, wake.set)
-        if front is not None:
-            slack.append(front)
-            deliverers.update(slack_deliverers(front, store))
-            log.info("slack front door on", extra={"slack_api": settings.slack_api_url})
-            if settings.slack_socket_mode and settings.slack_app_token:
-                socket = DurableSocketModeHandler(
-                    front, settings.slack_app_token.get_secret_value())
-                await socket.connect_async()  # type: ignore[no-untyped-call]
-                sockets.append(socket)
-                log.info("slack socket mode connected")
-        teams_door = TeamsFrontDoor(config=teams_settings, handler=handler,
-                                    store=store, directory=directory, kick=wake.set)
-        await teams_door.start()
-        teams.append(teams_door)
-        if teams_door.mode != "off":
-            deliverers["teams"] = teams_door.deliverer
-        stop = asyncio.Event()
-        ident = f"web-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-        # A smaller batch than a worker's: the acknowledgements share this event loop.
-        worker = OutboxWorker(store, deliverers, ident, batch=WEB_QUEUE_BATCH)
-        # With SQLite this process is the only one: it runs the scheduler too. With Redis,
-        # `frontdoor worker` processes do (any number of them).
-        scheduler = None if settings.redis_url else Scheduler(
-            store, directory, notice_sink(store, directory, settings), ident,
-            scheduler_settings(settings))
-        works = settings.frontdoor_web_works_queue or not settings.redis_url
-        if not works:
-            log.info("this web process only acknowledges: `frontdoor worker` processes work "
-                     "the queue")
-        task = asyncio.create_task(run_loops(scheduler, worker, stop, wake)) if works else None
-        # The documents are watched: an edited, added or removed article is re-indexed.
-        watcher = asyncio.create_task(watch(knowledge, stop)) if knowledge else None
-        yield
-        for socket in sockets:
-            await socket.close_async()  # type: ignore[no-untyped-call]
-        stop.set()
-        wake.set()
-        if task is not None:
-            await task  # the outbox worker stops before the clients it posts with close
-        if watcher is not None:
-            await watcher
-        for door in teams:
-            await door.close()
-        for front_door in slack:
-            await front_door.close()
-        if knowledge is not None:
-            knowledge.close()
-        await store.close()
+    async def running(app: web.Application) -> AsyncIterator[None]:
+        async with process.running() as parts:
+            app[STORE] = parts.store
+            app[HANDLER] = parts.handler
+            app[IDENTITIES] = parts.identities
+            serving.append(parts)
+            yield
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
-        if not slack:
+        route = serving[0].slack if serving else None
+        if route is None:
             return web.json_response({"error": "Slack is not configured on this server "
                                       "(SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET)"}, status=503)
-        return await slack[0].route(request)
+        return await route(request)
 
     async def teams_messages(request: web.Request) -> web.StreamResponse:
-        if not teams:
+        if not serving:
             return web.json_response({"error": "starting up"}, status=503)
-        return await teams[0].route(request)
+        return await serving[0].teams(request)
 
-    app.cleanup_ctx.append(store_ctx)
+    app.cleanup_ctx.append(running)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_post("/slack/events", slack_events)
     app.router.add_post("/api/messages", teams_messages)
-    add_article_routes(app)
+    add_article_routes(app)  # the knowledge base's pages, linked from Slack and Teams too
     if settings.frontdoor_web_chat:
         add_routes(app)
     return app

@@ -1,4 +1,5 @@
-"""`frontdoor chat --as USER`: the conversation handler in a terminal, on the configured store."""
+"""`frontdoor chat --as USER`: the conversation handler in a terminal, on the configured store;
+replies as their plain text, with numbered options."""
 
 from __future__ import annotations
 
@@ -6,14 +7,10 @@ import asyncio
 import sys
 from datetime import UTC, datetime
 
-from adapters.settings import Settings
-from adapters.worker import open_knowledge, start_knowledge
 from bot.choice_ids import is_nav
-from bot.deployment import Directory, load_deployment
-from bot.errors import ConfigError
 from bot.handler import Handler
+from bot.identity import Identities, Sender
 from bot.messages import Choice, Inbound, Place, Reply
-from bot.store import open_store
 
 
 def render_text(reply: Reply) -> str:
@@ -34,44 +31,31 @@ def _choice_for(text: str, offered: list[Choice]) -> str | None:
     return None
 
 
-async def run_terminal_chat(user_id: str) -> None:
-    settings = Settings()
-    try:
-        directory = Directory(load_deployment(settings.frontdoor_config))
-    except ConfigError as exc:
-        sys.exit(f"frontdoor chat: error: {exc}")
-    store = open_store(settings.redis_url, settings.frontdoor_db,
-                       settings.frontdoor_redis_prefix)
-    await store.open()
-    try:
-        knowledge = open_knowledge(settings, directory)
-        await start_knowledge(knowledge)
-        handler = Handler(store, directory, knowledge=knowledge)
-        person = await handler.resolve_person("web", user_id)
-        if person is None:
-            known = ", ".join(p.id for p in directory.people())
-            sys.exit(f"frontdoor chat: error: argument --as: unknown user {user_id!r} "
-                     f"(known: {known})")
-        print(f"You are {person.name}. Type a message; numbers pick a listed option; "
-              "Ctrl-D leaves.")
-        offered: list[Choice] = []
-        loop = asyncio.get_running_loop()
-        while True:
-            print("> ", end="", flush=True)
-            line = await loop.run_in_executor(None, sys.stdin.readline)
-            if not line:
-                print()
-                return
-            text = line.strip()
-            if not text:
-                continue
-            choice = _choice_for(text, offered)
-            inbound = Inbound(person, Place("web", f"web:{person.id}"), datetime.now(UTC),
-                              text=None if choice else text, choice=choice)
-            outcome = await handler.handle(inbound)
-            offered = []
-            for reply in outcome.replies:
-                print(render_text(reply))
-                offered = [c for c in reply.choices if not is_nav(c.id)] or offered
-    finally:
-        await store.close()
+async def run_terminal_chat(handler: Handler, identities: Identities, user_id: str) -> None:
+    """Talk as `user_id` until end of input (the handler and who is who: adapters/compose.py)."""
+    person = (await identities.recognise(Sender("web", (user_id,)))).person
+    if person is None:
+        known = ", ".join(p.id for p in identities.directory.people())
+        sys.exit(f"frontdoor chat: error: argument --as: unknown user {user_id!r} "
+                 f"(known: {known})")
+    print(f"You are {person.name}. Type a message; numbers pick a listed option; "
+          "Ctrl-D leaves.")
+    offered: list[Choice] = []
+    loop = asyncio.get_running_loop()
+    while True:
+        print("> ", end="", flush=True)
+        line = await loop.run_in_executor(None, sys.stdin.readline)
+        if not line:
+            print()
+            return
+        text = line.strip()
+        if not text:
+            continue
+        choice = _choice_for(text, offered)
+        inbound = Inbound(person, Place("web", f"web:{person.id}"), datetime.now(UTC),
+                          text=None if choice else text, choice=choice)
+        outcome = await handler.handle(inbound)
+        offered = []
+        for reply in outcome.replies:
+            print(render_text(reply))
+            offered = [c for c in reply.choices if not is_nav(c.id)] or offered

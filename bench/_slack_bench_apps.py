@@ -2,7 +2,7 @@
 
     python -m bench._slack_bench_apps bolt PORT   # (a) a trivial bolt app that only acks
     python -m bench._slack_bench_apps bare PORT   # (b) a bare aiohttp handler: 200 at once
-    python -m bench._slack_bench_apps fake PORT   # tests/fake_slack.py in its own process
+    python -m bench._slack_bench_apps fake PORT   # the fake Slack Web API in its own process
 
 (a) is the ceiling for anything built on bolt: the same `AsyncApp` the front door uses, with
 `authorize=` (no auth.test) and an `app_mention` listener that does nothing, mounted the way
@@ -28,7 +28,7 @@ def bolt_app(signing_secret: str, token: str) -> web.Application:
     from slack_bolt.async_app import AsyncApp
     from slack_bolt.authorization import AuthorizeResult
 
-    from tests.fake_slack import BOT_ID, BOT_USER_ID, TEAM_ID
+    from frontdoor_testkit.fake_slack import BOT_ID, BOT_USER_ID, TEAM_ID
 
     async def authorize(**_: Any) -> AuthorizeResult:
         return AuthorizeResult(enterprise_id=None, team_id=TEAM_ID, bot_user_id=BOT_USER_ID,
@@ -65,14 +65,14 @@ def bare_app() -> web.Application:
 
 
 def call_row(call: Any) -> list[Any]:
-    """What the benchmark needs of one recorded call (a tests.fake_slack.Call)."""
+    """What the benchmark needs of one recorded call (a frontdoor_testkit.fake_slack.Call)."""
     params = call.params
     return [call.method, params.get("channel"), params.get("thread_ts"), call.at,
             params.get("text")]
 
 
 def fake_control_app() -> tuple[web.Application, str]:
-    from tests.fake_slack import FakeSlack
+    from frontdoor_testkit.fake_slack import FakeSlack
 
     fake = FakeSlack()
     url = fake.start()
@@ -105,7 +105,7 @@ def main(argv: list[str]) -> int:
         return 2
     kind, port = argv[0], int(argv[1])
     if kind == "bolt":
-        from tests.slack_signing import BOT_TOKEN, SIGNING_SECRET
+        from frontdoor_testkit.slack_signing import BOT_TOKEN, SIGNING_SECRET
 
         app = bolt_app(SIGNING_SECRET, BOT_TOKEN)
     elif kind == "bare":

@@ -8,8 +8,8 @@
 
 Why: the scope bench measures one function; what customers feel is the whole conversation —
 did their first message open the right case, and how many questions did it take. So each
-message goes through the REAL conversation handler (built as the servers build it,
-`adapters.worker.build_handler`, in-process, on a fresh temporary SQLite store per case, with
+message goes through the REAL conversation handler (built as the servers build it, by the
+composition root `adapters.compose`, in-process, on a fresh temporary SQLite store per case, with
 the deployment file `examples/frontdoor.toml`), sent as the customer's web identity as the
 web chat sends it. An oracle then answers every question from the expected outcome only:
 
@@ -84,7 +84,7 @@ if str(ROOT) not in sys.path[:1]:
 import bot  # noqa: E402
 from bot.deployment import Customer, Directory, load_deployment  # noqa: E402
 from bot.handler import Handler  # noqa: E402
-from bot.messages import Choice, Inbound, Place, Reply  # noqa: E402
+from bot.messages import Choice, Inbound, Person, Place, Reply  # noqa: E402
 from bot.records import CaseRecord  # noqa: E402
 from bot.store import open_store  # noqa: E402
 from bot.store.base import Store  # noqa: E402
@@ -394,23 +394,38 @@ class Result:
 def build_handler(store: Store, directory: Directory, deployment: Path, db: Path) -> Handler:
     """The handler as `frontdoor serve` builds it (case changes reschedule the case's timer;
     the deployment's knowledge base, indexed beside the database); no Slack or Teams
-    credentials, whatever the environment says."""
+    credentials, whatever the environment says. (`--repo` may name a checkout from before
+    the knowledge base, the composition root, or any production wiring.)"""
     try:
         from adapters.settings import Settings
-        from adapters.worker import build_handler as production
     except ImportError:  # a checkout without the production wiring: the bare handler
         return Handler(store, directory)
+    try:
+        from adapters.compose import build_handler as production
+    except ImportError:
+        from adapters.worker import build_handler as production  # type: ignore[attr-defined,no-redef]
     settings = Settings(_env_file=None, frontdoor_config=deployment,
                         frontdoor_db=db, redis_url=None, slack_bot_token=None,
                         slack_signing_secret=None, microsoft_app_id="")
     try:
-        from adapters.worker import open_knowledge
+        from adapters.compose import open_knowledge
     except ImportError:  # a checkout from before the knowledge base
         return production(store, directory, settings)
     knowledge = open_knowledge(settings, directory)
     if knowledge is not None:
         knowledge.open()
-    return production(store, directory, settings, knowledge)
+    return production(store, directory, settings, knowledge)  # type: ignore[call-arg]
+
+
+async def web_person(store: Store, directory: Directory, handler: Handler,
+                     user: str) -> Person | None:
+    """The web chat's person for an id, as the web chat decides it (bot.identity; in a
+    checkout from before it, the handler's own lookup)."""
+    try:
+        from bot.identity import Identities, Sender
+    except ImportError:
+        return await handler.resolve_person("web", user)  # type: ignore[attr-defined]
+    return (await Identities(store, directory).recognise(Sender("web", (user,)))).person
 
 
 async def run_case(case: Case, directory: Directory, deployment: Path,
@@ -428,7 +443,7 @@ async def run_case(case: Case, directory: Directory, deployment: Path,
         await store.open()
         try:
             handler = build_handler(store, directory, deployment, db)
-            person = await handler.resolve_person("web", case.user)
+            person = await web_person(store, directory, handler, case.user)
             if person is None or person.customer_id != case.customer:
                 result.stuck = f"user {case.user!r} is not a user of {case.customer!r}"
                 result.mismatches.append("unknown user")

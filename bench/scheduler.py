@@ -27,7 +27,7 @@ persistence), which is stopped at the end; nothing is written to any other Redis
 2. Memory per open case: INFO `used_memory` before and after, divided by the cases added.
    "timer only" is the timer entry alone (the 1 M set of step 1). "case + history + timer"
    is a real case as the intake files it (the pack's details answered, the scope verdict
-   of the pack's rules, the customer's priority with its reason: tests/sched_harness.py
+   of the pack's rules, the customer's priority with its reason: frontdoor_testkit/sched_harness.py
    `seed`), opened through `CaseService.open_case`: the case list (record and the opening
    event), its entries in the index sorted sets, its audit entry in the audit list (capped
    at 10,000, so its share shrinks as N grows), the timer — measured over the cases of
@@ -41,8 +41,8 @@ persistence), which is stopped at the end; nothing is written to any other Redis
    each opened 40 days ago so that exactly one SLA notice is due (the response breach, for
    the engineers: 2 Slack calls, the case card and the thread reply under it). Then
    `--workers` `frontdoor worker` processes (default 2) start against the fake Slack Web API
-   (tests/sched_harness.py, in a process of its own). Rate = notices / (last post received
-   − the first claim of a timer, seen in Redis by polling every millisecond): from the
+   (frontdoor_testkit/sched_harness.py, in a process of its own). Rate = notices / (last post
+   received − the first claim of a timer, seen in Redis by polling every millisecond): from the
    moment work began, not counting process start-up. Target ≥ 500 notices/s.
 4. Where a worker's time goes (`--split-cases`, default 1,000 more such cases): in this
    process, `Scheduler.tick` until nothing is due (fire rate, and Redis commands per fired
@@ -61,7 +61,7 @@ from __future__ import annotations
 import os
 import sys
 
-# Run as a script: the repository root on the import path (`tests`, `bench`).
+# Run as a script: the repository root on the import path (`frontdoor_testkit`, `bench`).
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _ROOT)
 
@@ -83,8 +83,8 @@ import redis.asyncio as aioredis
 
 from bot.store._codec import epoch_micros
 from bot.store.redis import RedisStore
-from tests.redis_server import free_port, start_redis_server, stop_redis_server
-from tests.sched_harness import DEMO_KINDS, Spec, WorkerProcess, seed, worker_env
+from frontdoor_testkit.redis_server import free_port, start_redis_server, stop_redis_server
+from frontdoor_testkit.sched_harness import DEMO_KINDS, Spec, WorkerProcess, seed, worker_env
 
 STORE_SCHEDULED = 1_000  # timers scheduled through the store before the fast path takes over
 BATCH = 10_000
@@ -195,13 +195,14 @@ async def claim_bench(url: str, sizes: list[int], reps: int) -> list[ClaimResult
 
 
 class SlackProcess:
-    """The fake Slack Web API in a process of its own (python -m tests.sched_harness PORT)."""
+    """The fake Slack Web API in a process of its own
+    (``python -m frontdoor_testkit.sched_harness PORT``)."""
 
     def __init__(self) -> None:
         port = free_port()
         self.control = f"http://127.0.0.1:{port}"
-        self.proc = subprocess.Popen([sys.executable, "-m", "tests.sched_harness", str(port)],
-                                     cwd=_ROOT, stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen([sys.executable, "-m", "frontdoor_testkit.sched_harness",
+                                      str(port)], cwd=_ROOT, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, text=True)
         assert self.proc.stdout is not None
         self.url = self.proc.stdout.readline().strip()
@@ -394,11 +395,10 @@ async def split(url: str, slack: SlackProcess, cases: int, web_chat: bool,
                 deliver: bool) -> Split:
     """One process, in turn: `Scheduler.tick` until nothing is due, then (if `deliver`)
     `OutboxWorker.run_once` until the outbox is empty — what `frontdoor worker` interleaves."""
+    from adapters.compose import build_scheduler, posting_deliverers
     from adapters.settings import Settings
-    from adapters.worker import deliverers, notice_sink, scheduler_settings
     from bot.outbox import OutboxWorker
-    from bot.scheduler import Scheduler
-    from tests.sched_harness import BOT_TOKEN, DIRECTORY
+    from frontdoor_testkit.sched_harness import BOT_TOKEN, DIRECTORY
 
     prefix = f"bench:split:{int(web_chat)}:"
     await _seed_cases(url, prefix, cases)
@@ -409,8 +409,7 @@ async def split(url: str, slack: SlackProcess, cases: int, web_chat: bool,
     await store.open()
     client = aioredis.Redis.from_url(url)
     try:
-        scheduler = Scheduler(store, DIRECTORY, notice_sink(store, DIRECTORY, settings),
-                              "split", scheduler_settings(settings))
+        scheduler = build_scheduler(store, DIRECTORY, settings, "split")
         commands = await _commands(client)
         t0 = time.perf_counter()
         fired = 0
@@ -421,7 +420,8 @@ async def split(url: str, slack: SlackProcess, cases: int, web_chat: bool,
         assert fired == cases, fired
         rate = None
         if deliver:
-            outbox = OutboxWorker(store, deliverers(settings, store, DIRECTORY), "split")
+            outbox = OutboxWorker(store, posting_deliverers(settings, store, DIRECTORY),
+                                  "split")
             t0 = time.perf_counter()
             posts = 0
             while n := await outbox.run_once():

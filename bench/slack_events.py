@@ -17,7 +17,7 @@ each driven by this process at 32 concurrent (one aiohttp client session, connec
   `frontdoor worker`): the full path — signature check, timestamp, the bot token checked
   (auth.test, once), the event kept in the store's queue once per event id, then worked:
   conversation state, the intake handler, the durable outbox, and the outbound
-  `chat.postMessage` to a fake Slack Web API (tests/fake_slack.py). Every event is a
+  `chat.postMessage` to a fake Slack Web API (frontdoor_testkit/fake_slack.py). Every event is a
   distinct conversation: one of the demo customers' users says "hello" in their customer's
   channel with a thread ts of its own and a unique event id, so each is a real first intake
   turn (the bot answers "Hi … What kind of case is it?" in that thread). An event is *done*
@@ -61,7 +61,7 @@ from __future__ import annotations
 import os
 import sys
 
-# Run as a script: the repository root on the import path (`tests`, `bench`).
+# Run as a script: the repository root on the import path (`frontdoor_testkit`, `bench`).
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _ROOT)
 
@@ -85,11 +85,11 @@ from typing import Any, Protocol
 import aiohttp
 
 from bench._slack_bench_apps import call_row
-from tests.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack
-from tests.redis_server import free_port, start_redis_server, stop_redis_server
-from tests.sched_harness import WorkerProcess
-from tests.server_process import ServerProcess
-from tests.slack_signing import BOT_TOKEN, SIGNING_SECRET, signed_headers
+from frontdoor_testkit.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack
+from frontdoor_testkit.redis_server import free_port, start_redis_server, stop_redis_server
+from frontdoor_testkit.sched_harness import WorkerProcess
+from frontdoor_testkit.server_process import ServerProcess
+from frontdoor_testkit.slack_signing import BOT_TOKEN, SIGNING_SECRET, signed_headers
 
 CONCURRENCY = 32
 ACK_P99_TARGET_MS = 50.0

@@ -8,9 +8,9 @@ working one event costs once it is stored — the part that bounds the sustained
 distinct `app_mention` events (first intake turns, as in slack_events.py) are kept through
 `SlackFrontDoor.accept_event`, then one `OutboxWorker` works the queue until it is empty:
 the event through the conversation handler, its reply posted to the fake Slack Web API
-(tests/fake_slack.py, in a thread of this process, so its CPU is counted too). Printed: CPU
-ms per event (this process, acknowledgement included), events/s worked, and Redis commands
-sent per event (as the client sends them; a script is one), by command.
+(frontdoor_testkit/fake_slack.py, in a thread of this process, so its CPU is counted too).
+Printed: CPU ms per event (this process, acknowledgement included), events/s worked, and Redis
+commands sent per event (as the client sends them; a script is one), by command.
 """
 
 # ruff: noqa: E402 (the import path is fixed before the imports that depend on it)
@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import sys
 
-# Run as a script: the repository root on the import path (`tests`, `bench`).
+# Run as a script: the repository root on the import path (`frontdoor_testkit`, `bench`).
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _ROOT)
 
@@ -35,15 +35,14 @@ from typing import Any
 
 import redis.asyncio.client as redis_client
 
+from adapters.compose import build_handler, build_identities, load_directory, web_front_doors
 from adapters.settings import Settings
-from adapters.worker import build_handler, slack_deliverers, slack_front_door
 from bench.slack_events import SPEAKERS, _mention
-from bot.deployment import Directory, load_deployment
 from bot.outbox import OutboxWorker
 from bot.store.redis import RedisStore
-from tests.fake_slack import FakeSlack
-from tests.redis_server import free_port, start_redis_server, stop_redis_server
-from tests.slack_signing import BOT_TOKEN, SIGNING_SECRET
+from frontdoor_testkit.fake_slack import FakeSlack
+from frontdoor_testkit.redis_server import free_port, start_redis_server, stop_redis_server
+from frontdoor_testkit.slack_signing import BOT_TOKEN, SIGNING_SECRET
 
 SENT: Counter[str] = Counter()
 
@@ -64,12 +63,16 @@ async def run(events: int, url: str) -> None:
     api = fake.start()
     settings = Settings(slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
                         slack_api_url=api, redis_url=url,
-                        frontdoor_redis_prefix=f"work:{uuid.uuid4().hex[:6]}:", _env_file=None)
-    directory = Directory(load_deployment(settings.frontdoor_config))
+                        frontdoor_redis_prefix=f"work:{uuid.uuid4().hex[:6]}:",
+                        microsoft_app_id="", frontdoor_teams_emulator=False, _env_file=None)
+    directory = load_directory(settings)
     store = RedisStore(url, settings.frontdoor_redis_prefix)
     await store.open()
-    handler = build_handler(store, directory, settings)
-    front = slack_front_door(settings, store, directory, handler, lambda: None)
+    # the web process's front doors, as `frontdoor serve` builds them (Teams off)
+    doors = await web_front_doors(settings, store, directory,
+                                  build_handler(store, directory, settings),
+                                  build_identities(store, directory, settings), lambda: None)
+    front = doors.slack
     assert front is not None
     try:
         run_id = uuid.uuid4().hex[:6]
@@ -78,7 +81,7 @@ async def run(events: int, url: str) -> None:
             user, channel = SPEAKERS[seq % len(SPEAKERS)]
             body, _ = _mention(seq, run_id, user, channel)
             bodies.append(json.loads(body))
-        worker = OutboxWorker(store, slack_deliverers(front, store), "bench")
+        worker = OutboxWorker(store, doors.deliverers, "bench")
         SENT.clear()
         wall, cpu = time.perf_counter(), time.process_time()
         for body in bodies:
@@ -93,7 +96,7 @@ async def run(events: int, url: str) -> None:
         by_command = ", ".join(f"{name} {n / events:.2f}" for name, n in SENT.most_common())
         print(f"Redis commands sent per event: {total / events:.2f} ({by_command})")
     finally:
-        await front.close()
+        await doors.close()
         await store.close()
         fake.stop()
 

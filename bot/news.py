@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.cards import case_actions
+from bot.case_card import case_actions
 from bot.deployment import Directory
 from bot.messages import Person, Reply
 from bot.records import CaseEventRecord, CaseRecord

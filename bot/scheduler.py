@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-from bot.cards import case_card, channel_reader
+from bot.case_card import case_card, channel_reader
 from bot.cases import CaseService, escalation_ladder
 from bot.deployment import Directory
 from bot.errors import FrontdoorError

@@ -18,7 +18,7 @@ import redis
 from bot.store import Store
 from bot.store.redis import RedisStore
 from bot.store.sqlite import SqliteStore
-from tests.redis_server import (
+from frontdoor_testkit.redis_server import (
     free_port,
     require_redis_server,
     start_redis_server,

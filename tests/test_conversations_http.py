@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.server_process import ServerProcess, case_id_of, choice_ids, past_any_offer, texts
+from frontdoor_testkit.server_process import (
+    ServerProcess,
+    case_id_of,
+    choice_ids,
+    past_any_offer,
+    texts,
+)
 
 
 @pytest.fixture(scope="module")

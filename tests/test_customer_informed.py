@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cards import case_card
+from bot.case_card import case_card
 from bot.deployment import Directory, load_deployment
 from bot.handler import Handler
 from bot.handler.intake_loop import explain_preview

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.server_process import ROOT, ServerProcess, case_id_of, choice_ids, texts
+from frontdoor_testkit.server_process import ROOT, ServerProcess, case_id_of, choice_ids, texts
 
 EXAMPLE = ROOT / "examples" / "frontdoor.toml"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.store.redis import RedisStore
-from tests.server_process import ServerProcess, case_id_of, past_any_offer, texts
+from frontdoor_testkit.server_process import ServerProcess, case_id_of, past_any_offer, texts
 
 pytestmark = pytest.mark.redis
 

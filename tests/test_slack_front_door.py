@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from tests.fake_slack import BOT_USER_ID, TEAM_ID, Call, FakeSlack
-from tests.server_process import ServerProcess
-from tests.slack_signing import BOT_TOKEN, SIGNING_SECRET, signed_headers
+from frontdoor_testkit.fake_slack import BOT_USER_ID, TEAM_ID, Call, FakeSlack
+from frontdoor_testkit.server_process import ServerProcess
+from frontdoor_testkit.slack_signing import BOT_TOKEN, SIGNING_SECRET, signed_headers
 
 _ids = count(1)
 

@@ -23,11 +23,11 @@ from slack_sdk.web.slack_response import SlackResponse
 from adapters.slack.inbound import MAX_ATTEMPTS, PLATFORM, SlackEventWorker
 from bot.errors import StoreError
 from bot.records import OutboxItem
-from tests.fake_slack import FakeSlack
-from tests.redis_server import free_port, start_redis_server, stop_redis_server
-from tests.sched_harness import WorkerProcess
-from tests.server_process import ServerProcess
-from tests.slack_signing import BOT_TOKEN, SIGNING_SECRET
+from frontdoor_testkit.fake_slack import FakeSlack
+from frontdoor_testkit.redis_server import free_port, start_redis_server, stop_redis_server
+from frontdoor_testkit.sched_harness import WorkerProcess
+from frontdoor_testkit.server_process import ServerProcess
+from frontdoor_testkit.slack_signing import BOT_TOKEN, SIGNING_SECRET
 from tests.test_slack_front_door import SlackSession
 
 
@@ -149,8 +149,9 @@ async def test_a_worker_with_a_bot_token_but_no_signing_secret_posts_and_works_e
     """The signing secret checks requests, which a worker never gets: with the bot token
     alone it posts notices and works stored events (else they would wait for a process that
     can; an item a process cannot deliver goes back untried)."""
+    from adapters.compose import build_handler, build_identities, worker_front_doors
     from adapters.settings import Settings
-    from adapters.worker import build_handler, deliverers, slack_front_door
+    from adapters.slack.wiring import front_door
     from bot.deployment import Directory, load_deployment
     from bot.store import open_store
 
@@ -159,14 +160,15 @@ async def test_a_worker_with_a_bot_token_but_no_signing_secret_posts_and_works_e
     directory = Directory(load_deployment(settings.frontdoor_config))
     store = open_store(None, settings.frontdoor_db, settings.frontdoor_redis_prefix)
     handler = build_handler(store, directory, settings)
+    identities = build_identities(store, directory, settings)
 
-    front = slack_front_door(settings, store, directory, handler, lambda: None, serving=False)
-    assert front is not None
+    doors = worker_front_doors(settings, store, directory, handler, identities, lambda: None)
+    assert doors.slack is not None
     try:
-        assert {"slack", "slack-event"} <= set(deliverers(settings, store, directory, front))
-        assert slack_front_door(settings, store, directory, handler, lambda: None) is None
+        assert {"slack", "slack-event"} <= set(doors.deliverers)
+        assert front_door(settings, store, directory, handler, identities, lambda: None) is None
     finally:
-        await front.close()
+        await doors.close()
 
 
 def _stored(attempts: int) -> OutboxItem:

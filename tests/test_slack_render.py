@@ -29,12 +29,12 @@ from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block as SdkBlock
 from slack_sdk.models.views import View as SdkView
 
+from adapters.errors import SlackPayloadError
 from adapters.slack.actions import (
     VIEW_CALLBACK_ID,
     ActionId,
     ButtonValue,
     ModalMetadata,
-    SlackPayloadError,
     action_id_for,
     action_pattern,
     decode_button_value,
@@ -43,7 +43,7 @@ from adapters.slack.actions import (
     encode_metadata,
     parse_action_id,
 )
-from adapters.slack.blocks import (
+from adapters.slack.render import (
     clip_mrkdwn,
     escape,
     metadata_for,

@@ -28,13 +28,13 @@ from bot.records import (
 from bot.store import Store, open_store
 from bot.store.redis import RedisStore
 from bot.store.sqlite import SqliteStore
-from tests.conftest import Backend, MakeStore
-from tests.redis_server import (
+from frontdoor_testkit.redis_server import (
     free_port,
     require_redis_server,
     start_redis_server,
     stop_redis_server,
 )
+from tests.conftest import Backend, MakeStore
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)

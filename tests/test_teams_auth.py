@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_bot_framework import FakeConnector
-from tests.fake_openid import FakeOpenId
-from tests.server_process import ServerProcess
-from tests.teams_client import ACME_TENANT, VENDOR_TENANT, TeamsSession
+from frontdoor_testkit.fake_bot_framework import FakeConnector
+from frontdoor_testkit.fake_openid import FakeOpenId
+from frontdoor_testkit.server_process import ServerProcess
+from frontdoor_testkit.teams_client import ACME_TENANT, VENDOR_TENANT, TeamsSession
 
 APP_ID = "6f1c1f0e-5a3b-4c7e-9d2a-0b1e2c3d4e5f"
 

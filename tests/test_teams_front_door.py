@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from tests.fake_bot_framework import FakeConnector
-from tests.server_process import ServerProcess
-from tests.teams_client import (
+from frontdoor_testkit.fake_bot_framework import FakeConnector
+from frontdoor_testkit.server_process import ServerProcess
+from frontdoor_testkit.teams_client import (
     ACME_CHANNEL,
     ACME_TENANT,
     ENGINEERS,

@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
+from adapters.errors import PackageError
 from adapters.teams.actions import MESSAGE_ACTION_ID
-from adapters.teams.package import PackageError, PackageOptions, build_manifest
+from adapters.teams.package import PackageOptions, build_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_ID = "6F1C1F0E-5A3B-4C7E-9D2A-0B1E2C3D4E5F"

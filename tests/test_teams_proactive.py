@@ -1,6 +1,6 @@
 """Reminders reach Teams later, from the worker: the scheduler's notices become Teams outbox
-items (`with_teams`) and an outbound-only deliverer (`teams_deliverer`) posts them
-proactively to the engineers' channel over real HTTP — here with no stored conversation
+items (`compose.notice_sink`) and an outbound-only deliverer (`compose.posting_deliverers`)
+posts them proactively to the engineers' channel over real HTTP — here with no stored conversation
 reference, through the configured fallback service URL."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from adapters.compose import notice_sink, posting_deliverers
 from adapters.settings import Settings
-from adapters.teams.wiring import teams_deliverer, with_teams
 from bot.cases import CaseService
 from bot.deployment import Directory, load_deployment
 from bot.intake import CaseDraft
@@ -21,7 +21,7 @@ from bot.messages import Notice, Place
 from bot.outbox import OutboxWorker
 from bot.scheduler import Scheduler, next_moment
 from bot.store.sqlite import SqliteStore
-from tests.fake_bot_framework import FakeConnector
+from frontdoor_testkit.fake_bot_framework import FakeConnector
 
 ROOT = Path(__file__).resolve().parent.parent
 DIRECTORY = Directory(load_deployment(ROOT / "examples" / "frontdoor.toml"))
@@ -39,18 +39,20 @@ def fake() -> Iterator[FakeConnector]:
 async def test_an_sla_reminder_is_posted_to_the_engineers_channel(
     tmp_path: Path, fake: FakeConnector,
 ) -> None:
-    settings = Settings(_env_file=None, frontdoor_db=tmp_path / "p.db",
+    settings = Settings(_env_file=None, slack_bot_token=None, frontdoor_db=tmp_path / "p.db",
                         frontdoor_teams_service_url=fake.url, frontdoor_teams_emulator=True)
     store = SqliteStore(tmp_path / "p.db")
     await store.open()
     try:
         enqueued: list[Notice] = []
 
-        async def slack_side(notices: Sequence[Notice], key: str, now: datetime) -> None:
-            enqueued.extend(notices)
+        every_platform = notice_sink(store, DIRECTORY, settings)  # Teams only: no Slack token
 
-        scheduler = Scheduler(store, DIRECTORY, with_teams(slack_side, store, DIRECTORY,
-                                                           settings), "test")
+        async def recorded(notices: Sequence[Notice], key: str, now: datetime) -> None:
+            enqueued.extend(notices)
+            await every_platform(notices, key, now)
+
+        scheduler = Scheduler(store, DIRECTORY, recorded, "test")
         cases = CaseService(store, DIRECTORY, scheduler.reschedule)
         alice = DIRECTORY.person("alice")
         assert alice is not None
@@ -67,9 +69,9 @@ async def test_an_sla_reminder_is_posted_to_the_engineers_channel(
         assert first is not None and first - opened < timedelta(days=1)
         assert await scheduler.tick(first) == 1
         assert enqueued, "the scheduler decided nothing"
-        deliverer = teams_deliverer(settings, store, DIRECTORY)
-        assert deliverer is not None
-        worker = OutboxWorker(store, {"teams": deliverer}, "test-worker")
+        deliverers = posting_deliverers(settings, store, DIRECTORY)
+        assert set(deliverers) == {"teams"}
+        worker = OutboxWorker(store, deliverers, "test-worker")
         delivered = 0
         for _ in range(10):
             delivered += await worker.run_once()
@@ -90,15 +92,11 @@ async def test_notices_for_a_conversation_teams_cannot_reach_are_not_enqueued(
 ) -> None:
     """Locally (no app id, no service URL) and before the bot was added to the engineers'
     team, there is nowhere to post: nothing is enqueued that would hold the case's queue."""
-    settings = Settings(_env_file=None, frontdoor_teams_emulator=True)
+    settings = Settings(_env_file=None, slack_bot_token=None, frontdoor_teams_emulator=True)
     store = SqliteStore(tmp_path / "q.db")
     await store.open()
     try:
-        async def nothing(notices: Sequence[Notice], key: str, now: datetime) -> None:
-            return None
-
-        scheduler = Scheduler(store, DIRECTORY, with_teams(nothing, store, DIRECTORY, settings),
-                              "test")
+        scheduler = Scheduler(store, DIRECTORY, notice_sink(store, DIRECTORY, settings), "test")
         cases = CaseService(store, DIRECTORY, scheduler.reschedule)
         adam = DIRECTORY.person("adam")
         assert adam is not None

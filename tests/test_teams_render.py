@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from msrest.exceptions import HttpOperationError
 
-from adapters.teams import cards, translate
-from adapters.teams.actions import SubmitData, TeamsPayloadError, decode_submission
+from adapters.errors import TeamsPayloadError
+from adapters.teams import render, translate
+from adapters.teams.actions import SubmitData, decode_submission
 from adapters.teams.delivery import classify
 from bot.messages import CaseCard, Choice, ClockLine, Form, FormField, Reply
 
@@ -55,15 +56,15 @@ def _size(card: dict[str, Any]) -> int:
 
 
 def test_a_one_line_reply_is_a_text_message() -> None:
-    activity = cards.render_activity(Reply("OK, going back."))
+    activity = render.render_activity(Reply("OK, going back."))
     assert activity == {"type": "message", "textFormat": "markdown", "text": "OK, going back."}
 
 
 def test_every_line_is_its_own_text_block_and_the_text_is_the_fallback() -> None:
     reply = Reply("Which deployment?\n1. acme-prod — production\n\n2. acme-staging")
-    activity = cards.render_activity(reply)
+    activity = render.render_activity(reply)
     card = activity["attachments"][0]["content"]
-    assert activity["attachments"][0]["contentType"] == cards.CONTENT_TYPE
+    assert activity["attachments"][0]["contentType"] == render.CONTENT_TYPE
     assert card["type"] == "AdaptiveCard" and card["version"] == "1.5"
     texts = [b["text"] for b in _of_type(card, "TextBlock")]
     assert texts == ["Which deployment?", "1. acme-prod — production", "2. acme-staging"]
@@ -75,7 +76,7 @@ def test_choices_are_submit_buttons_carrying_the_neutral_choice_id() -> None:
     reply = Reply("What kind of case is it?", choices=(
         Choice("incident", "Incident", "Something is broken"), Choice("query", "Query"),
         Choice("cmd:back", "Back"), Choice("cmd:cancel", "Cancel")))
-    card = cards.render_card(reply)
+    card = render.render_card(reply)
     actions = _of_type(card, "Action.Submit")
     assert [a["title"] for a in actions] == ["Incident", "Query", "Back", "Cancel"]
     assert actions[0]["data"] == {"v": 1, "choice": "incident"}
@@ -86,10 +87,10 @@ def test_choices_are_submit_buttons_carrying_the_neutral_choice_id() -> None:
 
 
 def test_case_actions_render_in_rows_teams_can_show() -> None:
-    card = cards.render_card(Reply("New case from Acme Corp (Adam)", actions=CASE_ACTIONS,
+    card = render.render_card(Reply("New case from Acme Corp (Adam)", actions=CASE_ACTIONS,
                                    card=CARD))
     sets = _of_type(card, "ActionSet")
-    assert all(len(s["actions"]) <= cards.ACTIONS_PER_SET for s in sets)
+    assert all(len(s["actions"]) <= render.ACTIONS_PER_SET for s in sets)
     ack = _submit(card, "Acknowledge")
     assert ack["data"]["choice"] == "case:acknowledge:ACME-4" and ack["style"] == "positive"
     assert len(_of_type(card, "Action.Submit")) == 7
@@ -97,7 +98,7 @@ def test_case_actions_render_in_rows_teams_can_show() -> None:
 
 def test_a_case_card_shows_facts_and_clocks() -> None:
     text = "Case ACME-4 is open.\nACME-4 · Orders API returns 503\nAcme Corp · Incident"
-    card = cards.render_card(Reply(text, card=CARD))
+    card = render.render_card(Reply(text, card=CARD))
     blocks = [b["text"] for b in _of_type(card, "TextBlock")]
     assert blocks[0] == "Case ACME-4 is open."
     assert "Acme Corp · Incident" not in blocks  # the card shows it, not the text
@@ -120,7 +121,7 @@ FORM = Form("action:ask_customer:ACME-4", "Ask the customer — ACME-4", (
 
 
 def test_a_form_alone_is_one_card_with_inputs_and_hidden_fields_in_the_submit_data() -> None:
-    card = cards.render_card(Reply("Ask the customer — ACME-4: fill in the form.", form=FORM,
+    card = render.render_card(Reply("Ask the customer — ACME-4: fill in the form.", form=FORM,
                                    private=True))
     inputs = {e["id"]: e for e in _walk(card) if str(e.get("type", "")).startswith("Input.")}
     assert set(inputs) == {"priority", "text", "name"}
@@ -144,7 +145,7 @@ def test_a_form_beside_buttons_opens_from_a_show_card() -> None:
     intake = Form("intake", "File a support case", (
         FormField("case_type", "Case type", "choice", (Choice("query", "Query"),), refresh=True),
         FormField("description", "Description", "long_text")), "Review")
-    card = cards.render_card(Reply("What kind of case is it?", choices=(
+    card = render.render_card(Reply("What kind of case is it?", choices=(
         Choice("query", "Query"), Choice("cmd:cancel", "Cancel")), form=intake))
     show = _of_type(card, "Action.ShowCard")
     assert len(show) == 1 and show[0]["title"] == "Fill in one form"
@@ -155,7 +156,7 @@ def test_a_form_beside_buttons_opens_from_a_show_card() -> None:
 
 def test_field_ids_that_would_collide_with_card_data_are_left_out() -> None:
     form = Form("f", "F", (FormField("choice", "Choice"), FormField("ok", "OK")))
-    card = cards.render_card(Reply("x", form=form))
+    card = render.render_card(Reply("x", form=form))
     assert [e["id"] for e in _walk(card) if e.get("type") == "Input.Text"] == ["ok"]
 
 
@@ -163,8 +164,8 @@ def test_an_oversized_reply_is_shortened_keeping_its_buttons() -> None:
     text = "\n".join(f"line {i}: " + "x" * 1500 for i in range(120))
     choices = tuple(Choice(f"c{i}", f"Choice {i}", "an explanation " * 20) for i in range(40))
     reply = Reply(text, choices=choices, actions=CASE_ACTIONS, card=CARD)
-    card = cards.render_card(reply)
-    assert _size(card) <= cards.CARD_BYTES_MAX
+    card = render.render_card(reply)
+    assert _size(card) <= render.CARD_BYTES_MAX
     titles = {a["title"] for a in _of_type(card, "Action.Submit")}
     assert {"Acknowledge", "Escalate", "Choice 0"} <= titles
     assert any("Shortened to fit" in b["text"] for b in _of_type(card, "TextBlock"))
@@ -174,25 +175,25 @@ def test_a_huge_form_still_fits() -> None:
     many = tuple(Choice(f"option-{i}", "A long option label " * 5) for i in range(400))
     form = Form("f", "Pick", tuple(FormField(f"q{i}", "Question " * 30, "choice", many)
                                    for i in range(3)))
-    card = cards.render_card(Reply("Choose", form=form))
-    assert _size(card) <= cards.CARD_BYTES_MAX
+    card = render.render_card(Reply("Choose", form=form))
+    assert _size(card) <= render.CARD_BYTES_MAX
     assert len(_of_type(card, "Action.Submit")) >= 1
 
 
 def test_mentions_notify_in_text_and_in_cards() -> None:
-    ana = cards.Mention("29:ana", "Ana Ruiz")
-    activity = cards.render_activity(Reply("ACME-4 breached its response target"), [ana])
+    ana = render.Mention("29:ana", "Ana Ruiz")
+    activity = render.render_activity(Reply("ACME-4 breached its response target"), [ana])
     assert activity["text"] == "<at>Ana Ruiz</at> ACME-4 breached its response target"
     assert activity["entities"] == [{"type": "mention", "text": "<at>Ana Ruiz</at>",
                                      "mentioned": {"id": "29:ana", "name": "Ana Ruiz"}}]
-    rich = cards.render_activity(Reply("ACME-4\nbreached", card=CARD), [ana])
+    rich = render.render_activity(Reply("ACME-4\nbreached", card=CARD), [ana])
     card = rich["attachments"][0]["content"]
     assert card["body"][0]["text"] == "<at>Ana Ruiz</at>"
     assert card["msteams"]["entities"][0]["mentioned"]["id"] == "29:ana"
 
 
 def test_a_task_module_form_card_has_its_title_and_submit() -> None:
-    card = cards.render_form_card(FORM)
+    card = render.render_form_card(FORM)
     assert card["body"][0]["text"] == "Ask the customer — ACME-4"
     assert card["actions"][0]["data"]["form"] == FORM.id
 
@@ -283,7 +284,7 @@ def test_connector_errors_are_classified() -> None:
     assert classify(_error(429)).retry_after is None
 
 
-@pytest.mark.parametrize("module", ["cards", "translate", "actions", "package"])
+@pytest.mark.parametrize("module", ["render", "translate", "actions", "package"])
 def test_the_pure_modules_import_no_sdk_network_or_store(module: str) -> None:
     """Rendering and translating are pure: no botbuilder, no HTTP, no store, no clock."""
     import ast
@@ -313,7 +314,7 @@ def test_an_offer_links_each_article_and_is_never_a_plain_text_message() -> None
     reply = Reply("\n".join(["These may answer it.", *articles_text(links),
                              "Did it answer it?"]),
                   choices=(Choice("articles:yes", "Yes, thanks"),), articles=links)
-    activity = cards.render_activity(reply)
+    activity = render.render_activity(reply)
     card = activity["attachments"][0]["content"]
     texts = [b["text"] for b in _of_type(card, "TextBlock")]
     assert "📄 **[Rate (limits)](https://docs.example.com/rl)**" in texts
@@ -329,6 +330,6 @@ def test_a_case_cards_articles_each_have_their_send_button() -> None:
     card = CaseCard("ACME-4", "Limits", "Acme", "Query", None, None, "new", None,
                     articles=(ArticleLink("kq/rl", "Rate limits", "https://d.example/rl", "x",
                                           "shown to the customer before filing", send),))
-    content = cards.render_card(Reply("ACME-4 · Limits", card=card))
+    content = render.render_card(Reply("ACME-4 · Limits", card=card))
     assert _submit(content, "Send to customer")["data"]["choice"] == send.id
     assert "shown to the customer before filing" in json.dumps(content)

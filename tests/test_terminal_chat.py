@@ -26,6 +26,22 @@ def test_terminal_chat_files_a_case_with_typed_answers_and_numbers(tmp_path: Pat
     assert "Case ACME-1 is open." in done.stdout
 
 
+async def test_a_case_filed_in_the_terminal_gets_its_sla_timer(tmp_path: Path) -> None:
+    """The terminal's handler is built as the web process builds it (adapters/compose.py):
+    the case it opens is scheduled, so its reminders and breaches fire like any other's."""
+    from bot.store.sqlite import SqliteStore
+
+    db = tmp_path / "t.db"
+    done = chat("alice", ["P1 the orders API in acme-prod is down for everyone", "open"], db)
+    assert "Case ACME-1 is open." in done.stdout, done.stdout[-2000:]
+    store = SqliteStore(db)
+    await store.open()
+    try:
+        assert await store.scheduled_cases() == 1
+    finally:
+        await store.close()
+
+
 def test_terminal_chat_keeps_state_in_the_store_between_runs(tmp_path: Path) -> None:
     """Leaving and coming back resumes the conversation (state lives in the store)."""
     db = tmp_path / "t.db"

@@ -23,13 +23,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from adapters.slack import blocks as slack_blocks
+from adapters.slack import render as slack_render
 from adapters.slack.actions import ActionId, decode_button_value, parse_action_id
 from adapters.slack.notices import notice_items as slack_items
-from adapters.teams import cards as teams_cards
+from adapters.teams import render as teams_render
 from adapters.teams.actions import decode_submission
 from adapters.teams.notices import notice_items as teams_items
-from bot.cards import case_card
+from bot.case_card import case_card
 from bot.cases import CaseService
 from bot.deployment import Directory, load_deployment
 from bot.handler import Handler
@@ -368,7 +368,7 @@ async def test_slack_renders_each_item_as_a_section_with_its_fill_in_button(
     """Block Kit: one section per item (☐ open / ☑ agreed, who and when) with its button as
     the accessory, carrying the neutral case action; the modal fills in the one item."""
     post = war_room.formed[0].reply
-    message = slack_blocks.render_message(post)
+    message = slack_render.render_message(post)
     assert_valid_message(message)
     sections = [b for b in message["blocks"] if b.get("block_id", "").startswith("plan-")]
     assert [s["text"]["text"].split("\n")[0] for s in sections] == [
@@ -383,7 +383,7 @@ async def test_slack_renders_each_item_as_a_section_with_its_fill_in_button(
     pressed = await war_room.press("ana", _choice(post, 1))
     form = pressed.replies[0].form
     assert form is not None
-    modal = slack_blocks.render_modal(form, slack_blocks.metadata_for(form, "C0WARROOM", None))
+    modal = slack_render.render_modal(form, slack_render.metadata_for(form, "C0WARROOM", None))
     assert_valid_modal(modal)
     hidden = {f.id: f.value or "" for f in form.fields if f.kind == "hidden"}
     done = await war_room.submit("ana", {**hidden, "text": "Pool exhausted <orders-db> & co"})
@@ -405,7 +405,7 @@ async def test_teams_renders_each_item_as_a_container_with_a_submit_button(
     """Adaptive Card (Action.Submit only): one container per item with its state and an
     Action.Submit whose data is the neutral choice id; the plan's title and the clause."""
     post = war_room.formed[0].reply
-    activity = teams_cards.render_activity(post)
+    activity = teams_render.render_activity(post)
     card = activity["attachments"][0]["content"]
     assert card["type"] == "AdaptiveCard" and card["version"] == "1.5"
     plan = next(e for e in card["body"] if e.get("type") == "Container"
@@ -422,7 +422,7 @@ async def test_teams_renders_each_item_as_a_container_with_a_submit_button(
     assert plan["items"][-1]["text"] == CLAUSE
     await war_room.say("ana", f"plan {war_room.case_id} 4 4h")
     shown = await war_room.say("ana", f"plan {war_room.case_id}")
-    card = teams_cards.render_card(shown.replies[0])
+    card = teams_render.render_card(shown.replies[0])
     texts = [e.get("text") for e in _walk(card)]
     assert "☑ **4. Status update frequency**" in texts and "every 4 h" in texts
 

@@ -1,2 +1,2 @@
-"""The Slack front door: pure translation (`translate`), rendering (`blocks`) and the
+"""The Slack front door: pure translation (`translate`), rendering (`render`) and the
 interaction contexts that travel inside Slack (`actions`)."""

@@ -19,7 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from adapters.payload_errors import first_error, shown
+from adapters.errors import SlackPayloadError, first_error, shown
 
 BUTTON_VALUE_MAX = 2000
 PRIVATE_METADATA_MAX = 3000
@@ -29,10 +29,6 @@ INPUT_ACTION_ID = "value"  # the action id of every input element in our modals
 
 _SLACK_TS = r"^\d{1,12}(\.\d{1,9})?$"
 _SLACK_ID = r"^[A-Za-z0-9_-]{1,64}$"
-
-
-class SlackPayloadError(ValueError):
-    """A Slack payload or an interaction context is not what Frontdoor sent or expects."""
 
 
 class ActionId(StrEnum):

@@ -27,12 +27,12 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import blocks, inbound, translate
+from adapters.errors import SlackPayloadError
+from adapters.slack import inbound, render, translate
 from adapters.slack.actions import (
     INPUT_ACTION_ID,
     VIEW_CALLBACK_ID,
     ActionId,
-    SlackPayloadError,
     action_pattern,
 )
 from adapters.slack.delivery import SlackPost, outbox_item, remember
@@ -42,6 +42,7 @@ from bot.deployment import Directory
 from bot.errors import FrontdoorError
 from bot.group_commit import GroupedEnqueue
 from bot.handler import Handler, conversation_key
+from bot.identity import Identities, Recognised, Sender
 from bot.messages import Form, Inbound, Notice, Outcome, Person, Place, Reply
 from bot.records import OutboxItem
 from bot.store.base import Store
@@ -60,9 +61,10 @@ MESSAGE_SHORTCUTS = (SHORTCUT_CALLBACK_ID,)
 
 class SlackFrontDoor:
     def __init__(self, *, bot_token: str, signing_secret: str, api_url: str, handler: Handler,
-                 store: Store, directory: Directory, kick: Callable[[], None],
-                 ticket_emoji: str = "ticket") -> None:
+                 identities: Identities, store: Store, directory: Directory,
+                 kick: Callable[[], None], ticket_emoji: str = "ticket") -> None:
         self.handler = handler
+        self.identities = identities
         self.store = store
         self.directory = directory
         self.kick = kick
@@ -186,34 +188,14 @@ class SlackFrontDoor:
         log.error("slack listener failed: %s", type(error).__name__,
                   extra={"slack_type": body.get("type")}, exc_info=error)
 
-    async def _person(self, user_id: str | None, team: str | None) -> Person | None:
-        """Who this Slack user is. In Slack Connect the sender's own team must be the one
-        their organisation is registered with, or we refuse to recognise them."""
-        if not user_id:
-            return None
-        person = await self.handler.resolve_person("slack", user_id)
-        if person is None:
-            return None
-        expected = self._team_of(person)
-        if team and expected and team != expected:
-            log.warning("slack user from an unexpected team refused",
-                        extra={"person": person.id, "role": person.role})
-            return None
-        return person
+    async def _recognise(self, user: str | None, team: str | None) -> Recognised:
+        """Who this Slack user is (decided in bot.identity: in Slack Connect the sender's own
+        team must be the one their organisation is registered with)."""
+        return await self.identities.recognise(Sender("slack", (user,) if user else (), team))
 
-    def _team_of(self, person: Person) -> str | None:
-        deployment = self.directory.deployment
-        if person.partner_id:
-            return deployment.partners[person.partner_id].slack_team
-        if person.customer_id:
-            return deployment.customers[person.customer_id].slack_team
-        return deployment.vendor.slack_team
-
-    async def _unknown(self, channel: str | None, user: str | None, thread: str | None) -> None:
-        await self._tell_privately(
-            channel, user, thread,
-            f"I don't know your account yet, so I can't open cases for you. Ask "
-            f"{self.directory.deployment.vendor.name} support or your administrator to add you.")
+    async def _person(self, user: str | None, team: str | None) -> Person | None:
+        """The person, where a stranger is told nothing."""
+        return (await self._recognise(user, team)).person
 
     async def _tell_privately(self, channel: str | None, user: str | None, thread: str | None,
                               text: str) -> None:
@@ -221,7 +203,7 @@ class SlackFrontDoor:
         if not channel or not user:
             return
         post = SlackPost(op="ephemeral", channel=channel, user=user, thread_ts=thread,
-                         message=blocks.render_message(Reply(text)))
+                         message=render.render_message(Reply(text)))
         await self._send([outbox_item(post, None)])
 
     # events (worked from the store's queue, see process_event)
@@ -276,10 +258,11 @@ class SlackFrontDoor:
         user = event.get("user")
         where = translate.where_of(event)
         bot_user = await self._ensure_bot_user()
-        person = await self._person(user, translate.speaker_team(event))
-        if person is None:
-            await self._unknown(where.channel, user, where.thread)
+        who = await self._recognise(user, translate.speaker_team(event))
+        if who.person is None:
+            await self._tell_privately(where.channel, user, where.thread, who.refusal)
             return
+        person = who.person
         text = translate.text_of_message_event(event, bot_user)
         place = Place("slack", where.channel or "", where.thread)
         await self._run(Inbound(person, place, _now(), text=text or "hi"), place, user)
@@ -305,10 +288,11 @@ class SlackFrontDoor:
         channel, ts = item.get("channel"), item.get("ts")
         if item.get("type") != "message" or not channel or not ts:
             return
-        person = await self._person(event.get("user"), translate.speaker_team(event))
-        if person is None:
-            await self._unknown(channel, event.get("user"), ts)
+        who = await self._recognise(event.get("user"), translate.speaker_team(event))
+        if who.person is None:
+            await self._tell_privately(channel, event.get("user"), ts, who.refusal)
             return
+        person = who.person
         history = await self.client.conversations_history(channel=channel, latest=ts,
                                                           inclusive=True, limit=1)
         messages = history.get("messages") or []
@@ -338,7 +322,7 @@ class SlackFrontDoor:
         rows = await self.handler.queue(person, _now())
         title = ("Queue — nearest due first, breached first" if person.is_vendor
                  else "Your organisation's open cases")
-        view = blocks.render_home(person.name, [reply for _, reply in rows], title)
+        view = render.render_home(person.name, [reply for _, reply in rows], title)
         await self.client.views_publish(user_id=user, view=view)
 
     # interactions
@@ -348,10 +332,11 @@ class SlackFrontDoor:
         user = body.get("user_id")
         channel = str(body.get("channel_id", ""))
         text = str(body.get("text", "")).strip().lower()
-        person = await self._person(user, None)
-        if person is None:
-            await self._unknown(channel, user, None)
+        who = await self._recognise(user, None)
+        if who.person is None:
+            await self._tell_privately(channel, user, None, who.refusal)
             return
+        person = who.person
         if text in {"status", "help"}:
             place = Place("slack", channel, None)
             outcome = await self.handler.handle(Inbound(person, place, _now(), text=text))
@@ -360,8 +345,8 @@ class SlackFrontDoor:
             await self._deliver(outcome, place, user)
             return
         form = self.handler.intake_form(person, _now(), description=text or None)
-        if form is None:
-            await self._unknown(channel, user, None)
+        if form is None:  # files for no customer
+            await self._tell_privately(channel, user, None, self.identities.unknown_account)
             return
         place_channel, place_thread = await self._intake_home(channel, user, person)
         await self._open_modal(body.get("trigger_id"), form, place_channel, place_thread)
@@ -381,18 +366,19 @@ class SlackFrontDoor:
                           thread: str | None) -> None:
         if not trigger_id:
             return
-        view = blocks.render_modal(form, blocks.metadata_for(form, channel, thread))
+        view = render.render_modal(form, render.metadata_for(form, channel, thread))
         await self.client.views_open(trigger_id=str(trigger_id), view=view)
 
     async def _on_shortcut(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         user = (body.get("user") or {}).get("id")
-        person = await self._person(user, (body.get("user") or {}).get("team_id"))
+        who = await self._recognise(user, (body.get("user") or {}).get("team_id"))
         message = body.get("message") or {}
         channel = str((body.get("channel") or {}).get("id", ""))
-        if person is None:
-            await self._unknown(channel, user, message.get("ts"))
+        if who.person is None:
+            await self._tell_privately(channel, user, message.get("ts"), who.refusal)
             return
+        person = who.person
         text = translate.text_of_message_event(message, await self._ensure_bot_user())
         link = await self._permalink(channel, str(message.get("ts", "")))
         description = f"{text}\n(from {link})" if link else text
@@ -414,11 +400,12 @@ class SlackFrontDoor:
             log.info("ignored a malformed action: %s", exc)
             return
         user = (body.get("user") or {}).get("id")
-        person = await self._person(user, translate.speaker_team(body))
+        who = await self._recognise(user, translate.speaker_team(body))
         where = translate.where_of(body)
-        if person is None:
-            await self._unknown(where.channel, user, where.thread)
+        if who.person is None:
+            await self._tell_privately(where.channel, user, where.thread, who.refusal)
             return
+        person = who.person
         place = Place("slack", where.channel or "", where.thread)
         if not where.channel:  # a button in App Home: continue in the person's DM
             opened = await self.client.conversations_open(users=user or "")
@@ -484,7 +471,7 @@ class SlackFrontDoor:
             return
         await self.client.views_update(
             view_id=str(view["id"]), hash=view.get("hash"),
-            view=blocks.render_modal(form, blocks.metadata_for(form, metadata.channel,
+            view=render.render_modal(form, render.metadata_for(form, metadata.channel,
                                                                metadata.thread)))
 
     async def _on_view(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -504,7 +491,7 @@ class SlackFrontDoor:
             if form is None:
                 await ack(response_action="errors", errors={"customer": "Choose a customer."})
                 return
-            view_next = blocks.render_modal(form, blocks.metadata_for(
+            view_next = render.render_modal(form, render.metadata_for(
                 form, metadata.channel, metadata.thread))
             await ack(response_action="update", view=view_next)
             return
@@ -533,11 +520,11 @@ class SlackFrontDoor:
         channels = self.directory.deployment.vendor.channels.get("slack")
         in_engineers_channel = bool(channels and place.conversation == channels.engineers)
         noticed = {n.case_id for n in outcome.notices if n.audience == "engineers"}
-        for reply in blocks.joined_replies(outcome.replies):
+        for reply in render.joined_replies(outcome.replies):
             if in_engineers_channel and reply.card and reply.card.case_id in noticed \
                     and not reply.private:
                 continue  # the engineers' card is updated and the news posted under it
-            message = blocks.render_message(reply)
+            message = render.render_message(reply)
             if reply.private and not is_dm and user:
                 post = SlackPost(op="ephemeral", channel=place.conversation, user=user,
                                  thread_ts=place.thread, message=message)

@@ -23,8 +23,8 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackApiError
 
+from adapters.errors import SlackPayloadError
 from adapters.slack import translate
-from adapters.slack.actions import SlackPayloadError
 from adapters.slack.delivery import classify_api_error
 from bot.errors import StoreError
 from bot.outbox import DeliveryOutcome, new_item

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from adapters.slack import blocks
+from adapters.slack import render
 from adapters.slack.delivery import SlackPost, outbox_item
 from bot.deployment import Directory
 from bot.messages import Notice
@@ -29,7 +29,7 @@ async def notice_items(store: Store, directory: Directory, notice: Notice, now: 
         place = _place(directory, case, delivery.where)
         if place is None:
             continue
-        message = blocks.render_message(delivery.reply)
+        message = render.render_message(delivery.reply)
         if delivery.mention:
             message = _mentioning(message, mentions)
         post = SlackPost(op=delivery.op, channel=place[0], thread_ts=place[1],

@@ -16,7 +16,7 @@ from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
-from adapters.slack.actions import SlackPayloadError
+from adapters.errors import SlackPayloadError
 from bot.errors import StoreError
 
 if TYPE_CHECKING:

@@ -20,13 +20,13 @@ import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+from adapters.errors import SlackPayloadError
 from adapters.slack.actions import (
     INPUT_ACTION_ID,
     VIEW_CALLBACK_ID,
     ActionId,
     ButtonValue,
     ModalMetadata,
-    SlackPayloadError,
     decode_button_value,
     decode_metadata,
     parse_action_id,

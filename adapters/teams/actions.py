@@ -17,15 +17,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from adapters.payload_errors import first_error, shown
+from adapters.errors import TeamsPayloadError, first_error, shown
 
 # Keys of a submission's `value` that are ours (or Teams') rather than form field values.
 RESERVED = frozenset({"v", "choice", "form", "msteams"})
 MESSAGE_ACTION_ID = "fileSupportCase"  # the message extension action command (manifest.json)
-
-
-class TeamsPayloadError(ValueError):
-    """A Teams activity or a card submission is not what Frontdoor sent or expects."""
 
 
 class ActionStyle(StrEnum):

@@ -9,15 +9,16 @@ whatever the reason, never a 500, and nothing is done. Without an app id the bot
 (emulator) mode, unauthenticated, and says so at start-up; that mode is off unless allowed
 (``FRONTDOOR_TEAMS_EMULATOR``, default: on where the demo web chat is on).
 
-Tenants map to customers and partners through the deployment file; someone from a tenant
-the deployment doesn't know gets one polite sentence and nothing else. The turn is kept
-short: the handler's replies and notices go into the durable outbox, and `TeamsDeliverer`
-posts them proactively with the conversation reference stored as each message arrives.
+Tenants map to customers and partners through the deployment file (bot.identity decides who
+a sender is); someone from a tenant the deployment doesn't know gets one polite sentence and
+nothing else. The turn is kept short: the handler's replies and notices go into the durable
+outbox, and `TeamsDeliverer` posts them proactively with the conversation reference stored as
+each message arrives.
 
 Buttons are ``Action.Submit`` (message activities), not ``Action.Execute``. The one invoke
 path — the message action "File a support case" (``composeExtension/fetchTask`` and
 ``/submitAction``) — writes its invoke response itself: 4.17.1's `CloudAdapter.process`
-serialises an invoke body twice and answers 500 (see ../shared/docs/platform-notes.md).
+serialises an invoke body twice and answers 500.
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ from botframework.connector.auth import (
 )
 from requests import RequestException
 
-from adapters.teams import cards, translate
-from adapters.teams.actions import TeamsPayloadError
+from adapters.errors import TeamsPayloadError
+from adapters.teams import render, translate
 from adapters.teams.delivery import (
     PERSONAL_PREFIX,
     THREAD_PREFIX,
@@ -64,6 +65,7 @@ from adapters.teams.notices import conversation_tenants, notice_items
 from bot.deployment import Directory
 from bot.errors import ConfigError, FrontdoorError
 from bot.handler import Handler, conversation_key
+from bot.identity import Identities, Recognised, Sender
 from bot.intake import norm
 from bot.messages import Form, FormField, Inbound, Outcome, Person, Place, Reply
 from bot.records import OutboxItem
@@ -126,10 +128,11 @@ def _now() -> datetime:
 
 
 class TeamsFrontDoor:
-    def __init__(self, *, config: TeamsConfig, handler: Handler, store: Store,
-                 directory: Directory, kick: Callable[[], None]) -> None:
+    def __init__(self, *, config: TeamsConfig, handler: Handler, identities: Identities,
+                 store: Store, directory: Directory, kick: Callable[[], None]) -> None:
         self.config = config
         self.handler = handler
+        self.identities = identities
         self.store = store
         self.directory = directory
         self.kick = kick
@@ -149,7 +152,6 @@ class TeamsFrontDoor:
         self.deliverer = TeamsDeliverer(
             self.adapter, store, config.app_id, config.fallback_service_url,
             conversation_tenants(directory, config.app_tenant_id or None))
-        self._tenants = self._tenant_map()
         self._keys_task: asyncio.Task[None] | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -277,75 +279,22 @@ class TeamsFrontDoor:
     async def _on_installed(self, context: TurnContext, body: dict[str, Any]) -> None:
         """Added to a team or chat: keep the reference, so notices can be posted there."""
         where = translate.where_of(body)
-        if self._org(where.tenant) is not None or self._tenant_unchecked(where):
+        if self.identities.serves(self._sender(body, where)):
             await remember_reference(self.store, TurnContext.get_conversation_reference(
                 context.activity))
 
-    async def _identify(self, body: dict[str, Any], where: translate.Where
-                        ) -> tuple[Person | None, str | None]:
-        """(the person, None), or (None, the one sentence to answer a stranger with)."""
-        vendor = self.directory.deployment.vendor.name
+    def _sender(self, body: dict[str, Any], where: translate.Where) -> Sender:
+        """What this activity says about who sent it. The emulator sends no tenant: locally,
+        it isn't asked for one."""
         speaker = translate.speaker_of(body)
-        person = await self._person(speaker, where) if speaker else None
-        org = self._org(where.tenant)
-        vendor_guess = org is None and not self.config.app_tenant_id and where.tenant and \
-            person is not None and person.is_vendor
-        if org is None and not vendor_guess and not self._tenant_unchecked(where):
-            log.info("teams message from an unknown tenant refused")
-            return None, (f"Sorry — this is {vendor}'s support desk and your organisation "
-                          "isn't one it serves, so I can't help you here.")
-        if person is None:
-            return None, (f"I don't know your account yet, so I can't open cases for you. "
-                          f"Ask {vendor} support or your administrator to add you.")
-        return person, None
+        return Sender("teams", speaker.ids if speaker else (), where.tenant,
+                      local=self.mode == "emulator")
 
-    async def _person(self, speaker: translate.Speaker, where: translate.Where
-                      ) -> Person | None:
-        """Who this Teams user is. Their organisation's tenant must be the one they speak
-        from (a customer or partner without a `teams_tenant` is not recognised in Teams; the
-        vendor's people anywhere when the vendor's tenant is not configured), or we refuse
-        to recognise them."""
-        person = None
-        for user_id in speaker.ids:
-            person = await self.handler.resolve_person("teams", user_id)
-            if person is not None:
-                break
-        if person is None:
-            return None
-        expected = self._tenant_of(person)
-        if where.tenant and (expected != where.tenant if expected else not person.is_vendor):
-            log.warning("teams user from an unexpected tenant refused",
-                        extra={"person": person.id, "role": person.role})
-            return None
-        return person
-
-    def _tenant_map(self) -> dict[str, tuple[str, str | None]]:
-        deployment = self.directory.deployment
-        tenants: dict[str, tuple[str, str | None]] = {}
-        for cid, customer in deployment.customers.items():
-            if customer.teams_tenant:
-                tenants[customer.teams_tenant] = ("customer", cid)
-        for pid, partner in deployment.partners.items():
-            if partner.teams_tenant:
-                tenants[partner.teams_tenant] = ("partner", pid)
-        if self.config.app_tenant_id:
-            tenants[self.config.app_tenant_id] = ("vendor", None)
-        return tenants
-
-    def _org(self, tenant: str | None) -> tuple[str, str | None] | None:
-        return self._tenants.get(tenant) if tenant else None
-
-    def _tenant_unchecked(self, where: translate.Where) -> bool:
-        """The emulator sends no tenant: locally, don't ask for one."""
-        return self.mode == "emulator" and not where.tenant
-
-    def _tenant_of(self, person: Person) -> str | None:
-        deployment = self.directory.deployment
-        if person.partner_id:
-            return deployment.partners[person.partner_id].teams_tenant
-        if person.customer_id:
-            return deployment.customers[person.customer_id].teams_tenant
-        return self.config.app_tenant_id or None
+    async def _identify(self, body: dict[str, Any], where: translate.Where) -> Recognised:
+        """The person, or the one sentence to answer a stranger with (bot.identity decides:
+        a person's organisation's tenant must be the one they speak from, and a tenant the
+        deployment doesn't serve is refused)."""
+        return await self.identities.recognise(self._sender(body, where))
 
     async def _say_in_turn(self, context: TurnContext, text: str) -> None:
         """Answer a stranger right away (nothing is stored for them); a failure is logged."""
@@ -365,11 +314,11 @@ class TeamsFrontDoor:
     async def _on_message(self, context: TurnContext, body: dict[str, Any]) -> None:
         where = translate.where_of(body)
         said = translate.said_of(body)
-        person, refusal = await self._identify(body, where)
-        if person is None:
-            if refusal:
-                await self._say_in_turn(context, refusal)
+        who = await self._identify(body, where)
+        if who.person is None:
+            await self._say_in_turn(context, who.refusal)
             return
+        person = who.person
         await self._remember(context, where, person)
         place = Place("teams", where.conversation, where.thread)
         now = _now()
@@ -416,9 +365,10 @@ class TeamsFrontDoor:
 
     async def _fetch_task(self, context: TurnContext, body: dict[str, Any]) -> InvokeResponse:
         where = translate.where_of(body)
-        person, refusal = await self._identify(body, where)
-        if person is None:
-            return _task_message(refusal or "I can't help you here.")
+        who = await self._identify(body, where)
+        if who.person is None:
+            return _task_message(who.refusal)
+        person = who.person
         action = translate.message_action_of(body)
         if not translate.is_file_case_action(action):
             return InvokeResponse(status=400, body={"error": "unknown command"})
@@ -432,9 +382,10 @@ class TeamsFrontDoor:
     async def _submit_action(self, context: TurnContext, body: dict[str, Any]
                              ) -> InvokeResponse:
         where = translate.where_of(body)
-        person, refusal = await self._identify(body, where)
-        if person is None:
-            return _task_message(refusal or "I can't help you here.")
+        who = await self._identify(body, where)
+        if who.person is None:
+            return _task_message(who.refusal)
+        person = who.person
         form_id, values = translate.task_submission_of(body)
         if form_id == "intake-customer":
             description = values.get("description") or None
@@ -478,7 +429,7 @@ class TeamsFrontDoor:
                     and not reply.private:
                 continue  # the engineers' card is updated and the news posted under it
             target = personal if reply.private and personal else here
-            activity = cards.render_activity(reply)
+            activity = render.render_activity(reply)
             if reply.card is not None and target == here \
                     and await self._is_origin(reply.card.case_id, place):
                 post = TeamsPost(op="card", conversation=target, activity=activity,
@@ -529,7 +480,7 @@ def _task_form(form: Form, description: str | None) -> InvokeResponse:
     if form.id == "intake-customer" and description:
         form = Form(form.id, form.title, (*form.fields, FormField(
             "description", "", "hidden", value=description[:3000])), form.submit_label)
-    card = cards.render_form_card(form)
+    card = render.render_form_card(form)
     return InvokeResponse(status=200, body={"task": {"type": "continue", "value": {
-        "title": cards.clip(form.title, 60), "height": "large", "width": "medium",
-        "card": cards.attachment(card)}}})
+        "title": render.clip(form.title, 60), "height": "large", "width": "medium",
+        "card": render.attachment(card)}}})

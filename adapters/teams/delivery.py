@@ -53,7 +53,7 @@ class TeamsPost(BaseModel):
     op: Literal["post", "card", "thread_reply"]
     conversation: str  # where to post: a chat, a channel (a new thread), or a channel thread
     card_key: str | None = None  # "ACME-4:engineers": the card this item creates or updates
-    activity: dict[str, Any]  # the message activity (cards.render_activity)
+    activity: dict[str, Any]  # the message activity (render.render_activity)
 
 
 def outbox_item(post: TeamsPost, ordering_key: str | None, key: str | None = None,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from adapters.teams.cards import Mention, render_activity
 from adapters.teams.delivery import TeamsPost, outbox_item
+from adapters.teams.render import Mention, render_activity
 from adapters.teams.translate import thread_conversation_id
 from bot.deployment import Directory
 from bot.messages import Notice

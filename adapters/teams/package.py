@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from adapters.errors import PackageError
 from adapters.teams.actions import MESSAGE_ACTION_ID
 
 MANIFEST_VERSION = "1.22"
@@ -42,10 +43,6 @@ CHANNEL_COMMANDS = (
 )
 _SEMVER = re.compile(r"^\d{1,5}\.\d{1,5}\.\d{1,5}$")
 _HOST = re.compile(r"^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d{1,5})?$")
-
-
-class PackageError(ValueError):
-    """A value the package needs is missing or not what Teams accepts; names the setting."""
 
 
 @dataclass(frozen=True)

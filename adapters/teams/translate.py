@@ -18,7 +18,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from adapters.teams.actions import MESSAGE_ACTION_ID, TeamsPayloadError, decode_submission
+from adapters.errors import TeamsPayloadError
+from adapters.teams.actions import MESSAGE_ACTION_ID, decode_submission
 
 ConversationType = Literal["personal", "channel", "groupChat"]
 _THREAD = re.compile(r"^(?P<base>[^;]+);messageid=(?P<thread>[^;]+)$")

@@ -1,22 +1,32 @@
-"""Composition helpers: the Teams front door's settings, its share of the scheduler's notices,
-and an outbound-only deliverer for processes that post without serving (``frontdoor worker``).
+"""The Teams front door's share of composition, from `Settings`: its checked settings, the
+front door itself, its deliverers (an outbound-only one for processes that post without
+serving, ``frontdoor worker``), its share of the scheduler's notices, and the app package.
+
+Only the composition root (adapters/compose.py) calls these; it mirrors
+adapters/slack/wiring.py function for function.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 
 from adapters.settings import Settings
-from adapters.teams.app import BotConfig, FixedTokenCredentialFactory, TeamsConfig
-from adapters.teams.delivery import PUBLIC_SERVICE_URL, TeamsDeliverer, reachable
+from adapters.teams.app import BotConfig, FixedTokenCredentialFactory, TeamsConfig, TeamsFrontDoor
+from adapters.teams.delivery import PLATFORM, PUBLIC_SERVICE_URL, TeamsDeliverer, reachable
 from adapters.teams.notices import conversation_tenants, notice_items
+from adapters.teams.package import PackageOptions, write_package
 from bot.deployment import Directory
 from bot.errors import ConfigError
+from bot.handler import Handler
+from bot.identity import Identities
 from bot.messages import Notice
+from bot.outbox import Deliverer
 from bot.records import OutboxItem
 from bot.scheduler import NoticeSink
 from bot.store.base import Store
@@ -55,21 +65,55 @@ def teams_config(settings: Settings) -> TeamsConfig:
     )
 
 
-def teams_enabled(settings: Settings) -> bool:
+def enabled(settings: Settings) -> bool:
     config = teams_config(settings)
     return bool(config.app_id or config.emulator)
 
 
-def with_teams(sink: NoticeSink, store: Store, directory: Directory,
-               settings: Settings) -> NoticeSink:
-    """`sink`, plus the same notices as Teams posts when Teams is on (idempotency keys
-    derived from the moment's key, as for Slack)."""
-    if not teams_enabled(settings):
-        return sink
+def vendor_tenant(settings: Settings) -> str | None:
+    """The vendor's own tenant: the one the app is registered in (engineers speak from it)."""
+    return settings.microsoft_app_tenant_id.strip() or None
+
+
+async def front_door(settings: Settings, store: Store, directory: Directory, handler: Handler,
+                     identities: Identities, kick: Callable[[], None]) -> TeamsFrontDoor:
+    """The Teams front door, started (it answers 503 itself while Teams is off)."""
+    door = TeamsFrontDoor(config=teams_config(settings), handler=handler, identities=identities,
+                          store=store, directory=directory, kick=kick)
+    await door.start()
+    return door
+
+
+def front_door_deliverers(door: TeamsFrontDoor) -> dict[str, Deliverer]:
+    """Posting to Teams through the front door's adapter, while Teams is on."""
+    return {} if door.mode == "off" else {PLATFORM: door.deliverer}
+
+
+def posting_deliverers(settings: Settings, store: Store,
+                       directory: Directory) -> dict[str, Deliverer]:
+    """Posting to Teams, for a process that serves no inbound route (`worker`, `tick`)."""
+    if not enabled(settings):
+        return {}
+    config = teams_config(settings)
+    credentials = FixedTokenCredentialFactory(config.app_id) if config.test_openid_url \
+        else None
+    auth = ConfigurationBotFrameworkAuthentication(BotConfig(config),
+                                                   credentials_factory=credentials)
+    return {PLATFORM: TeamsDeliverer(CloudAdapter(auth), store, config.app_id,
+                                     config.fallback_service_url,
+                                     conversation_tenants(directory,
+                                                          config.app_tenant_id or None))}
+
+
+def notice_sink(store: Store, directory: Directory, settings: Settings) -> NoticeSink | None:
+    """The scheduler's notices as Teams posts in the outbox, when Teams is on (idempotency
+    keys derived from the moment's key, as for Slack); a conversation Teams can't be reached
+    in yet gets none."""
+    if not enabled(settings):
+        return None
     fallback = teams_config(settings).fallback_service_url
 
-    async def both(notices: Sequence[Notice], key: str, now: datetime) -> None:
-        await sink(notices, key, now)
+    async def sink(notices: Sequence[Notice], key: str, now: datetime) -> None:
         items: list[OutboxItem] = []
         for index, notice in enumerate(notices):
             for item in await notice_items(store, directory, notice, now,
@@ -78,23 +122,20 @@ def with_teams(sink: NoticeSink, store: Store, directory: Directory,
                     items.append(item)
                 else:
                     log.debug("teams notice not posted: no way to reach that conversation yet",
-                             extra={"case_id": item.case_id})
+                              extra={"case_id": item.case_id})
         if items:
             await store.enqueue_outbox(items)
 
-    return both
+    return sink
 
 
-def teams_deliverer(settings: Settings, store: Store,
-                    directory: Directory) -> TeamsDeliverer | None:
-    """A deliverer for a process that only posts (no inbound route)."""
-    if not teams_enabled(settings):
-        return None
-    config = teams_config(settings)
-    credentials = FixedTokenCredentialFactory(config.app_id) if config.test_openid_url \
-        else None
-    auth = ConfigurationBotFrameworkAuthentication(BotConfig(config),
-                                                   credentials_factory=credentials)
-    return TeamsDeliverer(CloudAdapter(auth), store, config.app_id,
-                          config.fallback_service_url,
-                          conversation_tenants(directory, config.app_tenant_id or None))
+def package(settings: Settings, vendor: str, output: Path, *, version: str, name: str,
+            domains: tuple[str, ...]) -> dict[str, Any]:
+    """The Teams app package, from the settings and the vendor's name, written to `output`;
+    returns its manifest (a PackageError names the setting or option that is wrong)."""
+    return write_package(output, PackageOptions(
+        app_id=settings.microsoft_app_id.strip(), vendor=vendor, version=version, name=name,
+        website_url=settings.frontdoor_teams_website_url,
+        privacy_url=settings.frontdoor_teams_privacy_url,
+        terms_url=settings.frontdoor_teams_terms_url,
+        accent_color=settings.frontdoor_teams_accent_color, domains=domains))

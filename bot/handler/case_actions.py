@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.cards import case_card, channel_reader, reader_tz
+from bot.case_card import case_card, channel_reader, reader_tz
 from bot.cases import (
     NEEDS_TEXT,
     SEND_ARTICLE,

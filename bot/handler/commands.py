@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.access import may
-from bot.cards import case_card
+from bot.case_card import case_card
 from bot.cases import TRANSITIONS, CaseService
 from bot.choice_ids import case_action
 from bot.deployment import Directory

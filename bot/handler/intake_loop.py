@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.access import may
-from bot.cards import case_card, channel_reader, reader_tz
+from bot.case_card import case_card, channel_reader, reader_tz
 from bot.cases import CaseService
 from bot.deployment import Customer, Directory
 from bot.errors import FrontdoorError, KnowledgeError, StaleWriteError

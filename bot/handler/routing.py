@@ -45,21 +45,6 @@ class Handler:
         self.actions = CaseActions(store, directory, self.cases, knowledge)
         self.commands = Commands(store, directory, self.cases, self.actions)
 
-    # -- identities -------------------------------------------------------------------------------
-
-    async def resolve_person(self, platform: str, platform_user_id: str) -> Person | None:
-        """Directory people first, then users a customer admin authorised."""
-        person = self.directory.by_platform(platform, platform_user_id)
-        if person is not None:
-            return person
-        key = platform_user_id if platform == "web" else f"{platform}:{platform_user_id}"
-        for cid in self.directory.deployment.customers:
-            for user in await self.store.authorised_users(cid):
-                if user.user_id == key:
-                    return Person(id=user.user_id, name=user.name, role=user.role,
-                                  customer_id=cid)
-        return None
-
     # -- entry point ------------------------------------------------------------------------------
 
     async def handle(self, inbound: Inbound) -> Outcome:

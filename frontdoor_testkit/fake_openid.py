@@ -17,7 +17,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from tests.threaded_app import ThreadedApp
+from frontdoor_testkit.threaded_app import ThreadedApp
 
 BOT_FRAMEWORK_ISSUER = "https://api.botframework.com"
 KEY_ID = "frontdoor-test-key"

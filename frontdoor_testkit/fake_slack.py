@@ -18,8 +18,8 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from tests.fake_failures import ScriptedFailures
-from tests.threaded_app import ThreadedApp
+from frontdoor_testkit.fake_failures import ScriptedFailures
+from frontdoor_testkit.threaded_app import ThreadedApp
 
 BOT_USER_ID = "UFRONTDOOR"
 BOT_ID = "BFRONTDOOR"

@@ -22,14 +22,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from adapters.payload_errors import first_error
+from adapters.errors import SlackPayloadError, first_error
 from adapters.slack.actions import (
     INPUT_ACTION_ID,
     VIEW_CALLBACK_ID,
     ActionId,
     ButtonValue,
     ModalMetadata,
-    SlackPayloadError,
     action_id_for,
     encode_button_value,
     encode_metadata,

@@ -6,7 +6,7 @@
   `Scheduler` at every moment's instant (never before `start`: overdue moments fire together
   then, as a worker started then fires them), its notices turned into Slack posts by the real
   `notice_items`. What it posts, per case and in order, is what the workers must post.
-- `RecordingSlack`: the fake Slack Web API (tests/fake_slack.py) that also keeps every
+- `RecordingSlack`: the fake Slack Web API (frontdoor_testkit/fake_slack.py) that also keeps every
   chat.postMessage / chat.update it answered ok (with the ts it returned), and can refuse a
   scripted series of calls (429 with Retry-After, 5xx) before answering again.
 - `WorkerProcess`: `frontdoor worker` as a real process, its JSON log in a file.
@@ -44,9 +44,9 @@ from bot.records import OPEN_STATUSES, ScopeVerdict
 from bot.scheduler import Scheduler, SchedulerSettings, next_moment
 from bot.store.base import Store
 from bot.store.sqlite import SqliteStore
+from frontdoor_testkit.fake_slack import FakeSlack
 from policy.pack import Pack
 from policy.scope import decide_scope
-from tests.fake_slack import FakeSlack
 
 ROOT = Path(__file__).resolve().parent.parent
 DIRECTORY = Directory(load_deployment(ROOT / "examples" / "frontdoor.toml"))
@@ -506,8 +506,8 @@ async def timers_disagreeing(store: Store, client: Any, prefix: str, ids: Iterab
 
 
 def _serve_slack(port: int) -> None:
-    """`python -m tests.sched_harness PORT`: a RecordingSlack (first stdout line: its API
-    URL) and, on 127.0.0.1:PORT, `GET /stats` → {"count", "first", "last", "cases"}: how
+    """`python -m frontdoor_testkit.sched_harness PORT`: a RecordingSlack (first stdout line:
+    its API URL) and, on 127.0.0.1:PORT, `GET /stats` → {"count", "first", "last", "cases"}: how
     many posts it accepted, when the first and the last arrived (its time.time()), and
     (with `?cases=1`) for how many distinct cases."""
     fake = RecordingSlack()

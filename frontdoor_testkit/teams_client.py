@@ -11,8 +11,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from tests.fake_bot_framework import Call, FakeConnector
-from tests.server_process import ServerProcess
+from frontdoor_testkit.fake_bot_framework import Call, FakeConnector
+from frontdoor_testkit.server_process import ServerProcess
 
 BOT_ID = "28:frontdoor-bot"
 BOT_NAME = "Frontdoor"

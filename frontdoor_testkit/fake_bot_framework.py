@@ -24,8 +24,8 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-from tests.fake_failures import ScriptedFailures
-from tests.threaded_app import ThreadedApp
+from frontdoor_testkit.fake_failures import ScriptedFailures
+from frontdoor_testkit.threaded_app import ThreadedApp
 
 Kind = Literal["send", "reply", "update", "create"]
 

@@ -1,7 +1,8 @@
 """Run a throwaway `redis-server` for tests: our own port, our own directory, nothing shared.
 
-Used by the session fixture in conftest.py, and by tests that must restart Redis (start it
-with `appendonly=True` in a directory, stop it, start it again on the same directory).
+Used by the session fixture in tests/conftest.py, by the benches, and by tests that must
+restart Redis (start it with `appendonly=True` in a directory, stop it, start it again on the
+same directory).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import pytest
 import redis
 
 INSTALL_HINT = "install it with `apt-get install redis-server` (or set REDIS_URL to a server)"
@@ -36,6 +36,8 @@ def require_redis_server() -> str:
     binary = redis_server_binary()
     if binary is not None:
         return binary
+    import pytest  # only a test asks for this: the benches use the rest without pytest
+
     if in_ci():
         pytest.fail(f"CI is set but redis-server is missing: {INSTALL_HINT}", pytrace=False)
     pytest.skip(f"redis-server is not installed: {INSTALL_HINT}")

@@ -1,4 +1,5 @@
-"""Case cards: a case and its clocks as one `Reply`, with the buttons the reader may press."""
+"""The case card: a case and its clocks as one `Reply`, with the buttons the reader may press
+(built once here for every channel; each platform only renders it)."""
 
 from __future__ import annotations
 
