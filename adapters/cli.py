@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from adapters.errors import UsageError
@@ -23,7 +24,11 @@ from policy.pack import Pack, available_packs, load_pack, load_pack_file
 from policy.scope import decide_scope
 from policy.sla import CaseEvent, CaseFacts, SlaStatus, Subscription, sla_status
 
+if TYPE_CHECKING:
+    from adapters.settings import Settings
+
 EXIT_USAGE = 2
+_T = TypeVar("_T")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -372,6 +377,12 @@ def cmd_serve(args: argparse.Namespace) -> str:
             raise UsageError("argument --socket-mode: needs SLACK_APP_TOKEN (xapp-…) and "
                              "SLACK_BOT_TOKEN")
         settings = settings.model_copy(update={"slack_socket_mode": True})
+    if settings.frontdoor_web_chat and not _is_loopback(args.host) and not args.expose_web_chat:
+        raise UsageError(
+            f"argument --host: the demo web chat lets anyone pick any identity, so it only "
+            f"listens on this machine; to serve {args.host} set FRONTDOOR_WEB_CHAT=false (as "
+            "the Procfile does), or pass --expose-web-chat if you mean to")
+    _require_free_port(args.host, settings.port)
     configure_logging(settings.log_level)
     try:
         app = create_app(settings)
@@ -381,10 +392,56 @@ def cmd_serve(args: argparse.Namespace) -> str:
     print(f"Frontdoor on http://{args.host}:{settings.port}/ — web chat "
           f"{'on' if settings.frontdoor_web_chat else 'off'}, {store}, deployment file "
           f"{settings.frontdoor_config}. Ctrl-C stops it.", flush=True)
+    if settings.frontdoor_web_chat and not _is_loopback(args.host):
+        print(f"Warning: the web chat is on {args.host} (--expose-web-chat): anyone who can "
+              "reach it can act as anyone in the deployment file.", flush=True)
     tune_garbage_collector()
-    web.run_app(app, host=args.host, port=settings.port, print=None,
-                access_log=None, handle_signals=True)
+    try:
+        web.run_app(app, host=args.host, port=settings.port, print=None,
+                    access_log=None, handle_signals=True)
+    except OSError as exc:  # taken between our check and the bind
+        if exc.errno == errno.EADDRINUSE:
+            raise UsageError(_port_in_use(args.host, settings.port)) from None
+        raise
     return ""
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether `host` is this machine only (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _port_in_use(host: str, port: int) -> str:
+    return (f"argument --port: port {port} on {host} is already in use (another Frontdoor?); "
+            "stop that process or pick another with --port N")
+
+
+def _require_free_port(host: str, port: int) -> None:
+    """One line naming --port when the port is taken, before anything starts."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise UsageError(f"argument --host: {host!r} is not an address here ({exc.strerror})"
+                         ) from None
+    for family, kind, proto, _, address in infos[:1]:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp binds
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    raise UsageError(_port_in_use(host, port)) from None
+                raise UsageError(f"argument --host: cannot listen on {host}:{port} "
+                                 f"({exc.strerror})") from None
 
 
 def cmd_worker(_args: argparse.Namespace) -> str:
@@ -415,8 +472,79 @@ def cmd_tick(args: argparse.Namespace) -> dict[str, Any]:
         raise UsageError(f"argument --at: {args.at.isoformat()} has no offset")
     settings = Settings()
     configure_logging(settings.log_level)
-    fired, delivered = asyncio.run(run_tick(settings, args.at))
-    return {"at": args.at.isoformat(), "cases_fired": fired, "posts_delivered": delivered}
+    fired, delivered, retention = asyncio.run(run_tick(settings, args.at))
+    return {"at": args.at.isoformat(), "cases_fired": fired, "posts_delivered": delivered,
+            "retention_purged": retention}
+
+
+def _operator_settings() -> Settings:
+    from adapters.logs import configure_logging
+    from adapters.settings import Settings
+
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return settings
+
+
+def _now() -> datetime:
+    from datetime import UTC
+
+    return datetime.now(UTC)
+
+
+def _run_operator(work: Coroutine[Any, Any, _T]) -> _T:
+    """Run one of adapters.operator's coroutines; a bad deployment file or an unreachable
+    store is one line naming what to fix."""
+    import asyncio
+
+    from bot.errors import ConfigError, StoreError
+
+    try:
+        return asyncio.run(work)
+    except ConfigError as exc:
+        raise UsageError(f"FRONTDOOR_CONFIG: {exc}") from None
+    except StoreError as exc:
+        raise UsageError(f"the store: {exc}") from None
+
+
+def cmd_audit(args: argparse.Namespace) -> dict[str, Any] | str:
+    """`audit export --since ISO`: the audit as JSON lines a SIEM ingests."""
+    from pathlib import Path
+
+    from adapters import operator
+
+    if args.since.tzinfo is None:
+        raise UsageError(f"argument --since: {args.since.isoformat()} has no offset "
+                         "(e.g. 2026-12-01T00:00:00Z)")
+    output = Path(args.output) if args.output else None
+    if output is not None and not output.parent.is_dir():
+        raise UsageError(f"argument --output: the directory {output.parent} does not exist")
+    result = _run_operator(operator.audit_export(_operator_settings(), args.since, output,
+                                                 _now()))
+    return result if output is not None else ""
+
+
+def cmd_retention(args: argparse.Namespace) -> dict[str, Any]:
+    """What each pack's retention rules take out, per customer (`--dry-run`: only say)."""
+    from adapters import operator
+
+    at = args.at or _now()
+    if at.tzinfo is None:
+        raise UsageError(f"argument --at: {at.isoformat()} has no offset")
+    return _run_operator(operator.retention(_operator_settings(), at, args.dry_run))
+
+
+def cmd_privacy(args: argparse.Namespace) -> dict[str, Any]:
+    """A person's data: `export PERSON` (GDPR art. 15) or `erase PERSON` (art. 17)."""
+    from adapters import operator
+
+    person = args.person.strip()
+    if not person:
+        raise UsageError("argument PERSON: give the person's id (from the deployment file, "
+                         "or the one a customer admin added)")
+    work = operator.privacy_export if args.privacy_command == "export" \
+        else operator.privacy_erase
+    return _run_operator(work(_operator_settings(), person, _now()))
 
 
 def cmd_chat(args: argparse.Namespace) -> str:
@@ -566,10 +694,37 @@ def build_parser() -> argparse.ArgumentParser:
                        help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
     serve.add_argument("--socket-mode", action="store_true",
                        help="receive Slack over Socket Mode (no public URL needed)")
+    serve.add_argument("--expose-web-chat", action="store_true",
+                       help="serve the demo web chat (unauthenticated: anyone can act as "
+                       "anyone) on a non-loopback --host, on purpose")
 
     sub.add_parser("worker", help="run the scheduler: SLA reminders, breaches, escalations")
-    tick = sub.add_parser("tick", help="fire every SLA timer due at an instant once, then exit")
+    tick = sub.add_parser("tick", help="fire every SLA timer due at an instant once (and "
+                          "that day's retention run), then exit")
     tick.add_argument("--at", required=True, type=_instant, help="ISO 8601 instant with offset")
+
+    retention = sub.add_parser("retention", help="apply the packs' retention rules now, per "
+                               "customer (the scheduler does so daily)")
+    retention.add_argument("--dry-run", action="store_true",
+                           help="only show what would go and the clause that says so")
+    retention.add_argument("--at", type=_instant, help="as at this ISO 8601 instant "
+                           "(default: now)")
+
+    audit = sub.add_parser("audit", help="the audit log")
+    asub = audit.add_subparsers(dest="audit_command", required=True, parser_class=_Parser)
+    export = asub.add_parser("export", help="write the audit as JSON lines (for a SIEM)")
+    export.add_argument("--since", required=True, type=_instant,
+                        help="ISO 8601 instant with offset: entries at or after it")
+    export.add_argument("--output", metavar="PATH", help="file to write (default: stdout)")
+
+    privacy = sub.add_parser("privacy", help="a person's data: export (GDPR art. 15) or "
+                             "erase (art. 17)")
+    prsub = privacy.add_subparsers(dest="privacy_command", required=True, parser_class=_Parser)
+    for name, text in (("export", "everything held about the person, as JSON"),
+                       ("erase", "pseudonymise the person everywhere (cases and clocks "
+                                 "intact)")):
+        person = prsub.add_parser(name, help=text)
+        person.add_argument("person", metavar="PERSON", help="the person's id")
 
     package = sub.add_parser("teams-package", help="build the Teams app package (zip) to upload")
     package.add_argument("--output", default="frontdoor-teams.zip", metavar="PATH",
@@ -601,7 +756,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handlers = {"sla": cmd_sla, "scope": cmd_scope, "policy": cmd_policy, "demo": cmd_demo,
                 "serve": cmd_serve, "chat": cmd_chat, "worker": cmd_worker, "tick": cmd_tick,
-                "teams-package": cmd_teams_package, "kb": cmd_kb}
+                "teams-package": cmd_teams_package, "retention": cmd_retention,
+                "audit": cmd_audit, "privacy": cmd_privacy, "kb": cmd_kb}
     try:
         result = handlers[args.command](args)
     except UsageError as exc:

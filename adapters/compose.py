@@ -9,6 +9,8 @@ outbox and each platform's front door and deliverers — for each command:
 - `frontdoor chat`: `chat_session`; `frontdoor teams-package`: `teams_package`;
 - `frontdoor kb`: `open_knowledge` (the knowledge base every process above starts with
   `started_knowledge`);
+- `frontdoor retention`, `audit export`, `privacy export|erase`: adapters/operator.py, on
+  `load_directory` and `opened_store`;
 - the benches: the parts one by one (`build_handler`, `web_front_doors`, `notice_sink` …).
 
 It is the only module that sees every platform: each platform's wiring (adapters/slack/
@@ -46,7 +48,6 @@ from bot.knowledge import KnowledgeBase, index_path, watch
 from bot.messages import Notice
 from bot.outbox import Deliverer, OutboxWorker
 from bot.scheduler import NoticeSink, Scheduler, SchedulerSettings
-from bot.store import open_store
 from bot.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -66,8 +67,7 @@ def load_directory(settings: Settings) -> Directory:
 @contextlib.asynccontextmanager
 async def opened_store(settings: Settings) -> AsyncIterator[Store]:
     """The store the settings name (Redis with REDIS_URL, else SQLite), open for the block."""
-    store = open_store(settings.redis_url, settings.frontdoor_db,
-                       settings.frontdoor_redis_prefix)
+    store = settings.open_store()
     await store.open()
     try:
         yield store
@@ -304,18 +304,22 @@ async def run_worker(settings: Settings) -> None:
             await doors.close()
 
 
-async def run_tick(settings: Settings, at: datetime) -> tuple[int, int]:
-    """`frontdoor tick --at`: fire what is due at `at` once, deliver what that decided, exit.
-    Returns (cases fired, posts delivered)."""
+async def run_tick(settings: Settings, at: datetime) -> tuple[int, int, int | None]:
+    """`frontdoor tick --at`: fire what is due at `at` once (with that day's retention run),
+    deliver what that decided, exit. Returns (cases fired, posts delivered, items retention
+    purged — None when another process had already run that day's)."""
     directory = load_directory(settings)
     async with opened_store(settings) as store:
         ident = worker_id("tick")
-        fired = await fire_all(build_scheduler(store, directory, settings, ident), at)
+        scheduler = build_scheduler(store, directory, settings, ident)
+        fired = await fire_all(scheduler, at)
         # Posts only: stored Slack events are left to the live processes (their leases and
         # retries run on the wall clock, not on `at`).
         outbox = OutboxWorker(store, posting_deliverers(settings, store, directory), ident,
                               clock=lambda: at)
-        return fired, await deliver_all(outbox)
+        delivered = await deliver_all(outbox)
+        retention = scheduler.last_retention
+        return fired, delivered, retention.purged() if retention else None
 
 
 @contextlib.asynccontextmanager

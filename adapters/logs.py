@@ -2,17 +2,67 @@
 
 Configured once, at start-up, by the command that starts the process (adapters/cli.py); modules
 only call `logging.getLogger(__name__)` and pass context with `extra={"case_id": …}`.
+
+Quiet about people, at every level: our own lines carry ids of cases, items and workers,
+never a person's name, id or words. The libraries below log SQL parameters (aiosqlite),
+request and response bodies (slack_sdk, slack_bolt, botbuilder, urllib3) and commands
+(redis) at DEBUG, and some put a payload in a warning ("Unhandled request (…)"): they are
+held at WARNING whatever LOG_LEVEL says, and what they do log is cut to its wording — any
+quoted text, {…} or […] is elided and an exception keeps its traceback but not its message.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
+import traceback
 from datetime import UTC, datetime
 from typing import Any
 
 _STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+
+# Libraries that can log message bodies or personal data (see the module docstring).
+DEPENDENCIES = (
+    "aiosqlite", "sqlite3", "aiohttp", "slack_bolt", "slack_sdk", "botbuilder",
+    "botframework", "msrest", "msal", "urllib3", "requests", "redis", "asyncio", "jwt",
+)
+DEPENDENCY_LEVEL = logging.WARNING
+_DEPENDENCY_MAX = 240  # characters of a dependency's message kept
+_ELIDE = re.compile(r"\{.*\}|\[.*\]|'[^']*'|\"[^\"]*\"", re.DOTALL)
+
+
+def _is_dependency(name: str) -> bool:
+    return any(name == dep or name.startswith(dep + ".") for dep in DEPENDENCIES)
+
+
+def quiet_message(text: str) -> str:
+    """A dependency's message cut to its wording: its first line, quoted text and {…} / […]
+    elided, at most a line long."""
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    first = _ELIDE.sub("…", first)
+    return first if len(first) <= _DEPENDENCY_MAX else first[: _DEPENDENCY_MAX - 1] + "…"
+
+
+class QuietDependencies(logging.Filter):
+    """Drops the libraries' records below WARNING and cuts the rest to their wording (a
+    handler filter, so it holds even for a logger someone set to DEBUG)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not _is_dependency(record.name):
+            return True
+        if record.levelno < DEPENDENCY_LEVEL:
+            return False
+        record.msg = quiet_message(record.getMessage())
+        record.args = None
+        if record.exc_info and record.exc_info[0] is not None:
+            kind, _, tb = record.exc_info
+            record.msg += " | " + "".join(traceback.format_tb(tb)).rstrip() + \
+                f"\n{kind.__name__} (message withheld: it may quote a payload)"
+            record.exc_info = None
+            record.exc_text = None
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -35,7 +85,12 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(QuietDependencies())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    for name in DEPENDENCIES:  # don't even build their DEBUG records
+        logging.getLogger(name).setLevel(max(DEPENDENCY_LEVEL, root.level))
+    logging.getLogger(__name__).debug(
+        "logging at %s; the libraries that log message bodies are held at WARNING",
+        logging.getLevelName(root.level))

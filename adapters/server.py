@@ -9,6 +9,7 @@ of Slack's or Teams' and only routes to them.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -67,7 +68,17 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "store": backend})
 
 
-async def metrics(_: web.Request) -> web.Response:
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus metrics; with FRONTDOOR_METRICS_TOKEN only for `Authorization: Bearer …`."""
+    token = request.app[SETTINGS].frontdoor_metrics_token
+    if token is not None:
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        expected = token.get_secret_value().encode()
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(),
+                                                                  expected):
+            return web.json_response(
+                {"error": "GET /metrics needs `Authorization: Bearer <FRONTDOOR_METRICS_TOKEN>`"},
+                status=401, headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 

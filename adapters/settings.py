@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "examples" / "frontdoor.toml"
+from bot.store import Store, open_store
+
+_CHECKOUT = Path(__file__).resolve().parent.parent
+# The example deployment file: the checkout's `examples/frontdoor.toml`, or in an installed
+# wheel the copy packaged with us (adapters/defaults/frontdoor.toml is a link to it in git).
+EXAMPLE_CONFIG = (_CHECKOUT / "examples" / "frontdoor.toml"
+                  if (_CHECKOUT / "pyproject.toml").is_file()
+                  else Path(__file__).resolve().parent / "defaults" / "frontdoor.toml")
 
 
 class Settings(BaseSettings):
@@ -43,6 +51,10 @@ class Settings(BaseSettings):
     frontdoor_redis_prefix: str = Field(default="fd:", min_length=1,
                                         description="key prefix, to share one Redis")
     frontdoor_db: Path = Path("frontdoor.db")
+    frontdoor_sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
+        default="NORMAL", description="SQLite's fsync policy: NORMAL (a crash of the process "
+        "loses nothing committed; a power cut may lose the last commits) or FULL (nothing "
+        "committed is lost, each commit waits for the disk)")
     frontdoor_config: Path = EXAMPLE_CONFIG
     frontdoor_web_chat: bool = Field(
         default=True, description="serve the local web chat (identities are picked, not "
@@ -59,6 +71,10 @@ class Settings(BaseSettings):
         default=True, description="the web process also works the store's queue (stored "
         "Slack events, posts); with Redis, false leaves that to `frontdoor worker` processes "
         "and keeps the web process to acknowledging (SQLite: always true)")
+    frontdoor_metrics_token: SecretStr | None = Field(
+        default=None, description="when set, GET /metrics answers only requests that carry "
+        "`Authorization: Bearer <this token>` (set it wherever the port is reachable by "
+        "others: the counters tell who uses the service how)")
     frontdoor_public_url: str | None = Field(
         default=None, pattern=r"^https?://", description="the address people reach this "
         "server at (as in the Slack manifest): links to articles served at /kb/ use it; "
@@ -73,6 +89,16 @@ class Settings(BaseSettings):
         if self.frontdoor_public_url:
             return self.frontdoor_public_url.rstrip("/")
         return f"http://127.0.0.1:{self.port}" if self.frontdoor_web_chat else None
+
+    @field_validator("frontdoor_sqlite_synchronous", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    def open_store(self) -> Store:
+        """The configured store, not yet opened (Redis with REDIS_URL, else SQLite)."""
+        return open_store(self.redis_url, self.frontdoor_db, self.frontdoor_redis_prefix,
+                          sqlite_synchronous=self.frontdoor_sqlite_synchronous)
 
     def reminder_fractions(self) -> tuple[float, ...]:
         """FRONTDOOR_REMINDERS as fractions (50,75,90 → 0.5, 0.75, 0.9)."""

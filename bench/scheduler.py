@@ -29,10 +29,10 @@ persistence), which is stopped at the end; nothing is written to any other Redis
    is a real case as the intake files it (the pack's details answered, the scope verdict
    of the pack's rules, the customer's priority with its reason: frontdoor_testkit/sched_harness.py
    `seed`), opened through `CaseService.open_case`: the case list (record and the opening
-   event), its entries in the index sorted sets, its audit entry in the audit list (capped
-   at 10,000, so its share shrinks as N grows), the timer — measured over the cases of
-   step 3 before they fire, once the openers' connections are open (a client's buffers are
-   not a case's memory); "… after its notice"
+   event), its entries in the index sorted sets, its audit entry in the audit log (never
+   trimmed by count: lists of 1,000 entries, about the entry's JSON each), the timer —
+   measured over the cases of step 3 before they fire, once the openers' connections are
+   open (a client's buffers are not a case's memory); "… after its notice"
    adds what firing leaves: the `sla_notice` event, the outbox's 7-day de-duplication
    keys, the Slack card reference. Target ≤ 2 KB per open case. `--memory-only` opens
    `--cases` such cases and nothing else, and breaks the figure down by key (MEMORY USAGE
@@ -290,8 +290,10 @@ def _kind(key: str, prefix: str) -> str:
     parts = key[len(prefix):].split(":")
     if parts[0] in ("c", "ix", "ixo", "ixb", "ixob", "case", "events", "casenum"):
         return parts[0]
-    if parts[0] == "audit" and len(parts) > 1:  # the layout before the case lists
-        return "audit:case"
+    if parts[0] == "audit" and len(parts) > 1:
+        # the log's lists, its counter, or a per-case list of the layout before the case lists
+        return "audit:log" if parts[1] == "log" else "audit:seq" if parts[1] == "seq" \
+            else "audit:case"
     if parts[0] == "cases" and len(parts) > 2:
         return f"cases:{parts[1]}"
     return ":".join(parts)

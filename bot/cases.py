@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.access import may, refusal
+from bot.audit import record_audit
 from bot.deployment import Directory
 from bot.errors import (
     CaseNotFoundError,
@@ -356,7 +357,7 @@ class CaseService:
 
     async def _audit(self, person: Person, action: str, allowed: bool, customer_id: str | None,
                      case_id: str | None, at: datetime, detail: str) -> None:
-        await self.store.append_audit(AuditRecord(
+        await record_audit(self.store, AuditRecord(
             at=at, actor=person.id, role=person.role, action=action, allowed=allowed,
             case_id=case_id, customer_id=customer_id, detail=detail))
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -80,6 +80,9 @@ class Customer(_Model):
     teams_tenant: str | None = None
     teams_conversations: tuple[str, ...] = ()
     users: tuple[CustomerUser, ...] = ()
+    # The contract's last day ("termination of the contract"): the pack's retention rules
+    # count from the end of that day in the customer's time zone. Unset: it runs on.
+    contract_end: date | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -96,6 +99,13 @@ class Customer(_Model):
 
     def deployment(self, name: str) -> Deployment | None:
         return next((d for d in self.deployments if d.name == name), None)
+
+    def contract_ended_at(self) -> datetime | None:
+        """The instant the contract ended (midnight after its last day, local), if it has
+        an end."""
+        if self.contract_end is None:
+            return None
+        return datetime.combine(self.contract_end + timedelta(days=1), time(0), self.tz)
 
 
 class Partner(_Model):

@@ -177,7 +177,7 @@ class Identities:
         if person is not None and rules is not None and \
                 not self._from_own_workspace(person, sender, rules):
             log.warning("%s user from an unexpected workspace refused", sender.platform,
-                        extra={"person": person.id, "role": person.role})
+                        extra={"role": person.role})
             person = None
         if rules is not None and rules.strangers_refused and not self.serves(sender, person):
             log.info("%s request from a workspace the deployment doesn't serve refused",

@@ -90,6 +90,9 @@ class CaseRecord(_Record):
     created_at: datetime
     updated_at: datetime
     version: int = 0
+    # What took personal data out of the case (retention rule ids), kept SLA facts intact:
+    # a case is redacted once per rule (bot/privacy.py).
+    redacted: list[str] = Field(default_factory=list)
 
 
 class CaseEventRecord(_Record):
@@ -108,7 +111,8 @@ class CaseEventRecord(_Record):
 
 
 class AuditRecord(_Record):
-    """Who tried what, and whether it was allowed. Refusals are audited too."""
+    """Who tried what, and whether it was allowed. Refusals are audited too (at most a few a
+    minute per person: `suppressed` counts those left out, bot/audit.py)."""
 
     at: datetime
     actor: str
@@ -118,6 +122,23 @@ class AuditRecord(_Record):
     case_id: str | None = None
     customer_id: str | None = None
     detail: str = ""
+    suppressed: int = 0
+
+
+class AttachmentRecord(_Record):
+    """A file attached to a case: the record the store keeps (the bytes live at `location`,
+    on the platform or in a blob store). Retention deletes the record and says so; whoever
+    keeps the bytes deletes them on the audit entry."""
+
+    id: str
+    case_id: str
+    customer_id: str
+    name: str
+    content_type: str = "application/octet-stream"
+    size: int = 0
+    location: str = ""
+    added_by: str
+    added_at: datetime
 
 
 class AuthorisedUser(_Record):

@@ -14,15 +14,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
+from bot.audit import SYSTEM_ACTOR
 from bot.case_card import case_card, channel_reader
 from bot.cases import CaseService, escalation_ladder
 from bot.deployment import Directory
 from bot.errors import FrontdoorError
 from bot.messages import Notice, Person, Reply
 from bot.records import OPEN_STATUSES, CaseEventRecord, CaseRecord
+from bot.retention import RetentionReport, RetentionService
 from bot.sla_view import clock_events, subscription_of, when
 from bot.store.base import Store
 from bot.war_room import war_room_notice
@@ -33,7 +35,7 @@ log = logging.getLogger(__name__)
 
 MomentKind = Literal["reminder", "breach", "status_prompt", "status_promise",
                      "proactive_update", "escalate_at_once"]
-SYSTEM = Person(id="frontdoor", name="Frontdoor (SLA monitor)", role="admin")
+SYSTEM = Person(id=SYSTEM_ACTOR, name="Frontdoor (SLA monitor)", role="admin")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,7 @@ class SchedulerSettings:
     status_grace: timedelta = timedelta(minutes=30)
     lease_seconds: float = 60.0
     batch: int = 200
+    retention: bool = True  # apply the packs' retention rules once a day (bot/retention.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +290,9 @@ class Scheduler:
         self.sink = sink
         self.worker_id = worker_id
         self.settings = settings or SchedulerSettings()
+        self.retention = RetentionService(store, directory)
+        self.last_retention: RetentionReport | None = None
+        self._retention_day: date | None = None
 
     async def reschedule(self, case_id: str, at: datetime) -> None:
         """After a case changed: its timer is its next moment."""
@@ -298,7 +304,8 @@ class Scheduler:
             case_id, next_moment(self.directory, case, events, at, self.settings))
 
     async def tick(self, now: datetime) -> int:
-        """Fire every case whose moment has come by `now`; returns how many were fired."""
+        """Fire every case whose moment has come by `now`; returns how many were fired.
+        Once a day (of `now`, across processes) the retention rules are applied too."""
         claimed = await self.store.claim_due_cases(now, self.settings.batch,
                                                    self.settings.lease_seconds, self.worker_id)
         fired = 0
@@ -309,7 +316,20 @@ class Scheduler:
                 log.error("could not fire case timer: %s", exc, extra={"case_id": case_id})
                 await self.store.release_case(case_id, self.worker_id,
                                               now + timedelta(minutes=1))
+        await self._apply_retention(now)
         return fired
+
+    async def _apply_retention(self, now: datetime) -> None:
+        day = now.astimezone(UTC).date()
+        if not self.settings.retention or self._retention_day == day:
+            return
+        self._retention_day = day
+        if not await self.store.claim_once(f"retention:{day.isoformat()}", 2 * 86_400):
+            return  # another process runs today's
+        try:
+            self.last_retention = await self.retention.run(now)
+        except FrontdoorError as exc:
+            log.error("retention run failed (tomorrow's tries again): %s", exc)
 
     async def _fire(self, case_id: str, now: datetime) -> int:
         case = await self.store.get_case(case_id)

@@ -477,10 +477,21 @@ class Suspension(_Model):
     clause: str
 
 
+RetentionData = Literal["personal-data", "attachments", "portal-data"]
+RetentionStart = Literal["contract-end", "case-resolved", "case-closed"]
+
+
 class Retention(_Model):
+    """How long the policy lets data be kept: `days` (calendar days) after the first of the
+    `after` moments that has come. What each kind of `data` covers is the engine's reading
+    (bot/retention.py): `personal-data` the people and their words in cases, users and the
+    audit; `attachments` files on cases; `portal-data` everything else about the customer's
+    people (their conversations with the bot)."""
+
     what: str
+    data: RetentionData
     days: int = Field(gt=0)
-    after: str
+    after: tuple[RetentionStart, ...] = Field(min_length=1)
     clause: str
 
 

@@ -13,7 +13,7 @@ import pytest
 import redis
 
 from bot.records import CaseRecord
-from bot.store._codec import epoch_micros
+from bot.store._codec import dump_record, epoch_micros
 from bot.store.redis import RedisStore
 from tests.test_store_contract import T0, a_case, an_audit, an_event
 
@@ -144,6 +144,47 @@ async def test_a_case_is_one_key_and_its_indexes_stay_listpack_encoded(
         listed = [c.id for c in await store.list_cases(["acme"], open_only=False)]
         assert listed == [f"ACME-{n}" for n in range(150, 0, -1)]
         assert [c.id for c in await store.list_cases()] == [f"ACME-{n}" for n in range(99, 0, -1)]
+    finally:
+        await store.close()
+        client.close()
+
+
+async def test_the_earlier_capped_audit_list_moves_into_the_log_oldest_first(
+    redis_url: str, redis_prefix: str
+) -> None:
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    p = redis_prefix
+    entries = [an_audit(f"act{n}", "ACME-1", n) for n in range(1_234)]
+    for entry in entries:  # newest first, as the capped list kept them
+        client.lpush(f"{p}audit", entry.model_dump_json())
+    try:
+        store = await _store(redis_url, p)
+        try:
+            assert client.exists(f"{p}audit") == 0
+            assert [e for _, e in await store.audit_log(0, 2_000)] == entries
+            assert await store.append_audit(an_audit("resolve", "ACME-1", 9_999)) == 1_235
+            assert [e.action for e in await store.audit_entries("ACME-1", limit=2)] == [
+                "resolve", "act1233"]
+        finally:
+            await store.close()
+    finally:
+        client.close()
+
+
+async def test_an_audit_entry_costs_its_json_and_a_few_bytes(
+    redis_url: str, redis_prefix: str
+) -> None:
+    """Never trimmed by count, so an entry must stay cheap: lists of 1,000 in Redis's compact
+    encoding, not a key or a skiplist node per entry."""
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    store = await _store(redis_url, redis_prefix)
+    try:
+        entry = an_audit("acknowledge", "ACME-1", 1)
+        for _ in range(1_000):
+            await store.append_audit(entry)
+        usage = client.memory_usage(f"{redis_prefix}audit:log:0", samples=0)
+        assert usage is not None
+        assert usage / 1_000 <= len(dump_record(entry)) + 24
     finally:
         await store.close()
         client.close()

@@ -378,7 +378,7 @@ async def test_sqlite_database_of_schema_2_gains_timers_on_open(tmp_path: Path) 
     finally:
         await again.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
 
 
 async def test_sqlite_claim_reads_the_due_index(tmp_path: Path) -> None:

@@ -84,6 +84,9 @@ async def remember_reference(store: Store, reference: ConversationReference) -> 
     its id and, for a channel thread, under the channel's id too."""
     reference = ConversationReference().deserialize(reference.serialize())
     reference.activity_id = None  # a proactive post is not a reply to the message we got
+    if reference.user is not None:  # a post needs the conversation, not who spoke last: no
+        reference.user.name = None  # person's name is kept with it
+        reference.user.aad_object_id = None
     conversation = reference.conversation
     if conversation is None or not conversation.id:
         return

@@ -4,6 +4,7 @@ open the case the intake drafted."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -119,7 +120,8 @@ class IntakeLoop:
                 await self.store.save_conversation(key, saved, version)
             except StaleWriteError:
                 # Someone else moved this conversation on: redo the step on fresh state.
-                log.info("stale conversation write, retrying", extra={"conversation": key})
+                log.info("stale conversation write, retrying",  # the key names the person: a digest
+                         extra={"conversation": hashlib.sha256(key.encode()).hexdigest()[:12]})
                 continue
             outcome = Outcome(list(result.replies))
             if result.offer is not None:

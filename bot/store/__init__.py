@@ -13,7 +13,8 @@ from bot.store.base import Store
 __all__ = ["Store", "open_store"]
 
 
-def open_store(redis_url: str | None, sqlite_path: str | Path, redis_prefix: str = "fd:") -> Store:
+def open_store(redis_url: str | None, sqlite_path: str | Path, redis_prefix: str = "fd:", *,
+               sqlite_synchronous: str = "NORMAL") -> Store:
     """The configured store, not yet opened (call `await store.open()`)."""
     if redis_url:
         from bot.store.redis import RedisStore
@@ -21,4 +22,4 @@ def open_store(redis_url: str | None, sqlite_path: str | Path, redis_prefix: str
         return RedisStore(redis_url, prefix=redis_prefix)
     from bot.store.sqlite import SqliteStore
 
-    return SqliteStore(sqlite_path)
+    return SqliteStore(sqlite_path, synchronous=sqlite_synchronous)

@@ -11,7 +11,7 @@ import json
 import logging
 import re
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from bot.errors import StoreError
-from bot.records import CaseEventRecord, CaseRecord
+from bot.records import AttachmentRecord, CaseEventRecord, CaseRecord
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -128,6 +128,21 @@ def own_events(case_id: str, events: Iterable[CaseEventRecord]) -> list[CaseEven
         if event.case_id != case_id:
             raise StoreError(f"an event of case {event.case_id} cannot be added to case {case_id}")
     return pending
+
+
+def rewritten_history(case_id: str, history: Sequence[CaseEventRecord]) -> list[CaseEventRecord]:
+    """A case's whole history to write back in place: its own events, numbered 1…n."""
+    events = own_events(case_id, history)
+    for expected, event in enumerate(events, 1):
+        if event.seq != expected:
+            raise StoreError(f"case {case_id}'s history to rewrite has seq {event.seq} where "
+                             f"{expected} belongs: read it again and rewrite all of it")
+    return events
+
+
+def sorted_attachments(found: Iterable[AttachmentRecord]) -> list[AttachmentRecord]:
+    """Attachment records oldest first (ties by id), the same from every backend."""
+    return sorted(found, key=lambda a: (epoch_micros(a.added_at, "added_at"), a.id))
 
 
 # -- outbox -------------------------------------------------------------------------------------

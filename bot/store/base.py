@@ -7,11 +7,18 @@ ever silently lost.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.records import AuditRecord, AuthorisedUser, CaseEventRecord, CaseRecord, OutboxItem
+from bot.records import (
+    AttachmentRecord,
+    AuditRecord,
+    AuthorisedUser,
+    CaseEventRecord,
+    CaseRecord,
+    OutboxItem,
+)
 
 
 class Store(Protocol):
@@ -30,6 +37,11 @@ class Store(Protocol):
     ) -> int:
         """Write (or with None, delete) the state if its version is still `expected_version`;
         returns the new version. Raises StaleWriteError otherwise."""
+
+    async def conversations_ending(self, suffix: str) -> list[tuple[str, dict[str, Any], int]]:
+        """(key, state, version) of every conversation whose key ends with `suffix` — a
+        person's, for export, erasure and retention (a scan: operators' work, not a hot
+        path)."""
 
     # -- cases ------------------------------------------------------------------------------------
 
@@ -51,6 +63,16 @@ class Store(Protocol):
     async def case_events(self, case_id: str) -> list[CaseEventRecord]:
         """The case's history in order (seq 1, 2, …)."""
 
+    async def rewrite_case(
+        self, case: CaseRecord, expected_version: int, history: Sequence[CaseEventRecord],
+        appended: Iterable[CaseEventRecord] = (),
+    ) -> CaseRecord:
+        """Replace the case and rewrite its history entry by entry (`history` is the whole
+        stored history, seq 1…n, each entry kept at its seq), then append `appended` — all
+        atomically if the stored version is still `expected_version`. Only for taking
+        personal data out (retention, erasure): otherwise the history is append-only.
+        Raises StaleWriteError, or StoreError when `history` isn't the stored one's shape."""
+
     async def list_cases(
         self, customer_ids: Iterable[str] | None = None, open_only: bool = True
     ) -> list[CaseRecord]:
@@ -58,12 +80,27 @@ class Store(Protocol):
 
     # -- audit, once-only keys, authorised users -------------------------------------------------
 
-    async def append_audit(self, entry: AuditRecord) -> None: ...
+    async def append_audit(self, entry: AuditRecord) -> int:
+        """Add an entry; returns its seq (1, 2, … in the order entries were added, never
+        reused). The audit is never trimmed by count: bot/audit.py keeps refusals from
+        flooding it, and retention takes personal data out of entries in place."""
 
     async def audit_entries(
         self, case_id: str | None = None, limit: int = 100
     ) -> list[AuditRecord]:
         """Newest first; only the case's entries when case_id is given."""
+
+    async def audit_log(self, after: int = 0, limit: int = 1000) -> list[tuple[int, AuditRecord]]:
+        """(seq, entry) of the entries after seq `after`, oldest first, at most `limit`: page
+        through the whole audit (export, retention, erasure)."""
+
+    async def replace_audit(self, seq: int, entry: AuditRecord) -> None:
+        """Rewrite entry `seq` in place (its personal data taken out). Raises StoreError when
+        there is no such entry."""
+
+    async def count(self, key: str, ttl_seconds: int) -> int:
+        """Add one to a counter every process shares and return its value (1 the first
+        time); it is forgotten `ttl_seconds` after its first count."""
 
     async def claim_once(self, key: str, ttl_seconds: int) -> bool:
         """True the first time a key is claimed within its TTL (de-duplicating retried
@@ -74,6 +111,20 @@ class Store(Protocol):
     async def remove_authorised_user(self, customer_id: str, user_id: str) -> bool: ...
 
     async def authorised_users(self, customer_id: str) -> list[AuthorisedUser]: ...
+
+    # -- attachments (records of files on cases; retention deletes them) ----------------------
+
+    async def add_attachment(self, attachment: AttachmentRecord) -> None:
+        """Keep (or replace, by id) an attachment's record."""
+
+    async def attachments(
+        self, customer_id: str, case_id: str | None = None
+    ) -> list[AttachmentRecord]:
+        """The customer's attachment records (only the case's when case_id is given), oldest
+        first."""
+
+    async def remove_attachment(self, customer_id: str, attachment_id: str) -> bool:
+        """Forget an attachment's record; False when there was none."""
 
     # -- outbox (durable delivery of posts to Slack/Teams) -------------------------------------
 

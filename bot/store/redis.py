@@ -11,9 +11,13 @@ Why it is shaped like this:
   stored. Memory is what bounds Redis, so every case costs one key, records are stored
   without their defaults, and the indexes are sorted sets small enough for Redis's compact
   (listpack) encoding: a customer's cases in buckets of 100 by case number.
-- Audit entries go to one capped list: Redis is a working store, not the archive. A case's
-  audit entries are those of the list that name it. Once-only keys are `SET NX EX`. Case
-  numbers are `INCR`.
+- The audit is a log never trimmed by count (see "Audit keys" below): entries numbered by a
+  counter and kept in lists of 1,000 (listpack-encoded: an entry costs its JSON and a few
+  bytes), so an entry is found from its number alone (retention and erasure rewrite it in
+  place) and the log is paged from any number (export). A case's audit entries are those
+  of the log that name it, read newest first: an operator's question, not a hot path.
+  Refusals are rate-limited before they get here (bot/audit.py). Once-only keys are
+  `SET NX EX`, counters `INCR` with an expiry. Case numbers are `INCR`.
 - Every key starts with the prefix, so deployments (and tests) can share one Redis.
 - The URL may carry a password: messages and logs only ever show it redacted.
 - The outbox is a few structures moved between by scripts (see "Outbox keys" below): a
@@ -31,7 +35,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,6 +51,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from bot.errors import StaleWriteError, StoreError
 from bot.records import (
     OPEN_STATUSES,
+    AttachmentRecord,
     AuditRecord,
     AuthorisedUser,
     CaseEventRecord,
@@ -69,13 +74,16 @@ from bot.store._codec import (
     load_state,
     own_events,
     parse,
+    rewritten_history,
+    sorted_attachments,
 )
 
 log = logging.getLogger(__name__)
 
 MAX_CONNECTIONS = 64  # per process; a call waits for a free one (up to POOL_WAIT_SECONDS)
 POOL_WAIT_SECONDS = 30
-AUDIT_CAP = 10_000  # newest entries kept in the audit list
+AUDIT_BUCKET = 1_000  # audit entries per list (P audit:log:<b>)
+AUDIT_MIGRATE_BATCH = 500  # entries of the earlier capped audit list moved per script call
 BUCKET = 100  # cases per index bucket: below zset-max-listpack-entries (128 by default)
 MIGRATE_BATCH = 500  # legacy cases moved to the case lists per script call
 
@@ -104,7 +112,7 @@ return {1, current + 1}
 #   P ixb:<customer>        set of the b of the customer's ix buckets
 #   P ixob:<customer>       set of the b of its non-empty ixo buckets
 #   P customers             set of the customers that have cases
-#   P audit                 list of AuditRecord JSON (without defaults), newest first, capped
+#   P att:<customer>        hash: attachment id → AttachmentRecord JSON (without defaults)
 #
 # A bucket of up to 100 members stays listpack-encoded (zset-max-listpack-entries, 128 by
 # default): about 20 bytes an entry instead of about 100 in a skiplist. Scripts compute the
@@ -113,7 +121,7 @@ return {1, current + 1}
 # Stores before this layout kept a hash per case (P case:<id>), an event list (P events:<id>),
 # four index zsets (P cases:all, cases:open, cases:customer:<c>, cases:customer-open:<c>)
 # and a per-case audit list (P audit:case:<id>). `open` moves such cases to the case lists
-# (_MIGRATE_CASES); a per-case audit list stays and is still read.
+# (_MIGRATE_CASES); a per-case audit list stays and is still read (for that case only).
 
 _CASE_HELPERS = """
 local base = ARGV[1]
@@ -139,6 +147,15 @@ local function index(id, customer, bucket, score, open, old_bucket)
     drop_open(id, customer, bucket)
   end
 end
+-- The case list's head {version, customer, bucket} if the case is the customer's and at the
+-- expected version; else nil and what the script returns.
+local function checked_head(customer, expected)
+  local head = redis.call('LRANGE', KEYS[1], 0, 2)
+  if #head == 0 then return nil, {-1, 0} end
+  if head[2] ~= customer then return nil, {-2, 0} end
+  if tonumber(head[1]) ~= tonumber(expected) then return nil, {0, tonumber(head[1])} end
+  return head, nil
+end
 """
 
 # KEYS: the case list, the legacy case hash. ARGV: base, id, customer, bucket, score,
@@ -159,11 +176,9 @@ return 1
 _UPDATE_CASE = (
     _CASE_HELPERS
     + """
-local head = redis.call('LRANGE', KEYS[1], 0, 2)
-if #head == 0 then return {-1, 0} end
-if head[2] ~= ARGV[3] then return {-2, 0} end
+local head, refused = checked_head(ARGV[3], ARGV[7])
+if refused then return refused end
 local current = tonumber(head[1])
-if current ~= tonumber(ARGV[7]) then return {0, current} end
 redis.call('LSET', KEYS[1], 0, current + 1)
 if head[3] ~= ARGV[4] then redis.call('LSET', KEYS[1], 2, ARGV[4]) end
 redis.call('LSET', KEYS[1], 3, ARGV[8])
@@ -197,21 +212,88 @@ end
 return out
 """
 
-# KEYS: the audit list. ARGV: '"case_id":' and the case id as JSON, limit.
-# Returns the newest entries that name the case, at most limit.
-_CASE_AUDIT = """
-local out = {}
-local n = redis.call('LLEN', KEYS[1])
-for start = 0, n - 1, 500 do
-  for _, entry in ipairs(redis.call('LRANGE', KEYS[1], start, start + 499)) do
-    if string.find(entry, ARGV[1], 1, true) then
-      out[#out + 1] = entry
-      if #out >= tonumber(ARGV[2]) then return out end
+# -- Audit keys (P is the store prefix) ---------------------------------------------------------
+#
+#   P audit:seq             counter: the number (seq) of the last audit entry
+#   P audit:log:<b>         list: entries b·1000 + 1 … b·1000 + 1000 (AuditRecord JSON without
+#                           defaults), oldest first: entry seq is at index (seq - 1) % 1000
+#
+# Entries are numbered and pushed in one script, so a list's length is always its last
+# entry's position. Stores before this layout kept one list, newest first, capped at
+# 10,000 entries (P audit): `open` moves it into the log (_MIGRATE_AUDIT), oldest first.
+
+# KEYS: the seq counter. ARGV: the log's key prefix, entries per list, entries.
+# Returns the last entry's seq.
+_APPEND_AUDIT = """
+local size, seq = tonumber(ARGV[2]), 0
+for i = 3, #ARGV do
+  seq = redis.call('INCR', KEYS[1])
+  redis.call('RPUSH', ARGV[1] .. math.floor((seq - 1) / size), ARGV[i])
+end
+return seq
+"""
+
+# KEYS: one list of the log. ARGV: a needle, the most to return.
+# Returns per entry containing the needle, newest first, 2 values: its index, its JSON.
+_AUDIT_MATCHES = """
+local out, limit = {}, tonumber(ARGV[2])
+local stop = redis.call('LLEN', KEYS[1]) - 1
+while stop >= 0 do
+  local start = math.max(0, stop - 199)
+  local batch = redis.call('LRANGE', KEYS[1], start, stop)
+  for j = #batch, 1, -1 do
+    if string.find(batch[j], ARGV[1], 1, true) then
+      out[#out + 1] = start + j - 1
+      out[#out + 1] = batch[j]
+      if #out >= 2 * limit then return out end
     end
   end
+  stop = start - 1
 end
 return out
 """
+
+# KEYS: the earlier capped list (newest first), the seq counter. ARGV: the log's key prefix,
+# entries per list, the most to move. Returns how many entries the earlier list still holds.
+_MIGRATE_AUDIT = """
+local size = tonumber(ARGV[2])
+for _ = 1, tonumber(ARGV[3]) do
+  local entry = redis.call('RPOP', KEYS[1])
+  if not entry then break end
+  local seq = redis.call('INCR', KEYS[2])
+  redis.call('RPUSH', ARGV[1] .. math.floor((seq - 1) / size), entry)
+end
+return redis.call('LLEN', KEYS[1])
+"""
+
+# KEYS: the counter. ARGV: seconds it lives after its first count. Returns its new value.
+_COUNT = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return n
+"""
+
+# KEYS: the case list. ARGV as for update, then the number n of events stored, the n
+# events rewritten (seq 1…n) and the events to append. Returns as _UPDATE_CASE, and
+# {-3, stored count} when n is not the number of events stored.
+_REWRITE_CASE = (
+    _CASE_HELPERS
+    + """
+local head, refused = checked_head(ARGV[3], ARGV[7])
+if refused then return refused end
+local current = tonumber(head[1])
+local n, stored = tonumber(ARGV[9]), redis.call('LLEN', KEYS[1]) - 4
+if stored ~= n then return {-3, stored} end
+redis.call('LSET', KEYS[1], 0, current + 1)
+redis.call('LSET', KEYS[1], 3, ARGV[8])
+for i = 1, n do redis.call('LSET', KEYS[1], 3 + i, ARGV[9 + i]) end
+for i = 10 + n, #ARGV, 1000 do
+  redis.call('RPUSH', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+end
+index(ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], head[3])
+return {1, current + 1}
+"""
+)
 
 # Moves legacy cases (see "Case keys") to the case lists. ARGV: base, bucket size, case ids
 # (members of the legacy P cases:all). Idempotent: a case already moved is only unindexed.
@@ -525,7 +607,11 @@ class RedisStore:
         self._create_case: AsyncScript | None = None
         self._update_case: AsyncScript | None = None
         self._list_cases: AsyncScript | None = None
-        self._case_audit: AsyncScript | None = None
+        self._rewrite_case: AsyncScript | None = None
+        self._append_audit: AsyncScript | None = None
+        self._audit_matches: AsyncScript | None = None
+        self._migrate_audit: AsyncScript | None = None
+        self._count: AsyncScript | None = None
         self._migrate_cases: AsyncScript | None = None
         self._enqueue_outbox: AsyncScript | None = None
         self._claim_outbox: AsyncScript | None = None
@@ -569,7 +655,11 @@ class RedisStore:
         self._create_case = client.register_script(_CREATE_CASE)
         self._update_case = client.register_script(_UPDATE_CASE)
         self._list_cases = client.register_script(_LIST_CASES)
-        self._case_audit = client.register_script(_CASE_AUDIT)
+        self._rewrite_case = client.register_script(_REWRITE_CASE)
+        self._append_audit = client.register_script(_APPEND_AUDIT)
+        self._audit_matches = client.register_script(_AUDIT_MATCHES)
+        self._migrate_audit = client.register_script(_MIGRATE_AUDIT)
+        self._count = client.register_script(_COUNT)
         self._migrate_cases = client.register_script(_MIGRATE_CASES)
         self._enqueue_outbox = client.register_script(_ENQUEUE_OUTBOX)
         self._claim_outbox = client.register_script(_CLAIM_OUTBOX)
@@ -605,6 +695,25 @@ class RedisStore:
         if unreadable:
             log.error("%d cases of the earlier layout are unreadable and were left as they were "
                       "(their ids: sorted set %s)", unreadable, self._key("cases", "unmigrated"))
+        async with self._errors("move the audit list to the audit log"):
+            left = 1
+            while left:
+                left = await self._script(self._migrate_audit)(
+                    keys=[self._key("audit"), self._key("audit", "seq")],
+                    args=[self._audit_list(""), AUDIT_BUCKET, AUDIT_MIGRATE_BATCH])
+        await self._check_durability()
+
+    async def _check_durability(self) -> None:
+        """Say so when Redis keeps no append-only file: a crash of Redis would lose what was
+        written since its last snapshot (README: what each store keeps through a crash)."""
+        try:
+            found = await self._client().config_get("appendonly")
+        except (RedisError, OSError):  # CONFIG may be refused (managed Redis): don't guess
+            return
+        if str(found.get("appendonly", "")).lower() == "no":
+            log.warning("Redis at %s keeps no append-only file: a crash of Redis loses what "
+                        "was written since its last snapshot; set appendonly yes and "
+                        "appendfsync everysec", self._safe_url)
 
     async def close(self) -> None:
         """Close the connection pool; safe to call twice or before `open`."""
@@ -700,6 +809,22 @@ class RedisStore:
             )
         return int(version)
 
+    async def conversations_ending(self, suffix: str) -> list[tuple[str, dict[str, Any], int]]:
+        if not suffix:
+            raise ValueError("give the end of the conversation keys to find")
+        start = self._key("conv", "")
+        client = self._client()
+        found: list[tuple[str, dict[str, Any], int]] = []
+        async with self._errors("find conversations"):
+            keys = sorted({key async for key in client.scan_iter(
+                match=_glob_escape(start) + "*" + _glob_escape(suffix), count=1000)})
+            for key in keys:
+                state, version = await client.hmget(key, ["state", "version"])
+                if state is not None and version is not None:
+                    name = key[len(start):]
+                    found.append((name, load_state(state, name), int(version)))
+        return found
+
     # -- cases --------------------------------------------------------------------------------
 
     async def next_case_number(self, customer_id: str) -> int:
@@ -739,6 +864,27 @@ class RedisStore:
             raise StaleWriteError(f"case {case.id} is at version {version}, not {expected_version}")
         return stored
 
+    async def rewrite_case(
+        self, case: CaseRecord, expected_version: int, history: Sequence[CaseEventRecord],
+        appended: Iterable[CaseEventRecord] = (),
+    ) -> CaseRecord:
+        stored = case.model_copy(update={"version": expected_version + 1})
+        rows = rewritten_history(case.id, history)
+        args = self._case_args(stored, expected_version, [])
+        args += [len(rows), *(dump_event(e) for e in rows),
+                 *(dump_event(e) for e in own_events(case.id, appended))]
+        async with self._errors(f"rewrite case {case.id}"):
+            outcome, value = await self._script(self._rewrite_case)(
+                keys=[self._case_list(case.id)], args=args)
+        if outcome in (-1, -2):
+            raise StoreError(f"case {case.id} of {case.customer_id!r} does not exist")
+        if outcome == -3:
+            raise StoreError(f"case {case.id} has {value} events, not {len(rows)}: read its "
+                             "history again and rewrite all of it")
+        if outcome == 0:
+            raise StaleWriteError(f"case {case.id} is at version {value}, not {expected_version}")
+        return stored
+
     async def case_events(self, case_id: str) -> list[CaseEventRecord]:
         async with self._errors("read case events"):
             items = await self._client().lrange(self._case_list(case_id), 4, -1)
@@ -769,36 +915,79 @@ class RedisStore:
 
     # -- audit, once-only keys, authorised users ----------------------------------------------
 
-    async def append_audit(self, entry: AuditRecord) -> None:
+    def _audit_list(self, bucket: int | str) -> str:
+        return self._key("audit", "log", str(bucket))
+
+    async def _last_audit_seq(self) -> int:
+        return int(await self._client().get(self._key("audit", "seq")) or 0)
+
+    async def append_audit(self, entry: AuditRecord) -> int:
         epoch_micros(entry.at, "at")  # refuse naive instants as SQLite does
-        data = dump_record(entry)
         async with self._errors("append an audit entry"):
-            pipe = self._client().pipeline(transaction=True)
-            pipe.lpush(self._key("audit"), data)
-            pipe.ltrim(self._key("audit"), 0, AUDIT_CAP - 1)
-            await pipe.execute()
+            seq = await self._script(self._append_audit)(
+                keys=[self._key("audit", "seq")],
+                args=[self._audit_list(""), AUDIT_BUCKET, dump_record(entry)])
+        return int(seq)
 
     async def audit_entries(
         self, case_id: str | None = None, limit: int = 100
     ) -> list[AuditRecord]:
-        """Newest first. A case's entries are those of the capped audit list that name it,
-        after those a store before this layout kept for it (P audit:case:<id>)."""
+        """Newest first. A case's entries are those of the log that name it, then those a
+        store before the case lists kept for it (P audit:case:<id>)."""
         if limit <= 0:
             return []
         client = self._client()
+        items: list[str] = []
         async with self._errors("read audit entries"):
-            if case_id is None:
-                items = await client.lrange(self._key("audit"), 0, limit - 1)
-            else:
-                needle = '"case_id":' + json.dumps(case_id, ensure_ascii=False)
-                items = await self._script(self._case_audit)(
-                    keys=[self._key("audit")], args=[needle, limit])
-                if len(items) < limit:  # older entries a legacy per-case list still holds
-                    legacy = await client.lrange(self._key("audit", "case", case_id), 0, -1)
-                    seen = set(items)
-                    items += [i for i in legacy if i not in seen][: limit - len(items)]
+            bucket = (await self._last_audit_seq() - 1) // AUDIT_BUCKET
+            needle = None if case_id is None else \
+                '"case_id":' + json.dumps(case_id, ensure_ascii=False)
+            while bucket >= 0 and len(items) < limit:
+                want = limit - len(items)
+                if needle is None:
+                    found = await client.lrange(self._audit_list(bucket), -want, -1)
+                    items += [str(item) for item in reversed(found)]
+                else:
+                    flat = await self._script(self._audit_matches)(
+                        keys=[self._audit_list(bucket)], args=[needle, want])
+                    items += [str(flat[i]) for i in range(1, len(flat), 2)]
+                bucket -= 1
+            if case_id is not None and len(items) < limit:  # an earlier layout's own list
+                legacy = [str(i) for i in
+                          await client.lrange(self._key("audit", "case", case_id), 0, -1)]
+                seen = set(items)
+                items += [i for i in legacy if i not in seen][: limit - len(items)]
         entries = [parse(AuditRecord, item) for item in items]
         return entries if case_id is None else [e for e in entries if e.case_id == case_id]
+
+    async def audit_log(self, after: int = 0, limit: int = 1000) -> list[tuple[int, AuditRecord]]:
+        out: list[tuple[int, AuditRecord]] = []
+        client = self._client()
+        async with self._errors("read the audit log"):
+            last = await self._last_audit_seq()
+            seq = max(after, 0) + 1
+            while seq <= last and len(out) < limit:
+                bucket, index = divmod(seq - 1, AUDIT_BUCKET)
+                want = min(limit - len(out), AUDIT_BUCKET - index, last - seq + 1)
+                found = await client.lrange(self._audit_list(bucket), index, index + want - 1)
+                out += [(seq + i, parse(AuditRecord, item)) for i, item in enumerate(found)]
+                seq = seq + len(found) if found else (bucket + 1) * AUDIT_BUCKET + 1
+        return out
+
+    async def replace_audit(self, seq: int, entry: AuditRecord) -> None:
+        epoch_micros(entry.at, "at")
+        async with self._errors(f"rewrite audit entry {seq}"):
+            if not 1 <= seq <= await self._last_audit_seq():
+                raise StoreError(f"there is no audit entry {seq}")
+            bucket, index = divmod(seq - 1, AUDIT_BUCKET)
+            await self._client().lset(self._audit_list(bucket), index, dump_record(entry))
+
+    async def count(self, key: str, ttl_seconds: int) -> int:
+        if ttl_seconds < 1:
+            raise ValueError(f"ttl_seconds must be at least 1, got {ttl_seconds}")
+        async with self._errors("count"):
+            return int(await self._script(self._count)(
+                keys=[self._key("count", key)], args=[ttl_seconds]))
 
     async def claim_once(self, key: str, ttl_seconds: int) -> bool:
         if ttl_seconds < 1:
@@ -822,6 +1011,27 @@ class RedisStore:
         async with self._errors("list authorised users"):
             found = await self._client().hgetall(self._key("users", customer_id))
         return [parse(AuthorisedUser, found[user_id]) for user_id in sorted(found)]
+
+    # -- attachments --------------------------------------------------------------------------
+
+    async def add_attachment(self, attachment: AttachmentRecord) -> None:
+        epoch_micros(attachment.added_at, "added_at")
+        async with self._errors("keep an attachment record"):
+            await self._client().hset(self._key("att", attachment.customer_id), attachment.id,
+                                      dump_record(attachment))
+
+    async def attachments(
+        self, customer_id: str, case_id: str | None = None
+    ) -> list[AttachmentRecord]:
+        async with self._errors("list attachments"):
+            found = await self._client().hvals(self._key("att", customer_id))
+        records = (parse(AttachmentRecord, item) for item in found)
+        return sorted_attachments(a for a in records if case_id is None or a.case_id == case_id)
+
+    async def remove_attachment(self, customer_id: str, attachment_id: str) -> bool:
+        async with self._errors("forget an attachment record"):
+            removed = await self._client().hdel(self._key("att", customer_id), attachment_id)
+        return int(removed) == 1
 
     # -- outbox -------------------------------------------------------------------------------
 
@@ -963,6 +1173,11 @@ class RedisStore:
             due, leased = await pipe.execute()
         return int(due) + int(leased)
 
+
+
+def _glob_escape(text: str) -> str:
+    """`text` matched literally in a SCAN MATCH pattern."""
+    return "".join("\\" + ch if ch in "*?[]\\" else ch for ch in text)
 
 
 def _secrets(url: str) -> list[str]:

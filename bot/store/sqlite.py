@@ -2,8 +2,10 @@
 
 Why it is shaped like this:
 
-- WAL journal so readers never block the writer; `synchronous=NORMAL`, so a commit costs no
-  fsync yet survives a crash of the process (only a power cut can lose the last commits);
+- WAL journal so readers never block the writer; `synchronous=NORMAL` (the default), so a
+  commit costs no fsync yet survives a crash of the process (only a power cut or an OS crash
+  can lose the last commits; FRONTDOOR_SQLITE_SYNCHRONOUS=FULL closes that at an fsync a
+  commit);
   a `busy_timeout` so a second connection, or a second process, waits for the write lock
   instead of failing.
 - Every write runs in `BEGIN IMMEDIATE`: the write lock is taken up front, so the version
@@ -46,6 +48,7 @@ import aiosqlite
 from bot.errors import StaleWriteError, StoreError
 from bot.records import (
     OPEN_STATUSES,
+    AttachmentRecord,
     AuditRecord,
     AuthorisedUser,
     CaseEventRecord,
@@ -63,11 +66,13 @@ from bot.store._codec import (
     load_state,
     own_events,
     parse,
+    rewritten_history,
+    sorted_attachments,
 )
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3  # 2: the outbox tables; 3: the case timers
+SCHEMA_VERSION = 4  # 2: the outbox tables; 3: the case timers; 4: counters, attachments
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -140,6 +145,19 @@ CREATE TABLE IF NOT EXISTS timers (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS timers_due ON timers (due_at, case_id) WHERE lease_owner IS NULL;
 CREATE INDEX IF NOT EXISTS timers_leases ON timers (lease_until) WHERE lease_until IS NOT NULL;
+CREATE TABLE IF NOT EXISTS counters (
+    key         TEXT PRIMARY KEY,
+    value       INTEGER NOT NULL,
+    expires_at  REAL NOT NULL  -- unix time
+);
+CREATE INDEX IF NOT EXISTS counters_by_expiry ON counters (expires_at);
+CREATE TABLE IF NOT EXISTS attachments (
+    customer_id  TEXT NOT NULL,
+    id           TEXT NOT NULL,
+    case_id      TEXT NOT NULL,
+    data         TEXT NOT NULL,     -- AttachmentRecord JSON
+    PRIMARY KEY (customer_id, id)
+);
 """
 
 _OPEN = sorted(OPEN_STATUSES)
@@ -148,9 +166,13 @@ _OPEN = sorted(OPEN_STATUSES)
 class SqliteStore:
     """`Store` on one SQLite file (see the module docstring for the why)."""
 
-    def __init__(self, path: str | Path, *, busy_timeout_ms: int = 10_000) -> None:
+    def __init__(self, path: str | Path, *, busy_timeout_ms: int = 10_000,
+                 synchronous: str = "NORMAL") -> None:
+        if synchronous not in ("NORMAL", "FULL"):
+            raise StoreError(f"SQLite synchronous must be NORMAL or FULL, not {synchronous!r}")
         self._path = Path(path)
         self._busy_timeout_ms = int(busy_timeout_ms)
+        self._synchronous = synchronous
         self._db: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
 
@@ -180,7 +202,7 @@ class SqliteStore:
                 row = await cur.fetchone()
             if row is None or str(row[0]).lower() != "wal":
                 log.warning("SQLite at %s is not in WAL mode (got %s)", self._path, row)
-            await db.execute("PRAGMA synchronous = NORMAL")
+            await db.execute(f"PRAGMA synchronous = {self._synchronous}")
             await db.execute("PRAGMA foreign_keys = ON")
             await db.execute("BEGIN IMMEDIATE")
             try:
@@ -281,6 +303,15 @@ class SqliteStore:
             )
             return new_version
 
+    async def conversations_ending(self, suffix: str) -> list[tuple[str, dict[str, Any], int]]:
+        if not suffix:
+            raise ValueError("give the end of the conversation keys to find")
+        rows = await self._select(
+            "find conversations",
+            "SELECT key, state, version FROM conversations WHERE substr(key, -?) = ?"
+            " ORDER BY key", (len(suffix), suffix))
+        return [(str(r[0]), load_state(r[1], str(r[0])), int(r[2])) for r in rows]
+
     # -- cases --------------------------------------------------------------------------------
 
     async def next_case_number(self, customer_id: str) -> int:
@@ -357,6 +388,38 @@ class SqliteStore:
             )
         return stored
 
+    async def rewrite_case(
+        self, case: CaseRecord, expected_version: int, history: Sequence[CaseEventRecord],
+        appended: Iterable[CaseEventRecord] = (),
+    ) -> CaseRecord:
+        stored = case.model_copy(update={"version": expected_version + 1})
+        rows = rewritten_history(case.id, history)
+        pending = own_events(case.id, appended)
+        async with self._write(f"rewrite case {case.id}") as db:
+            async with db.execute(
+                "SELECT version, customer_id, (SELECT COUNT(*) FROM case_events"
+                " WHERE case_id = ?) FROM cases WHERE id = ?", (case.id, case.id)
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None or row[1] != case.customer_id:
+                raise StoreError(f"case {case.id} of {case.customer_id!r} does not exist")
+            if int(row[0]) != expected_version:
+                raise StaleWriteError(
+                    f"case {case.id} is at version {row[0]}, not {expected_version}")
+            if int(row[2]) != len(rows):
+                raise StoreError(f"case {case.id} has {row[2]} events, not {len(rows)}: "
+                                 "read its history again and rewrite all of it")
+            await db.execute(
+                "UPDATE cases SET status = ?, data = ?, version = ? WHERE id = ?",
+                (case.status, stored.model_dump_json(), stored.version, case.id))
+            await db.executemany(
+                "UPDATE case_events SET data = ? WHERE case_id = ? AND seq = ?",
+                [(event.model_dump_json(), case.id, event.seq) for event in rows])
+            await db.executemany(
+                "INSERT INTO case_events (case_id, seq, data) VALUES (?, ?, ?)",
+                _event_rows(case.id, pending, first_seq=len(rows) + 1))
+        return stored
+
     async def case_events(self, case_id: str) -> list[CaseEventRecord]:
         rows = await self._select(
             "read case events",
@@ -388,13 +451,15 @@ class SqliteStore:
 
     # -- audit, once-only keys, authorised users ----------------------------------------------
 
-    async def append_audit(self, entry: AuditRecord) -> None:
+    async def append_audit(self, entry: AuditRecord) -> int:
         at = epoch_micros(entry.at, "at")
-        async with self._write("append an audit entry") as db:
-            await db.execute(
-                "INSERT INTO audit (at, case_id, data) VALUES (?, ?, ?)",
-                (at, entry.case_id, entry.model_dump_json()),
-            )
+        async with self._write("append an audit entry") as db, db.execute(
+            "INSERT INTO audit (at, case_id, data) VALUES (?, ?, ?)",
+            (at, entry.case_id, entry.model_dump_json()),
+        ) as cur:
+            seq = cur.lastrowid
+        assert seq is not None
+        return int(seq)
 
     async def audit_entries(
         self, case_id: str | None = None, limit: int = 100
@@ -409,6 +474,38 @@ class SqliteStore:
             params = (case_id, limit)
         rows = await self._select("read audit entries", sql, params)
         return [parse(AuditRecord, r[0]) for r in rows]
+
+    async def audit_log(self, after: int = 0, limit: int = 1000) -> list[tuple[int, AuditRecord]]:
+        if limit <= 0:
+            return []
+        rows = await self._select(
+            "read the audit log", "SELECT id, data FROM audit WHERE id > ? ORDER BY id LIMIT ?",
+            (after, limit))
+        return [(int(r[0]), parse(AuditRecord, r[1])) for r in rows]
+
+    async def replace_audit(self, seq: int, entry: AuditRecord) -> None:
+        at = epoch_micros(entry.at, "at")
+        async with self._write(f"rewrite audit entry {seq}") as db:
+            changed = await _changed(
+                db, "UPDATE audit SET at = ?, case_id = ?, data = ? WHERE id = ?",
+                (at, entry.case_id, entry.model_dump_json(), seq))
+            if changed != 1:
+                raise StoreError(f"there is no audit entry {seq}")
+
+    async def count(self, key: str, ttl_seconds: int) -> int:
+        if ttl_seconds < 1:
+            raise ValueError(f"ttl_seconds must be at least 1, got {ttl_seconds}")
+        now = time.time()
+        async with self._write("count") as db:
+            await db.execute("DELETE FROM counters WHERE expires_at <= ?", (now,))
+            await db.execute(
+                "INSERT INTO counters (key, value, expires_at) VALUES (?, 1, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = value + 1",
+                (key, now + ttl_seconds))
+            async with db.execute("SELECT value FROM counters WHERE key = ?", (key,)) as cur:
+                row = await cur.fetchone()
+        assert row is not None
+        return int(row[0])
 
     async def claim_once(self, key: str, ttl_seconds: int) -> bool:
         if ttl_seconds < 1:
@@ -447,6 +544,36 @@ class SqliteStore:
             (customer_id,),
         )
         return [parse(AuthorisedUser, r[0]) for r in rows]
+
+    # -- attachments --------------------------------------------------------------------------
+
+    async def add_attachment(self, attachment: AttachmentRecord) -> None:
+        epoch_micros(attachment.added_at, "added_at")
+        async with self._write("keep an attachment record") as db:
+            await db.execute(
+                "INSERT INTO attachments (customer_id, id, case_id, data) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (customer_id, id) DO UPDATE SET case_id = excluded.case_id,"
+                " data = excluded.data",
+                (attachment.customer_id, attachment.id, attachment.case_id,
+                 attachment.model_dump_json()))
+
+    async def attachments(
+        self, customer_id: str, case_id: str | None = None
+    ) -> list[AttachmentRecord]:
+        sql = "SELECT data FROM attachments WHERE customer_id = ?"
+        params: list[Any] = [customer_id]
+        if case_id is not None:
+            sql += " AND case_id = ?"
+            params.append(case_id)
+        rows = await self._select("list attachments", sql, params)
+        return sorted_attachments(parse(AttachmentRecord, r[0]) for r in rows)
+
+    async def remove_attachment(self, customer_id: str, attachment_id: str) -> bool:
+        async with self._write("forget an attachment record") as db:
+            removed = await _changed(
+                db, "DELETE FROM attachments WHERE customer_id = ? AND id = ?",
+                (customer_id, attachment_id))
+            return removed == 1
 
     # -- outbox -------------------------------------------------------------------------------
 
