@@ -41,7 +41,7 @@ from adapters.teams import wiring as teams
 from adapters.teams.app import TeamsFrontDoor
 from adapters.worker import deliver_all, fire_all, run_loops, worker_id
 from bot.deployment import Directory, load_deployment
-from bot.errors import KnowledgeError
+from bot.errors import ConfigError, KnowledgeError
 from bot.handler import Handler, HandlerSettings
 from bot.identity import Identities
 from bot.knowledge import KnowledgeBase, index_path, watch
@@ -60,8 +60,15 @@ Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 def load_directory(settings: Settings) -> Directory:
     """Who the vendor, its people, customers and partners are: the deployment file, checked
-    (a ConfigError names the key)."""
-    return Directory(load_deployment(settings.frontdoor_config))
+    (a ConfigError names the key) — with what each configured platform needs of it."""
+    deployment = load_deployment(settings.frontdoor_config)
+    if slack.configured(settings) and (missing := deployment.missing_slack_workspaces()):
+        keys = ", ".join(f"'{key}'" for key in missing)
+        raise ConfigError(
+            f"{settings.frontdoor_config.name}: key {keys} missing: with Slack configured "
+            "(SLACK_BOT_TOKEN) the vendor's own Slack workspace and each partner's are required "
+            "(their team ids, T…), so that a request from any other workspace is refused")
+    return Directory(deployment)
 
 
 @contextlib.asynccontextmanager

@@ -4,7 +4,9 @@ AdapterError
 ├── PayloadError           what a platform sent is not what Frontdoor rendered or the platform
 │   │                      documents (a handler logs it and drops the request, never a 500)
 │   ├── SlackPayloadError  a Slack event, interaction, button value or modal metadata
-│   └── TeamsPayloadError  a Teams activity or Adaptive Card submission
+│   ├── TeamsPayloadError  a Teams activity or Adaptive Card submission
+│   └── HostileInputError  a request no endpoint takes: not UTF-8, too deep, a lone surrogate
+│                          or a control character, a malformed header (answered 400)
 ├── PackageError           the Teams app package can't be built (names the setting or option)
 └── UsageError             a command-line argument is wrong (names the argument)
 
@@ -33,6 +35,11 @@ class SlackPayloadError(PayloadError):
 
 class TeamsPayloadError(PayloadError):
     """A Teams activity or a card submission is not what Frontdoor sent or expects."""
+
+
+class HostileInputError(PayloadError):
+    """A request body, query or header that no endpoint takes (adapters/http_guard.py): the
+    message says what was wrong, and the request gets a 400 before anything else sees it."""
 
 
 class PackageError(AdapterError, ValueError):

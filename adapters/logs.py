@@ -21,6 +21,8 @@ import traceback
 from datetime import UTC, datetime
 from typing import Any
 
+from aiohttp.http_exceptions import HttpProcessingError
+
 _STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 
 # Libraries that can log message bodies or personal data (see the module docstring).
@@ -82,6 +84,21 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class ClientMistakes(logging.Filter):
+    """aiohttp logs every request it can't parse (a control character in a header, a broken
+    request line) as an error with its traceback, and answers it 400 itself: the client's
+    mistake, not ours, so it is an info line without the trace (which QuietDependencies, below
+    WARNING, then drops like any library's)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError) and 400 <= (error.code or 0) < 500:
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.msg = f"{record.msg}: {type(error).__name__} ({error.code})"
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
 def configure_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
@@ -91,6 +108,9 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level.upper())
     for name in DEPENDENCIES:  # don't even build their DEBUG records
         logging.getLogger(name).setLevel(max(DEPENDENCY_LEVEL, root.level))
+    server = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, ClientMistakes) for f in server.filters):
+        server.addFilter(ClientMistakes())
     logging.getLogger(__name__).debug(
         "logging at %s; the libraries that log message bodies are held at WARNING",
         logging.getLevelName(root.level))

@@ -18,6 +18,15 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 
 from adapters.compose import Serving, WebProcess
+from adapters.errors import HostileInputError
+from adapters.http_guard import (
+    CLIENT_GONE,
+    BodyLimits,
+    check_text,
+    client_gone,
+    header_problem,
+    read_body,
+)
 from adapters.settings import Settings
 from adapters.web.articles import add_article_routes
 from adapters.web.routes import HANDLER, IDENTITIES, add_routes
@@ -26,6 +35,7 @@ from bot.store.base import Store
 
 log = logging.getLogger(__name__)
 SETTINGS = web.AppKey("settings", Settings)
+BODY_LIMITS = web.AppKey("body_limits", BodyLimits)
 STORE = web.AppKey("store", Store)
 REQUESTS = Counter("frontdoor_http_requests_total", "HTTP requests", ["route", "status"])
 
@@ -34,11 +44,24 @@ Handler_ = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @web.middleware
 async def errors_as_json(request: web.Request, handler: Handler_) -> web.StreamResponse:
-    """Never a stack trace to the caller: our errors become clear JSON, bugs a reference."""
+    """Never a stack trace to the caller: our errors become clear JSON, bugs a reference;
+    hostile input a 400 before any handler sees it (adapters/http_guard.py), a slow body a
+    408, and a client that went away is no error at all."""
     route = request.match_info.route.resource.canonical if request.match_info.route.resource \
         else "unmatched"
     try:
-        response = await handler(request)
+        response = await _guard(request) or await handler(request)
+    except HostileInputError as exc:
+        REQUESTS.labels(route, "400").inc()
+        log.info("hostile input refused: %s", exc, extra={"route": route})
+        return web.json_response({"error": str(exc)}, status=400)
+    except ConnectionResetError as exc:
+        if not client_gone(request, exc):
+            raise
+        REQUESTS.labels(route, str(CLIENT_GONE)).inc()
+        log.info("the client went away before its request was answered",
+                 extra={"route": route})
+        return web.Response(status=CLIENT_GONE)
     except web.HTTPException as exc:
         REQUESTS.labels(route, str(exc.status)).inc()
         if exc.status >= 400 and exc.content_type != "application/json":
@@ -56,6 +79,21 @@ async def errors_as_json(request: web.Request, handler: Handler_) -> web.StreamR
         return web.json_response({"error": f"internal error (reference {ref})"}, status=500)
     REQUESTS.labels(route, str(response.status)).inc()
     return response
+
+
+async def _guard(request: web.Request) -> web.StreamResponse | None:
+    """What every request must be before its route sees it: headers and query without
+    control characters or lone surrogates, and its body (if any) in within the read timeout
+    (else the 408 already sent is returned)."""
+    for name, value in request.headers.items():
+        if problem := header_problem(name[:40], value):
+            raise HostileInputError(problem)
+    for key, value in request.query.items():
+        check_text(key, "the query string")
+        check_text(value, "the query string")
+    if request.body_exists:
+        return await read_body(request, request.app[BODY_LIMITS])
+    return None
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -88,6 +126,7 @@ def create_app(settings: Settings) -> web.Application:
     process = WebProcess(settings)
     app = web.Application(middlewares=[errors_as_json], client_max_size=1024 * 1024)
     app[SETTINGS] = settings
+    app[BODY_LIMITS] = BodyLimits(read_seconds=settings.frontdoor_body_read_seconds)
     serving: list[Serving] = []  # while the app runs
 
     async def running(app: web.Application) -> AsyncIterator[None]:

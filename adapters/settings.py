@@ -71,6 +71,10 @@ class Settings(BaseSettings):
         default=True, description="the web process also works the store's queue (stored "
         "Slack events, posts); with Redis, false leaves that to `frontdoor worker` processes "
         "and keeps the web process to acknowledging (SQLite: always true)")
+    frontdoor_body_read_seconds: float = Field(
+        default=10.0, gt=0, le=300, description="how long a request body may take to arrive "
+        "before the request is answered 408 (a client trickling its body holds nothing open "
+        "for longer)")
     frontdoor_metrics_token: SecretStr | None = Field(
         default=None, description="when set, GET /metrics answers only requests that carry "
         "`Authorization: Bearer <this token>` (set it wherever the port is reachable by "

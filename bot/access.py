@@ -45,6 +45,8 @@ ALLOWED: dict[str, frozenset[str]] = {
 _DOING = {
     "response_plan": "fill in a war team's response plan: the vendor's support engineers and "
                      "executives agree it",
+    "manage_users": "manage users: each customer's administrator adds and removes their "
+                    "organisation's",
 }
 
 

@@ -10,6 +10,7 @@ resolved by optimistic concurrency: a stale write is reloaded, re-checked and re
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,7 +25,9 @@ from bot.errors import (
     InvalidTransitionError,
     NotAllowedError,
     StaleWriteError,
+    UserIdError,
 )
+from bot.identity import holders, user_key_problem
 from bot.intake import CaseDraft
 from bot.messages import Person, Place
 from bot.records import (
@@ -44,6 +47,8 @@ from policy.pack import Pack
 
 log = logging.getLogger(__name__)
 _RETRIES = 20
+MAX_CASE_ID = 20  # "ACME-4": a prefix of up to 10, a dash, a number of up to 7 digits
+NAME_MAX = 100  # an authorised user's name
 SEND_ARTICLE = "send_article"  # an engineer sends the customer an article (one button)
 ARTICLE_SENT = "article_sent"
 
@@ -109,11 +114,24 @@ class CaseService:
 
     # -- reading ----------------------------------------------------------------------------------
 
-    async def visible_case(self, person: Person, case_id: str) -> CaseRecord:
-        case = await self.store.get_case(case_id.strip().upper())
+    async def visible_case(self, person: Person, case_id: str, at: datetime,
+                           action: str = "view") -> CaseRecord:
+        """The case, if `person` may see it; otherwise the refusal is audited (as `action`,
+        what they were about to do with it) and raised — the same whether the case exists or
+        not."""
+        wanted = case_id.strip().upper()[:MAX_CASE_ID]
+        case = await self.store.get_case(wanted) if wanted else None
         if case is None or not person.may_see_customer(case.customer_id):
+            await self._audit(person, action, False, None, wanted or "-", at,
+                              "no such case" if case is None else "another organisation's")
             raise CaseNotFoundError(refusal(person, "view"))
         return case
+
+    async def require(self, person: Person, action: str, case: CaseRecord,
+                      at: datetime) -> None:
+        """Refuse (audited) unless `person` may do `action` on `case`: before anything of
+        the action is shown, a form included."""
+        await self._require(person, action, case.customer_id, case.id, at)
 
     async def visible_cases(self, person: Person, open_only: bool = True) -> list[CaseRecord]:
         if person.is_vendor:
@@ -332,18 +350,48 @@ class CaseService:
 
     async def add_user(self, person: Person, customer_id: str, user_id: str, name: str,
                        at: datetime) -> AuthorisedUser:
+        """A customer admin authorises a user of their organisation (audited, refusals too).
+        The id must be a well-formed platform id (``slack:U…``, ``teams:…``, a web id) that
+        no one else has: a platform id belongs to one organisation only."""
         await self._require(person, "manage_users", customer_id, None, at)
-        user = AuthorisedUser(customer_id=customer_id, user_id=user_id, name=name,
+        problem = user_key_problem(user_id) or _name_problem(name)
+        if problem is None:
+            holder, listed_by = await holders(self.store, self.directory, user_id)
+            others = set(listed_by) - {customer_id}
+            if holder is not None or others:
+                problem = (f"Sorry, {user_id} can't be added: that id already belongs to "
+                           "someone else (another organisation's user, or someone in the "
+                           "deployment file). Each platform id belongs to one organisation "
+                           f"only; ask {self.directory.deployment.vendor.name} support if "
+                           "this is wrong.")
+        if problem is not None:
+            await self._audit(person, "add_user", False, customer_id, None, at,
+                              f"{_clipped(user_id)}: {problem}"[:300])
+            raise UserIdError(problem)
+        user = AuthorisedUser(customer_id=customer_id, user_id=user_id, name=name.strip(),
                               added_by=person.id, added_at=at)
         await self.store.put_authorised_user(user)
+        await self._audit(person, "add_user", True, customer_id, None, at, user_id)
+        log.info("authorised user added", extra={"customer_id": customer_id})
         return user
 
     async def remove_user(self, person: Person, customer_id: str, user_id: str,
                           at: datetime) -> bool:
+        """A customer admin removes a user they added (audited, whether it was listed or
+        not)."""
         await self._require(person, "manage_users", customer_id, None, at)
-        return await self.store.remove_authorised_user(customer_id, user_id)
+        removed = await self.store.remove_authorised_user(customer_id, user_id) \
+            if user_key_problem(user_id) is None else False
+        await self._audit(person, "remove_user", True, customer_id, None, at,
+                          f"{_clipped(user_id)}{'' if removed else ' (was not listed)'}")
+        return removed
 
     # -- authorisation and audit ------------------------------------------------------------------
+
+    async def refuse(self, person: Person, action: str, at: datetime) -> None:
+        """Refuse an action the person's role doesn't allow whatever the case (audited)."""
+        await self._audit(person, action, False, person.customer_id, None, at, "refused")
+        raise NotAllowedError(refusal(person, action))
 
     async def _require(self, person: Person, action: str, customer_id: str,
                        case_id: str | None, at: datetime) -> None:
@@ -383,6 +431,19 @@ def next_level(pack: Pack, plan: str, current: str | None) -> str | None:
     if current in ladder:
         return ladder[min(ladder.index(current) + 1, len(ladder) - 1)]
     return ladder[1] if len(ladder) > 1 else ladder[0]
+
+
+def _clipped(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _name_problem(name: str) -> str | None:
+    shown = name.strip()
+    if not shown or len(shown) > NAME_MAX or any(
+            unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co", "Cn"} for ch in shown):
+        return (f"Give the person's full name: up to {NAME_MAX} letters, digits, spaces and "
+                "punctuation (“add user <id> <full name>”).")
+    return None
 
 
 def _title_of(description: str) -> str:

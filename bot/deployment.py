@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from bot.errors import ConfigError
 from bot.messages import Person, Role
@@ -21,6 +29,42 @@ from policy.errors import PolicyError
 from policy.pack import Pack, available_packs, load_pack
 
 _ID = r"^[a-z0-9][a-z0-9_-]*$"
+WEB_ID_MAX = 64
+# What a platform's ids look like: Slack user ids (U…, W… on Enterprise Grid) and team ids
+# (T…, E… for an org); Teams user ids (``29:…``, base64url), AAD object ids and tenant ids.
+PLATFORM_ID = {
+    "slack": re.compile(r"[UW][A-Z0-9]{2,31}"),
+    "teams": re.compile(r"[A-Za-z0-9][A-Za-z0-9:._@+/=-]{0,199}"),
+    "web": re.compile(rf"[a-z0-9][a-z0-9_-]{{0,{WEB_ID_MAX - 1}}}"),
+}
+WORKSPACE_ID = {
+    "slack": re.compile(r"[TE][A-Z0-9]{2,31}"),
+    "teams": re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}"),
+}
+_EXAMPLE = {"slack": "U0123ABCD", "teams": "29:1a2B-3c", "web": "alice"}
+_WORKSPACE_EXAMPLE = {"slack": "T0123ABCD",
+                      "teams": "a GUID, e.g. 72f988bf-86f1-41af-91ab-2d7cd011db47"}
+
+
+def platform_id_problem(platform: str, value: str) -> str | None:
+    """Why `value` is not a user id on `platform`, or None when it is one."""
+    pattern = PLATFORM_ID.get(platform)
+    if pattern is None:
+        return f"{platform!r} is not a platform (slack, teams or web)"
+    if pattern.fullmatch(value) is None:
+        shown = value if len(value) <= 40 else value[:39] + "…"
+        return (f"{shown!r} is not a {platform} user id (e.g. {_EXAMPLE[platform]}: letters, "
+                "digits and a few separators, of bounded length)")
+    return None
+
+
+def workspace_problem(platform: str, value: str) -> str | None:
+    """Why `value` is not a workspace id (Slack team, Teams tenant), or None."""
+    pattern = WORKSPACE_ID[platform]
+    if pattern.fullmatch(value) is None:
+        shown = value if len(value) <= 40 else value[:39] + "…"
+        return f"{shown!r} is not a {platform} workspace id (e.g. {_WORKSPACE_EXAMPLE[platform]})"
+    return None
 
 
 class _Model(BaseModel):
@@ -43,9 +87,23 @@ class PlatformIds(_Model):
     slack: str | None = None
     teams: str | None = None
 
+    @field_validator("slack", "teams")
+    @classmethod
+    def _platform_id(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and (problem := platform_id_problem(str(info.field_name), value)):
+            raise ValueError(problem)
+        return value
+
+
+def _check_workspace(value: str | None, info: ValidationInfo) -> str | None:
+    platform = "slack" if info.field_name == "slack_team" else "teams"
+    if value is not None and (problem := workspace_problem(platform, value)):
+        raise ValueError(problem)
+    return value
+
 
 class UserEntry(PlatformIds):
-    id: str = Field(pattern=_ID)
+    id: str = Field(pattern=_ID, max_length=WEB_ID_MAX)
     name: str
 
 
@@ -84,6 +142,8 @@ class Customer(_Model):
     # count from the end of that day in the customer's time zone. Unset: it runs on.
     contract_end: date | None = None
 
+    check_workspaces = field_validator("slack_team", "teams_tenant")(_check_workspace)
+
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
@@ -110,18 +170,23 @@ class Customer(_Model):
 
 class Partner(_Model):
     name: str
-    slack_team: str | None = None
+    slack_team: str | None = None  # required wherever Slack is configured
     slack_channels: tuple[str, ...] = ()
     teams_tenant: str | None = None
     teams_conversations: tuple[str, ...] = ()
     users: tuple[UserEntry, ...] = ()
 
+    check_workspaces = field_validator("slack_team", "teams_tenant")(_check_workspace)
+
 
 class Vendor(_Model):
     name: str
     timezone: str = "UTC"
-    slack_team: str | None = None  # the vendor's own Slack workspace (team id)
+    # the vendor's own Slack workspace (team id): required wherever Slack is configured
+    slack_team: str | None = None
     channels: dict[Literal["slack", "teams", "web"], Channels] = Field(default_factory=dict)
+
+    check_workspaces = field_validator("slack_team")(_check_workspace)
 
 
 class KnowledgeLink(_Model):
@@ -196,17 +261,37 @@ class DeploymentFile(_Model):
         problems: list[str] = []
         seen: dict[str, str] = {}
         shorts: dict[str, str] = {}
+        owners: dict[tuple[str, str], str] = {}  # (key kind, value) → where it is first
 
-        def person(pid: str, where: str) -> None:
-            if pid in seen:
-                problems.append(f"{where}: user id {pid!r} is already used at {seen[pid]}")
-            seen[pid] = where
+        def owned_once(item: BaseModel, where: str, keys: tuple[str, ...], what: str) -> None:
+            """A platform id belongs to one person, a workspace to one organisation."""
+            for key in keys:
+                value = getattr(item, key, None)
+                if value is None:
+                    continue
+                owner = owners.setdefault((key, value), where)
+                if owner != where:
+                    problems.append(f"{where}.{key}: {value!r} is already {owner}'s: {what} "
+                                    "belongs to one only")
+
+        def person(entry: UserEntry, where: str) -> None:
+            if entry.id in seen:
+                problems.append(f"{where}: user id {entry.id!r} is already used at "
+                                f"{seen[entry.id]}")
+            seen[entry.id] = where
+            owned_once(entry, where, ("slack", "teams"), "a platform id")
+
+        def workspace(org: Vendor | Customer | Partner, where: str) -> None:
+            owned_once(org, where, ("slack_team", "teams_tenant"), "a workspace")
+
+        workspace(self.vendor, "vendor")
 
         for i, eng in enumerate(self.engineers):
-            person(eng.id, f"engineers[{i}]")
+            person(eng, f"engineers[{i}]")
         for i, adm in enumerate(self.admins):
-            person(adm.id, f"admins[{i}]")
+            person(adm, f"admins[{i}]")
         for cid, customer in self.customers.items():
+            workspace(customer, f"customers.{cid}")
             if not re.match(_ID, cid):
                 problems.append(f"customers.{cid}: ids are lower-case letters, digits, - and _")
             if customer.short in shorts:
@@ -221,10 +306,11 @@ class DeploymentFile(_Model):
             except PolicyError as exc:
                 problems.append(f"customers.{cid}: {exc}")
             for i, user in enumerate(customer.users):
-                person(user.id, f"customers.{cid}.users[{i}]")
+                person(user, f"customers.{cid}.users[{i}]")
         for pid, partner in self.partners.items():
+            workspace(partner, f"partners.{pid}")
             for i, puser in enumerate(partner.users):
-                person(puser.id, f"partners.{pid}.users[{i}]")
+                person(puser, f"partners.{pid}.users[{i}]")
         for i, source in enumerate(self.knowledge.sources if self.knowledge else ()):
             for name in source.customers:
                 if name not in self.customers:
@@ -236,6 +322,15 @@ class DeploymentFile(_Model):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def missing_slack_workspaces(self) -> list[str]:
+        """The keys that must name a Slack workspace wherever Slack is configured, and don't:
+        the vendor's own and each partner's (customers without one are guests in the
+        vendor's)."""
+        missing = [] if self.vendor.slack_team else ["vendor.slack_team"]
+        missing += [f"partners.{pid}.slack_team" for pid, partner in self.partners.items()
+                    if not partner.slack_team]
+        return missing
 
 
 def load_deployment(path: str | Path) -> DeploymentFile:

@@ -8,6 +8,7 @@ FrontdoorError
 ├── CaseNotFoundError    no such case, or not one this person may see
 ├── InvalidTransitionError  the case's status doesn't allow the action
 ├── ResponsePlanError    no war team (yet), no such plan item, or an unusable entry
+├── UserIdError          an id a customer admin can't add: malformed, or someone else's
 ├── ChoiceIdError        a posted-back choice id that no button of ours has
 └── KnowledgeError       the knowledge base can't be read or built (names the file), or
                          an article that isn't in it
@@ -47,6 +48,11 @@ class InvalidTransitionError(FrontdoorError):
 class ResponsePlanError(FrontdoorError):
     """A war team's response-plan entry can't be recorded: the message says why and what to do
     (no war team yet, no such item, a cadence that isn't one)."""
+
+
+class UserIdError(FrontdoorError):
+    """A user id a customer admin can't add: not a platform id, or already someone else's (a
+    platform id belongs to one organisation only). The message says what to give instead."""
 
 
 class ChoiceIdError(FrontdoorError):

@@ -220,29 +220,32 @@ class Reply:
     plan: ResponsePlan | None = None  # a war-room post: the response plan's items as fields
     articles: tuple[ArticleLink, ...] = ()  # documentation offered (also listed in `text`)
 
-    def lead(self) -> str:
+    def _before_card(self) -> str:
         """The text before its plain-text renditions of the card (which starts at the
-        "<case id> · " line) and of the plan: what a platform shows above the card and the
-        plan it renders natively."""
+        "<case id> · " line) and of the plan."""
         text = self.text
         if self.card is not None:
             marker = f"{self.card.case_id} · "
             lines = text.split("\n")
             text = next(("\n".join(lines[:i]) for i, line in enumerate(lines)
                          if line.startswith(marker)), text)
-        if self.plan is not None:
-            text = self.plan.lead(text)
+        return self.plan.lead(text) if self.plan is not None else text
+
+    def lead(self) -> str:
+        """The text before its plain-text renditions of the articles, the card and the plan:
+        what a platform shows above those it renders natively."""
+        text = self._before_card()
         if self.articles:
             lines = text.split("\n")
             text = "\n".join(lines[:_article_span(lines, self.articles)[0]]).rstrip()
         return text
 
     def after_articles(self) -> str:
-        """The text after its plain-text list of articles (a platform that shows the articles
-        natively shows this under them)."""
+        """The text between its plain-text list of articles and the card or plan (a platform
+        that shows the articles natively shows this under them)."""
         if not self.articles:
             return ""
-        lines = self.text.split("\n")
+        lines = self._before_card().split("\n")
         return "\n".join(lines[_article_span(lines, self.articles)[1]:]).strip()
 
     def summary(self) -> str:

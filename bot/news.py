@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from bot.case_card import case_actions
 from bot.deployment import Directory
-from bot.messages import Person, Reply
+from bot.messages import ArticleLink, Person, Reply, articles_text
 from bot.records import CaseEventRecord, CaseRecord
 from policy.pack import Pack
 
@@ -67,13 +67,23 @@ def customer_news(directory: Directory, case: CaseRecord,
 
 
 def article_news(case: CaseRecord, event: CaseEventRecord, who: str) -> str:
-    """An engineer sent an article: its title, the excerpt and where to read it."""
-    data = event.data
-    excerpt = str(data.get("excerpt") or "").strip()
-    url = str(data.get("url") or "").strip()
-    text = f"{who} sent you an article on {case.id}: “{data.get('title') or event.reason}”"
-    text += f" — {excerpt}" if excerpt else "."
-    return text + (f" Read it: {url}" if url else "")
+    """An engineer sent an article: its title (the article itself — link and excerpt — is
+    listed under the sentence: `sent_articles`, `with_articles`)."""
+    return f"{who} sent you an article on {case.id}: “{event.data.get('title') or event.reason}”."
+
+
+def sent_articles(events: Sequence[CaseEventRecord]) -> tuple[ArticleLink, ...]:
+    """The articles `events` sent to the customer, as links a platform shows natively (the
+    news sentence says them in words, for every channel)."""
+    return tuple(ArticleLink(str(e.data.get("article")), str(e.data.get("title") or e.reason),
+                             e.data.get("url") or None, str(e.data.get("excerpt") or ""))
+                 for e in events if e.kind == "article_sent")
+
+
+def with_articles(text: str, articles: Sequence[ArticleLink]) -> str:
+    """`text` with the articles' plain-text rendition under it (platforms that show articles
+    natively show `text` and the articles; text-only ones read their addresses here)."""
+    return "\n".join([text, *articles_text(articles)]) if articles else text
 
 
 def level_name(pack: Pack, level: object) -> str:
@@ -110,5 +120,7 @@ def conversation_news(directory: Directory, person: Person, case: CaseRecord,
     said = [(e, customer_news(directory, case, e) if own and e.actor != person.id else None)
             for e in events]
     last = max((i for i, (_, text) in enumerate(said) if text), default=-1)
-    return [(e, Reply(text, actions=case_actions(person, case) if i == last else ())
+    return [(e, Reply(with_articles(text, sent_articles([e])),
+                      actions=case_actions(person, case) if i == last else (),
+                      articles=sent_articles([e]))
              if text else None) for i, (e, text) in enumerate(said)]

@@ -3,29 +3,64 @@ subprocess, which talks to a fake Slack Web API over real HTTP."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from itertools import count
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
+from bot.records import AuditRecord
+from bot.store.sqlite import SqliteStore
 from frontdoor_testkit.fake_slack import BOT_USER_ID, TEAM_ID, Call, FakeSlack
+from frontdoor_testkit.markup import mrkdwn_objects, slack_controls
 from frontdoor_testkit.server_process import ServerProcess
 from frontdoor_testkit.slack_signing import BOT_TOKEN, SIGNING_SECRET, signed_headers
 
 _ids = count(1)
+T = TypeVar("T")
 
 
 class SlackSession:
     """Sends what Slack would send, and reads what the bot posted to the fake."""
 
-    def __init__(self, server: ServerProcess, fake: FakeSlack) -> None:
+    def __init__(self, server: ServerProcess, fake: FakeSlack, db: Path | None = None) -> None:
         self.server = server
         self.fake = fake
+        self.db = db
+
+    def audit(self, case_id: str | None = None) -> list[AuditRecord]:
+        """The server's audit entries, newest first (read from its SQLite file)."""
+        return self.read(lambda store: store.audit_entries(case_id, limit=1000))
+
+    def read(self, what: Callable[[SqliteStore], Awaitable[T]]) -> T:
+        """Something read from the server's store (its SQLite file), as another process."""
+        assert self.db is not None
+        db = self.db
+
+        async def read() -> T:
+            store = SqliteStore(db)
+            await store.open()
+            try:
+                return await what(store)
+            finally:
+                await store.close()
+
+        return asyncio.run(read())
+
+    def engineers_form(self, description: str, button: str) -> tuple[str, dict[str, Any]]:
+        """Alice files a P1 (see `file_acme_p1`); an engineer presses `button` on the
+        engineers' card. Returns the case id and the modal that opened."""
+        _, opened = self.file_acme_p1(description)
+        case_id = _all_text(opened).split("Case ")[1].split(" ")[0]
+        engineers = self.wait_post("C0ENGINEERS", case_id)
+        views = len(self.fake.of("views.open"))
+        self.click("U0ANA", engineers, button)
+        return case_id, self.fake.wait_for("views.open", views + 1)[-1].params["view"]
 
     def post(self, body: str, content_type: str, **headers: str) -> tuple[int, Any]:
         signed = signed_headers(body, content_type=content_type)
@@ -54,22 +89,25 @@ class SlackSession:
             "response_url": self.fake.url + "response", "api_app_id": "A0FRONTDOOR"})
         return self.post(body, "application/x-www-form-urlencoded")
 
-    def mention(self, user: str, channel: str, text: str) -> str:
+    def mention(self, user: str, channel: str, text: str, team: str = TEAM_ID) -> str:
+        """@mention the bot (the event names the sender's team, as Slack's do)."""
         ts = _ts()
-        status, _ = self.event({"type": "app_mention", "user": user, "channel": channel,
-                                "text": f"<@{BOT_USER_ID}> {text}", "ts": ts,
-                                "event_ts": ts})
+        status, _ = self.event({"type": "app_mention", "user": user, "team": team,
+                                "channel": channel, "text": f"<@{BOT_USER_ID}> {text}",
+                                "ts": ts, "event_ts": ts})
         assert status == 200
         return ts
 
-    def say_in_thread(self, user: str, channel: str, thread: str, text: str) -> None:
+    def say_in_thread(self, user: str, channel: str, thread: str, text: str,
+                      team: str = TEAM_ID) -> None:
         ts = _ts()
         status, _ = self.event({"type": "message", "channel_type": "channel", "user": user,
-                                "channel": channel, "text": text, "ts": ts,
+                                "team": team, "channel": channel, "text": text, "ts": ts,
                                 "thread_ts": thread, "event_ts": ts})
         assert status == 200
 
-    def summary(self, user: str, channel: str, thread: str, timeout: float = 15.0) -> Call:
+    def summary(self, user: str, channel: str, thread: str, timeout: float = 15.0,
+                team: str = TEAM_ID) -> Call:
         """The summary before a case opens. A question may first be offered articles: that
         offer is answered "no" in the thread (for scripts about something else)."""
         deadline = time.monotonic() + timeout
@@ -80,7 +118,7 @@ class SlackSession:
                 if "Please check" in _all_text(call):
                     return call
             if not declined and any("answer it?" in _all_text(c) for c in posts):
-                self.say_in_thread(user, channel, thread, "no")
+                self.say_in_thread(user, channel, thread, "no", team=team)
                 declined = True
             time.sleep(0.03)
         return self.wait_post(channel, "Please check", thread, timeout=0.1)
@@ -170,9 +208,9 @@ def _block_action(user: str, team: str, message: Call, element: dict[str, Any]) 
     if message.params.get("thread_ts"):
         msg["thread_ts"] = message.params["thread_ts"]
     return {
-        "type": "block_actions", "user": {"id": user, "team_id": team},
+        "type": "block_actions", "user": {"id": user, **({"team_id": team} if team else {})},
         "api_app_id": "A0FRONTDOOR", "token": "legacy", "trigger_id": f"trig.{next(_ids)}",
-        "team": {"id": TEAM_ID}, "channel": {"id": channel},
+        "team": {"id": TEAM_ID} if team else None, "channel": {"id": channel},
         "container": {"type": "message", "message_ts": ts, "channel_id": channel,
                       "is_ephemeral": False},
         "message": msg,
@@ -190,7 +228,7 @@ def slack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlackSession]:
     server = ServerProcess({"FRONTDOOR_DB": str(tmp / "slack.db"), "SLACK_BOT_TOKEN": BOT_TOKEN,
                             "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": url},
                            tmp / "server.log")
-    yield SlackSession(server, fake)
+    yield SlackSession(server, fake, tmp / "slack.db")
     server.stop()
     fake.stop()
 
@@ -397,15 +435,16 @@ def test_partner_escalates_in_the_shared_channel_and_it_lands_with_history(
 ) -> None:
     """A partner files for a customer it serves and presses Escalate (reason and impact);
     the escalation lands in the vendor's escalation channel with the case history."""
-    thread = slack.mention("U0PIA", "C0BLUEBRIDGE", "hello")
+    thread = slack.mention("U0PIA", "C0BLUEBRIDGE", "hello", team="T0BLUEBRIDGE")
     slack.wait_post("C0BLUEBRIDGE", "Which customer", thread)
     for text, expect in [("Acme", "What kind of case"), ("query", "Describe")]:
-        slack.say_in_thread("U0PIA", "C0BLUEBRIDGE", thread, text)
+        slack.say_in_thread("U0PIA", "C0BLUEBRIDGE", thread, text, team="T0BLUEBRIDGE")
         slack.wait_post("C0BLUEBRIDGE", expect, thread)
     slack.say_in_thread("U0PIA", "C0BLUEBRIDGE", thread,
-                        "Bulk import rejects files over 10 MB since the last release")
-    slack.summary("U0PIA", "C0BLUEBRIDGE", thread)
-    slack.say_in_thread("U0PIA", "C0BLUEBRIDGE", thread, "open")
+                        "Bulk import rejects files over 10 MB since the last release",
+                        team="T0BLUEBRIDGE")
+    slack.summary("U0PIA", "C0BLUEBRIDGE", thread, team="T0BLUEBRIDGE")
+    slack.say_in_thread("U0PIA", "C0BLUEBRIDGE", thread, "open", team="T0BLUEBRIDGE")
     opened = slack.wait_post("C0BLUEBRIDGE", "is open", thread)
     before = len(slack.fake.of("views.open"))
     slack.click("U0PIA", opened, "Escalate", team="T0BLUEBRIDGE")
@@ -419,14 +458,88 @@ def test_partner_escalates_in_the_shared_channel_and_it_lands_with_history(
 
 
 def test_a_partner_from_the_wrong_workspace_is_not_recognised(slack: SlackSession) -> None:
-    """Slack Connect: the sender's own team decides who is speaking."""
+    """Slack Connect: the sender's own team decides who is speaking; a workspace the
+    deployment doesn't serve gets one sentence, and the refusal is audited."""
     before = len(slack.fake.of("chat.postEphemeral"))
     ts = _ts()
     slack.event({"type": "app_mention", "user": "U0PIA", "user_team": "T0IMPOSTOR",
                  "channel": "C0BLUEBRIDGE", "text": f"<@{BOT_USER_ID}> status", "ts": ts,
                  "event_ts": ts})
     refusal = slack.fake.wait_for("chat.postEphemeral", before + 1)[-1]
-    assert "don't know your account" in _all_text(refusal)
+    assert "isn't one it serves" in _all_text(refusal)
+    assert any(e.actor == "pia" and e.action == "identify" and not e.allowed
+               and "T0IMPOSTOR" in e.detail for e in slack.audit())
+
+
+def test_a_partner_with_no_team_information_is_not_recognised(slack: SlackSession) -> None:
+    """An ext-shared event naming no sender's team used to be taken as the partner's."""
+    before = len(slack.fake.of("chat.postEphemeral"))
+    ts = _ts()
+    envelope = {"token": "legacy", "team_id": "T0BLUEBRIDGE", "api_app_id": "A0FRONTDOOR",
+                "type": "event_callback", "is_ext_shared_channel": True,
+                "event_id": f"Ev{next(_ids):08d}", "event_time": int(time.time()),
+                "event": {"type": "app_mention", "user": "U0PIA", "channel": "C0BLUEBRIDGE",
+                          "text": f"<@{BOT_USER_ID}> status", "ts": ts, "event_ts": ts}}
+    assert slack.post(json.dumps(envelope), "application/json")[0] == 200
+    refusal = slack.fake.wait_for("chat.postEphemeral", before + 1)[-1]
+    assert refusal.params["user"] == "U0PIA" and "isn't one it serves" in _all_text(refusal)
+    assert not slack.posts("C0BLUEBRIDGE", ts)
+
+
+def test_an_engineers_click_from_a_foreign_workspace_acknowledges_nothing(
+    slack: SlackSession,
+) -> None:
+    """The vendor's workspace is known (required with Slack), so the engineer's user id from
+    another workspace is not the engineer: nothing is acknowledged, and it is audited."""
+    thread, opened = slack.file_acme_p1("the orders API returns 503 on the payments page")
+    case_id = _all_text(opened).split("Case ")[1].split(" ")[0]
+    engineers = slack.wait_post("C0ENGINEERS", case_id)
+    before = len(slack.fake.of("chat.postEphemeral"))
+    slack.click("U0ANA", engineers, "Acknowledge", team="T0ELSEWHERE")
+    refusal = slack.fake.wait_for("chat.postEphemeral", before + 1)[-1]
+    assert refusal.params["user"] == "U0ANA" and "isn't one it serves" in _all_text(refusal)
+    slack.click("U0ANA", engineers, "Acknowledge", team="")  # and a click naming no team
+    slack.fake.wait_for("chat.postEphemeral", before + 2)
+    slack.settle()
+    assert not any("picked it up" in _all_text(c) for c in slack.posts("C0ACME", thread))
+    refused = [e for e in slack.audit() if e.actor == "ana" and e.action == "identify"]
+    assert len(refused) >= 2
+
+
+def test_a_slash_command_from_another_workspace_is_refused(slack: SlackSession) -> None:
+    """The slash command's team used to be ignored."""
+    before_views = len(slack.fake.of("views.open"))
+    before = len(slack.fake.of("chat.postEphemeral"))
+    body = urllib.parse.urlencode({
+        "token": "legacy", "team_id": "T0ELSEWHERE", "channel_id": "C0ACME",
+        "user_id": "U0ALICE", "command": "/support", "text": "",
+        "trigger_id": f"trig.{next(_ids)}", "response_url": slack.fake.url + "response"})
+    assert slack.post(body, "application/x-www-form-urlencoded")[0] == 200
+    refusal = slack.fake.wait_for("chat.postEphemeral", before + 1)[-1]
+    assert "isn't one it serves" in _all_text(refusal)
+    assert len(slack.fake.of("views.open")) == before_views
+
+
+def test_a_form_button_for_an_action_the_role_may_not_take_opens_no_form(
+    slack: SlackSession,
+) -> None:
+    """A customer's "fill in the form" click for Escalate (a partner's and the vendor's
+    action): no modal, a private refusal, and an audit entry."""
+    _, opened = slack.file_acme_p1("the orders API returns 503 on the search page")
+    case_id = _all_text(opened).split("Case ")[1].split(" ")[0]
+    views = len(slack.fake.of("views.open"))
+    before = len(slack.fake.of("chat.postEphemeral"))
+    element = {"action_id": "open-form:0", "text": {"type": "plain_text", "text": "Fill in"},
+               "value": json.dumps({"v": 1, "form": f"action:escalate:{case_id}"})}
+    status, _ = slack.interaction(_block_action("U0ADAM", TEAM_ID, opened, element))
+    assert status == 200
+    refusal = slack.fake.wait_for("chat.postEphemeral", before + 1)[-1]
+    assert refusal.params["user"] == "U0ADAM"
+    assert "can't escalate cases" in _all_text(refusal)
+    slack.settle()
+    assert len(slack.fake.of("views.open")) == views
+    assert ("adam", "escalate", False) in [(e.actor, e.action, e.allowed)
+                                           for e in slack.audit(case_id)]
 
 
 def test_engineer_first_reply_in_the_case_thread_acknowledges(slack: SlackSession) -> None:
@@ -544,12 +657,7 @@ def test_the_war_team_fills_in_its_response_plan_on_the_war_room_post(
     P1 to the executive team forms the war team — a post in the war-room channel with the
     four plan items as open fields; the customer may not fill them in; an engineer's entry
     updates that post in place (☑, who) and is said under it."""
-    _, opened = slack.file_acme_p1("checkout fails: orders API returns 503")
-    case_id = _all_text(opened).split("Case ")[1].split(" ")[0]
-    engineers = slack.wait_post("C0ENGINEERS", case_id)
-    before = len(slack.fake.of("views.open"))
-    slack.click("U0ANA", engineers, "Escalate")
-    view = slack.fake.wait_for("views.open", before + 1)[-1].params["view"]
+    case_id, view = slack.engineers_form("checkout fails: orders API returns 503", "Escalate")
     status, _ = slack.interaction(_submission("U0ANA", view, {
         "level": "executive", "text": "Checkout down for every Acme shopper"}))
     assert status == 200
@@ -613,3 +721,62 @@ def test_a_question_gets_linked_articles_and_an_engineer_sends_one_with_one_tap(
     slack.press("U0ANA", card, f"case:send_article/nordsync/graph-permissions:{case_id}")
     news = slack.wait_post("C0NORDLYS", "sent you an article", thread)
     assert "/kb/nordsync/graph-permissions" in _all_text(news)
+
+
+def test_a_replayed_signed_interaction_is_processed_once_across_processes(
+    slack: SlackSession, tmp_path: Path,
+) -> None:
+    """The same signed view_submission sent three times within the signature window used to
+    add three events; now one — and the same again to another process on the same store
+    (the store's once-only claim) adds none. The slash command and a button likewise."""
+    assert slack.db is not None
+    case_id, view = slack.engineers_form("the orders API returns 503 since 10:15",
+                                         "Ask customer")
+    body = urllib.parse.urlencode({"payload": json.dumps(_submission(
+        "U0ANA", view, {"text": "Which identity provider do you use?"}))})
+    headers = signed_headers(body, content_type="application/x-www-form-urlencoded")
+    other = ServerProcess({"FRONTDOOR_DB": str(slack.db), "SLACK_BOT_TOKEN": BOT_TOKEN,
+                           "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                           "SLACK_API_URL": slack.fake.url}, tmp_path / "other.log")
+    try:
+        for server in (slack.server, slack.server, slack.server, other):
+            assert server.request("POST", "/slack/events", body.encode(), headers)[0] == 200
+        ephemerals = len(slack.fake.of("chat.postEphemeral"))
+        command = urllib.parse.urlencode({
+            "token": "legacy", "team_id": TEAM_ID, "channel_id": "C0ACME",
+            "user_id": "U0ALICE", "command": "/support", "text": "status",
+            "trigger_id": f"trig.{next(_ids)}", "response_url": slack.fake.url + "response"})
+        command_headers = signed_headers(command,
+                                         content_type="application/x-www-form-urlencoded")
+        for server in (slack.server, other, slack.server):
+            assert server.request("POST", "/slack/events", command.encode(),
+                                  command_headers)[0] == 200
+        slack.settle()
+    finally:
+        other.stop()
+    kinds = [e.kind for e in slack.read(lambda store: store.case_events(case_id))]
+    assert kinds.count("waiting_on_customer") == 1, kinds
+    status_replies = [c for c in slack.fake.of("chat.postEphemeral")[ephemerals:]
+                      if c.params["user"] == "U0ALICE" and "open case" in _all_text(c)]
+    assert len(status_replies) == 1
+
+
+def test_what_a_customer_typed_reaches_the_engineers_as_typed(slack: SlackSession) -> None:
+    """Mentions, links and a right-to-left override typed by a customer reach the engineers'
+    channel as characters: every mrkdwn object verbatim, no control sequence of Slack's but
+    none, no bidi control anywhere."""
+    typed = ("<!channel> <@U0ANA> <https://evil.example/login|Verify your account> "
+             "# heading ![img](https://evil.example/p.png) report_\u202egnp.exe is empty")
+    thread = slack.mention("U0ALICE", "C0ACME", typed)
+    slack.wait_post("C0ACME", "support desk", thread)
+    slack.say_in_thread("U0ALICE", "C0ACME", thread, "query")
+    slack.wait_post("C0ACME", "Please check", thread)
+    slack.say_in_thread("U0ALICE", "C0ACME", thread, "open")
+    slack.wait_post("C0ACME", "is open", thread)
+    posted = slack.wait_post("C0ENGINEERS", "Verify your account")
+    objects = list(mrkdwn_objects(posted.params["blocks"]))
+    assert objects and all(o.get("verbatim") is True for o in objects)
+    assert [c for o in objects for c in slack_controls(o["text"])] == []
+    assert slack_controls(posted.params["text"]) == []
+    assert "\u202e" not in json.dumps(posted.params, ensure_ascii=False)
+    assert "@channel @U0ANA Verify your account" in json.dumps(posted.params["blocks"])

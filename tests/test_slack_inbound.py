@@ -186,7 +186,7 @@ class _Failing:
         self.error = error
         self.told: list[Mapping[str, Any]] = []
 
-    async def work(self, _: Mapping[str, Any]) -> None:
+    async def work(self, _: Mapping[str, Any], team: str | None) -> None:
         raise self.error
 
     async def give_up(self, event: Mapping[str, Any]) -> None:

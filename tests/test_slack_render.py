@@ -1143,3 +1143,31 @@ def test_a_case_cards_articles_each_have_their_send_button() -> None:
     assert "shown to the customer before filing" in article["text"]["text"]
     value = decode_button_value(article["accessory"]["value"])
     assert (value.choice, value.case) == (send.id, "ACME-4")
+
+
+def test_an_articles_title_and_excerpt_arrive_as_typed_only_its_address_is_a_link() -> None:
+    from bot.messages import ArticleLink
+
+    lure = ArticleLink("kq/x", "<!channel> <https://evil.example|Verify>", "https://d.example/x",
+                       "<@U0ANA> click")
+    message = render_message(Reply("• x", choices=(Choice("articles:no", "No"),),
+                                   articles=(lure,)))
+    [section] = [b for b in message["blocks"] if "d.example" in str(b)]
+    text = section["text"]["text"]
+    assert section["text"]["verbatim"] is True
+    assert text.startswith("📄 *<https://d.example/x|&lt;!channel&gt; &lt;https://evil")
+    assert "<@U0ANA>" not in text and "&lt;@U0ANA&gt; click" in text
+
+
+def test_news_of_a_sent_article_shows_the_sentence_the_article_and_the_card_once_each() -> None:
+    from bot.messages import ArticleLink, CaseCard, articles_text
+
+    link = ArticleLink("kq/rl", "Rate limits", "https://d.example/rl", "Limits per tier.")
+    card = CaseCard("ACME-4", "Limits", "Acme", "Query", None, None, "acknowledged", "Ana")
+    text = "\n".join(["Ana sent you an article on ACME-4: “Rate limits”.",
+                      *articles_text((link,)), "ACME-4 · Limits", "Acme · Query"])
+    message = render_message(Reply(text, card=card, articles=(link,)))
+    assert_valid_message(message)
+    flat = str(message["blocks"])
+    assert flat.count("Ana sent you an article") == 1 and flat.count("Limits per tier.") == 1
+    assert flat.count("Acme · Query") == 0  # the card's own blocks say it, not its rendition

@@ -13,6 +13,13 @@ from typing import Any
 import pytest
 
 from frontdoor_testkit.fake_bot_framework import FakeConnector
+from frontdoor_testkit.markup import (
+    card_markdown,
+    disguised,
+    markdown_active,
+    markdown_visible,
+    without_escape_support,
+)
 from frontdoor_testkit.server_process import ServerProcess
 from frontdoor_testkit.teams_client import (
     ACME_CHANNEL,
@@ -382,3 +389,24 @@ def test_a_question_gets_linked_articles_and_an_engineer_sends_one_with_one_tap(
     teams.click("29:ana", VENDOR_TENANT, card, "Send to customer", choice=choice)
     news = teams.fake.wait("sent you an article", chat, after=seen)
     assert "/kb/konneqt/developer-portal/branding" in news.text
+
+
+def test_a_disguised_link_arrives_in_the_engineers_channel_as_typed(teams: TeamsSession) -> None:
+    """A customer's markdown link is posted to the engineers' channel as the characters they
+    typed — nothing in the card renders as a link (markdown-it, with and without backslash
+    escapes), and the words are all there."""
+    lure = "[Verify your account](https://evil.example/login) now"
+    chat = _personal("29:alice")
+    teams.say("29:alice", ACME_TENANT, chat, "hi")
+    question = teams.fake.wait("What kind of case", chat)
+    teams.click("29:alice", ACME_TENANT, question, "Fill in one form", {
+        "case_type": "query", "description": lure})
+    review = teams.fake.wait("Please check", chat)
+    teams.click("29:alice", ACME_TENANT, review, "Open the case")
+    teams.fake.wait("is open", chat)
+    posted = teams.fake.wait("Verify your account", ENGINEERS, kinds=("send",))
+    assert posted.card is not None
+    shown = list(card_markdown(posted.card))
+    assert [m for m in shown if markdown_active(m)] == []
+    assert [m for m in shown if disguised(without_escape_support(m))] == []
+    assert any(lure in markdown_visible(m) for m in shown)

@@ -317,7 +317,7 @@ def test_an_offer_links_each_article_and_is_never_a_plain_text_message() -> None
     activity = render.render_activity(reply)
     card = activity["attachments"][0]["content"]
     texts = [b["text"] for b in _of_type(card, "TextBlock")]
-    assert "📄 **[Rate (limits)](https://docs.example.com/rl)**" in texts
+    assert "📄 **[Rate \\[limits\\]](https://docs.example.com/rl)**" in texts  # title as typed
     assert "Limits per tier." in texts and texts.count("These may answer it.") == 1
     assert texts.index("These may answer it.") < texts.index("Did it answer it?")
     assert _submit(card, "Yes, thanks")["data"]["choice"] == "articles:yes"
@@ -333,3 +333,15 @@ def test_a_case_cards_articles_each_have_their_send_button() -> None:
     content = render.render_card(Reply("ACME-4 · Limits", card=card))
     assert _submit(content, "Send to customer")["data"]["choice"] == send.id
     assert "shown to the customer before filing" in json.dumps(content)
+
+
+def test_an_articles_title_and_excerpt_arrive_as_typed_only_its_address_is_a_link() -> None:
+    from bot.messages import ArticleLink
+
+    lure = ArticleLink("kq/x", "[Verify](https://evil.example)", "https://d.example/x",
+                       "![img](https://evil.example/i.png) # now")
+    card = render.render_card(Reply("• x", choices=(Choice("articles:no", "No"),),
+                                    articles=(lure,)))
+    texts = [b["text"] for b in _of_type(card, "TextBlock")]
+    assert "📄 **[\\[Verify\\]\\(https://evil.example)](https://d.example/x)**" in texts
+    assert "!\\[img\\]\\(https://evil.example/i.png) # now" in texts  # no image

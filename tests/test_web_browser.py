@@ -285,7 +285,8 @@ def test_a_question_is_answered_from_the_documentation_in_the_browser(
             '.article[data-article="konneqt/developer-portal/branding"]')
         step(branding.get_by_role("button", name=re.compile("^Send to customer")).click)
         expect(batches.last).to_contain_text("sent the article")
-        queued.scroll_into_view_if_needed()
+        # the queue is redrawn as the case changes: wait for the redrawn card, not a stale one
+        expect(articles).to_contain_text("sent to the customer")
         page.screenshot(path=str(SCREENSHOTS / "kb-engineer-card.png"))
 
         # ---- adam's conversation shows it, linked; the link opens the article -----------

@@ -12,23 +12,21 @@ Everything we post goes through the durable outbox, in order per case.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
+import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.errors import SlackPayloadError
-from adapters.slack import inbound, render, translate
+from adapters.errors import PayloadError, SlackPayloadError
+from adapters.slack import inbound, render, request_shapes, translate
 from adapters.slack.actions import (
     INPUT_ACTION_ID,
     VIEW_CALLBACK_ID,
@@ -51,6 +49,9 @@ log = logging.getLogger(__name__)
 SHORTCUT_CALLBACK_ID = "file-support-case"
 SLASH_COMMAND = "/support"
 MAX_CONCURRENT_WORK = 32  # interactions worked at once after their ack, per process
+# A signature is accepted while its timestamp is within 5 minutes of the clock, either way:
+# remember a signed request for that long and a little more.
+REPLAY_WINDOW_SECONDS = 2 * request_shapes.SIGNATURE_WINDOW_SECONDS + 60
 # What this front door listens to; manifest.json must subscribe to exactly these (a test checks).
 EVENTS = ("app_mention", "message", "reaction_added", "app_home_opened")
 # A "message" subscription in the manifest is per kind of conversation.
@@ -69,7 +70,7 @@ class SlackFrontDoor:
         self.directory = directory
         self.kick = kick
         self.ticket_emoji = ticket_emoji.strip(":")
-        self.verifier = SignatureVerifier(signing_secret)
+        self._secret = signing_secret.encode()
         # One HTTP session for every Web API call (slack_sdk opens one per call otherwise).
         self.session = aiohttp.ClientSession()
         self.client = AsyncWebClient(token=bot_token, base_url=api_url, session=self.session)
@@ -77,8 +78,10 @@ class SlackFrontDoor:
         # onto the store (backpressure rather than errors after Slack was told "ok").
         self._work = asyncio.Semaphore(MAX_CONCURRENT_WORK)
         self._kept = GroupedEnqueue(store)
+        # Bolt sees only requests the route verified and re-serialised from their checked
+        # shape (adapters/slack/request_shapes.py); Socket Mode's come over its own socket.
         self.app = AsyncApp(client=self.client, signing_secret=signing_secret,
-                            process_before_response=False)
+                            process_before_response=False, request_verification_enabled=False)
         self._bot_user: str | None = None
         self._register()
 
@@ -88,36 +91,46 @@ class SlackFrontDoor:
     # -- the HTTP route -------------------------------------------------------------------------
 
     async def route(self, request: web.Request) -> web.Response:
-        """POST /slack/events: unsigned → 401 first; unparseable → 400; then bolt."""
+        """POST /slack/events: unsigned → 401 first; anything but what Slack sends (checked
+        field by field, adapters/slack/request_shapes.py) → 400; a signed interaction or command
+        seen before → 200 and nothing done; then the event queue, or bolt."""
         raw = await request.read()
-        body = raw.decode("utf-8", "replace")
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
         signature = request.headers.get("X-Slack-Signature", "")
-        if not timestamp.isdigit() or not signature or not self.verifier.is_valid(
-            body=body, timestamp=timestamp, signature=signature
-        ):
+        if not request_shapes.signed(self._secret, raw, timestamp, signature, time.time()):
             return web.json_response({"error": "invalid or missing Slack signature"},
                                      status=401)
-        content_type = request.headers.get("Content-Type", "")
-        if "application/json" in content_type:
-            try:
-                payload = json.loads(body)
-            except ValueError:
-                payload = None
-            if not isinstance(payload, dict):
-                return web.json_response({"error": "unparseable Slack payload"}, status=400)
-            if payload.get("type") == "event_callback":
-                if await self._ensure_bot_user() is None:  # never "ok" for an event not kept
-                    return web.json_response(
-                        {"error": "the bot token could not be checked with Slack (auth.test); "
-                                  "try again"}, status=503)
-                return await self._acknowledge_event(payload)
-        elif not _parseable(body, content_type):
-            return web.json_response({"error": "unparseable Slack payload"}, status=400)
-        bolt_request = AsyncBoltRequest(body=body, query=request.query_string,
-                                        headers=dict(request.headers))
+        try:
+            checked = request_shapes.parse_request(raw, request.headers.get("Content-Type", ""))
+        except PayloadError as exc:
+            log.info("refused a signed Slack request: %s", exc)
+            return web.json_response({"error": f"unparseable Slack payload: {exc}"},
+                                     status=400)
+        if checked.kind == "event":
+            if await self._ensure_bot_user() is None:  # never "ok" for an event not kept
+                return web.json_response(
+                    {"error": "the bot token could not be checked with Slack (auth.test); "
+                              "try again"}, status=503)
+            return await self._acknowledge_event(checked.content)
+        if checked.kind == "url_verification":
+            return web.json_response(checked.content)
+        if checked.kind == "ignored":
+            return web.Response(status=200)
+        if not await self._first_time(signature):
+            return web.Response(status=200)
+        bolt_request = AsyncBoltRequest(body=checked.for_bolt, query=request.query_string,
+                                        headers={"Content-Type": request_shapes.FORM})
         bolt_response = await self.app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
+
+    async def _first_time(self, signature: str) -> bool:
+        """A signed interaction or slash command is worked once: the same signed request
+        sent again (a replay) within the window its signature is accepted in is answered
+        "ok" and nothing is done, across processes (the store's once-only claim)."""
+        if await self.store.claim_once(f"slack-request:{signature}", REPLAY_WINDOW_SECONDS):
+            return True
+        log.warning("a signed Slack request was sent again: ignored")
+        return False
 
     async def _acknowledge_event(self, body: Mapping[str, Any]) -> web.Response:
         """A verified event from a workspace whose token works: stored, then "ok". A store
@@ -155,18 +168,19 @@ class SlackFrontDoor:
             "Please send it again; if this keeps happening, contact "
             f"{self.directory.deployment.vendor.name} support another way.")
 
-    async def process_event(self, event: Mapping[str, Any]) -> None:
-        """Work one stored event (any process may, once the queue leased it to it)."""
+    async def process_event(self, event: Mapping[str, Any], team: str | None) -> None:
+        """Work one stored event (any process may, once the queue leased it to it); `team`
+        is the sender's workspace, as the request that brought it said."""
         kind = event.get("type")
         data = dict(event)
         if kind == "app_mention":
-            await self._conversation_message(data, mention=True)
+            await self._conversation_message(data, team, mention=True)
         elif kind == "message":
-            await self._message(data)
+            await self._message(data, team)
         elif kind == "reaction_added":
-            await self._reaction(data)
+            await self._reaction(data, team)
         elif kind == "app_home_opened":
-            await self._on_home(data)
+            await self._on_home(data, team)
 
     # -- listeners ------------------------------------------------------------------------------
 
@@ -185,6 +199,9 @@ class SlackFrontDoor:
         app.shortcut(SHORTCUT_CALLBACK_ID)(self._on_shortcut)
 
     async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
+        if isinstance(error, PayloadError):  # what was sent, not a failure of ours
+            log.info("ignored a malformed Slack %s: %s", body.get("type"), error)
+            return
         log.error("slack listener failed: %s", type(error).__name__,
                   extra={"slack_type": body.get("type")}, exc_info=error)
 
@@ -214,7 +231,7 @@ class SlackFrontDoor:
         except SlackPayloadError as exc:
             log.info("ignored a malformed event: %s", exc)
 
-    async def _message(self, event: dict[str, Any]) -> None:
+    async def _message(self, event: dict[str, Any], team: str | None) -> None:
         """A message inbound.is_wanted let through (no edits, bots or channel mentions)."""
         channel = str(event.get("channel", ""))
         is_dm = event.get("channel_type") == "im"
@@ -222,16 +239,17 @@ class SlackFrontDoor:
         if event.get("thread_ts"):
             case_id = await self._case_of_thread(channel, str(event["thread_ts"]))
             if case_id is not None:
-                await self._case_thread(event, case_id)
+                await self._case_thread(event, team, case_id)
                 return
-            if await self._conversation_exists(event, where):
-                await self._conversation_message(event, mention=False)
+            if await self._conversation_exists(event, team, where):
+                await self._conversation_message(event, team, mention=False)
             return
         if is_dm or channel in self._support_channels():
-            await self._conversation_message(event, mention=False)
+            await self._conversation_message(event, team, mention=False)
 
-    async def _conversation_exists(self, event: dict[str, Any], where: translate.Where) -> bool:
-        person = await self._person(event.get("user"), translate.speaker_team(event))
+    async def _conversation_exists(self, event: dict[str, Any], team: str | None,
+                                   where: translate.Where) -> bool:
+        person = await self._person(event.get("user"), team)
         if person is None or where.channel is None:
             return False
         key = conversation_key(Inbound(person, Place("slack", where.channel, where.thread),
@@ -254,11 +272,12 @@ class SlackFrontDoor:
                 log.warning("auth.test failed: %s", type(exc).__name__)
         return self._bot_user
 
-    async def _conversation_message(self, event: dict[str, Any], *, mention: bool) -> None:
+    async def _conversation_message(self, event: dict[str, Any], team: str | None, *,
+                                    mention: bool) -> None:
         user = event.get("user")
         where = translate.where_of(event)
         bot_user = await self._ensure_bot_user()
-        who = await self._recognise(user, translate.speaker_team(event))
+        who = await self._recognise(user, team)
         if who.person is None:
             await self._tell_privately(where.channel, user, where.thread, who.refusal)
             return
@@ -267,9 +286,9 @@ class SlackFrontDoor:
         place = Place("slack", where.channel or "", where.thread)
         await self._run(Inbound(person, place, _now(), text=text or "hi"), place, user)
 
-    async def _case_thread(self, event: dict[str, Any], case_id: str) -> None:
+    async def _case_thread(self, event: dict[str, Any], team: str | None, case_id: str) -> None:
         user = event.get("user")
-        person = await self._person(user, translate.speaker_team(event))
+        person = await self._person(user, team)
         if person is None:
             return
         where = translate.where_of(event)
@@ -282,13 +301,13 @@ class SlackFrontDoor:
             outcome = Outcome([Reply(str(exc), private=True)])
         await self._deliver(outcome, place, user)
 
-    async def _reaction(self, event: dict[str, Any]) -> None:
+    async def _reaction(self, event: dict[str, Any], team: str | None) -> None:
         """A ticket-emoji reaction (inbound.is_wanted lets no other through)."""
         item = event.get("item") or {}
         channel, ts = item.get("channel"), item.get("ts")
         if item.get("type") != "message" or not channel or not ts:
             return
-        who = await self._recognise(event.get("user"), translate.speaker_team(event))
+        who = await self._recognise(event.get("user"), team)
         if who.person is None:
             await self._tell_privately(channel, event.get("user"), ts, who.refusal)
             return
@@ -312,11 +331,11 @@ class SlackFrontDoor:
             log.info("no permalink: %s", type(exc).__name__)
             return None
 
-    async def _on_home(self, event: dict[str, Any]) -> None:
+    async def _on_home(self, event: dict[str, Any], team: str | None) -> None:
         if event.get("tab") not in (None, "home"):
             return
         user = event.get("user")
-        person = await self._person(user, None)
+        person = await self._person(user, team)
         if person is None or not user:
             return
         rows = await self.handler.queue(person, _now())
@@ -332,7 +351,7 @@ class SlackFrontDoor:
         user = body.get("user_id")
         channel = str(body.get("channel_id", ""))
         text = str(body.get("text", "")).strip().lower()
-        who = await self._recognise(user, None)
+        who = await self._recognise(user, translate.speaker_team(body))
         if who.person is None:
             await self._tell_privately(channel, user, None, who.refusal)
             return
@@ -372,7 +391,7 @@ class SlackFrontDoor:
     async def _on_shortcut(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         user = (body.get("user") or {}).get("id")
-        who = await self._recognise(user, (body.get("user") or {}).get("team_id"))
+        who = await self._recognise(user, translate.speaker_team(body))
         message = body.get("message") or {}
         channel = str((body.get("channel") or {}).get("id", ""))
         if who.person is None:
@@ -400,7 +419,8 @@ class SlackFrontDoor:
             log.info("ignored a malformed action: %s", exc)
             return
         user = (body.get("user") or {}).get("id")
-        who = await self._recognise(user, translate.speaker_team(body))
+        team = translate.speaker_team(body)
+        who = await self._recognise(user, team)
         where = translate.where_of(body)
         if who.person is None:
             await self._tell_privately(where.channel, user, where.thread, who.refusal)
@@ -419,14 +439,15 @@ class SlackFrontDoor:
             outcome.replies = [r for r in outcome.replies if r is not form_reply]
         await self._deliver(outcome, place, user)
         if person.is_vendor and body.get("view", {}).get("type") == "home":
-            await self._on_home({"user": user, "tab": "home"})
+            await self._on_home({"user": user, "tab": "home"}, team)
 
     async def _on_open_form(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         user = (body.get("user") or {}).get("id")
-        person = await self._person(user, translate.speaker_team(body))
+        who = await self._recognise(user, translate.speaker_team(body))
         where = translate.where_of(body)
-        if person is None:
+        if who.person is None:
+            await self._tell_privately(where.channel, user, where.thread, who.refusal)
             return
         try:
             form_id = translate.form_id_of_block_action(body)
@@ -434,21 +455,27 @@ class SlackFrontDoor:
             log.info("ignored a malformed form button: %s", exc)
             return
         place = Place("slack", where.channel or "", where.thread)
-        form = await self._form_by_id(person, form_id, place)
+        form, refused = await self._form_by_id(who.person, form_id, place)
         if form is not None:
             await self._open_modal(body.get("trigger_id"), form, where.channel, where.thread)
+        elif refused is not None:  # no form for what the role may not do: say why, only to them
+            await self._deliver(refused, place, user)
 
-    async def _form_by_id(self, person: Person, form_id: str, place: Place) -> Form | None:
+    async def _form_by_id(self, person: Person, form_id: str,
+                          place: Place) -> tuple[Form | None, Outcome | None]:
+        """The form a "fill in the form" button opens, or (for a case action) the handler's
+        answer when it shows none — a refusal, checked and audited before any form."""
         if is_action_form(form_id):
             wanted = parse_choice(form_id)
             button = case_action(wanted.value, wanted.case_id or "")
             outcome = await self.handler.handle(
                 Inbound(person, place, _now(), choice=str(button)))
-            return next((r.form for r in outcome.replies if r.form), None)
+            form = next((r.form for r in outcome.replies if r.form), None)
+            return form, (None if form is not None else outcome)
         state, _ = await self.store.load_conversation(
             conversation_key(Inbound(person, place, _now())))
         customer = (state or {}).get("customer_id")
-        return self.handler.intake_form(person, _now(), customer_id=customer)
+        return self.handler.intake_form(person, _now(), customer_id=customer), None
 
     async def _on_case_type_picked(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         """The case type was chosen in the modal: reshape the form for it (its priority
@@ -563,21 +590,3 @@ class SlackFrontDoor:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _parseable(body: str, content_type: str) -> bool:
-    """Bolt parses before it dispatches; refuse what would make it fail (never a 500)."""
-    try:
-        if "application/json" in content_type:
-            return isinstance(json.loads(body), dict)
-        form = parse_qs(body, keep_blank_values=True)
-        if "payload" in form:
-            payload = json.loads(form["payload"][0])
-            if not isinstance(payload, dict):
-                return False
-            if payload.get("type") == "block_actions" and not payload.get("actions"):
-                return False
-        return True
-    except (ValueError, json.JSONDecodeError):
-        return False
-

@@ -81,7 +81,10 @@ def event_item(body: Mapping[str, Any], bot_user: str | None, ticket_emoji: str,
     event_id = body.get("event_id")
     key = KEY_PREFIX + (event_id if isinstance(event_id, str) and event_id
                         else uuid.uuid4().hex)
-    return new_item(PLATFORM, {"event_id": event_id, "event": dict(event)}, order, key, now)
+    # The sender's workspace, as the envelope says (the event alone may not name it).
+    team = translate.speaker_team(body)
+    return new_item(PLATFORM, {"event_id": event_id, "event": dict(event), "team": team},
+                    order, key, now)
 
 
 class SlackEventWorker:
@@ -94,7 +97,7 @@ class SlackEventWorker:
     are not held behind it. (While the store is down nothing is counted: the item stays
     leased and comes back when the lease runs out.)"""
 
-    def __init__(self, work: Callable[[Mapping[str, Any]], Awaitable[None]],
+    def __init__(self, work: Callable[[Mapping[str, Any], str | None], Awaitable[None]],
                  give_up: Callable[[Mapping[str, Any]], Awaitable[None]]) -> None:
         self._work = work
         self._give_up = give_up
@@ -105,9 +108,15 @@ class SlackEventWorker:
             log.error("a stored Slack event without an event object was dropped",
                       extra={"item_id": item.id})
             return DeliveryOutcome.ok()
+        team = item.payload.get("team")
+        if not isinstance(team, str):  # kept before the envelope's team was: the event's
+            try:
+                team = translate.speaker_team(event)
+            except SlackPayloadError:
+                team = None
         try:
             async with asyncio.timeout(WORK_TIMEOUT_SECONDS):
-                await self._work(event)
+                await self._work(event, team)
         except SlackPayloadError as exc:
             log.error("a malformed Slack event was dropped: %s", exc, extra={"item_id": item.id})
             return DeliveryOutcome.ok()

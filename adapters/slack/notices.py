@@ -68,6 +68,6 @@ def _mentioning(message: dict[str, Any], mentions: str) -> dict[str, Any]:
             block["text"] = {**block["text"], "text": f"{mentions} {block['text']['text']}"}
             break
     else:
-        rendered.insert(0, {"type": "section", "text": {"type": "mrkdwn", "text": mentions}})
+        rendered.insert(0, {"type": "section", "text": render.mrkdwn_text(mentions)})
     out["blocks"] = rendered
     return out

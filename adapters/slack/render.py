@@ -7,9 +7,15 @@ limit keeps its buttons and shortens its content, saying so. The `text` fallback
 notifications, screen readers and old clients show) is the whole reply text, cut to 3,000
 characters.
 
-User text is escaped for mrkdwn (``&``, ``<``, ``>``) and our ``**bold**`` becomes Slack's
-``*bold*``; plain-text objects (buttons, headers, labels) are shown verbatim by Slack, so
-they only lose the ``**`` markers.
+Safe rendering: everything shown may hold what a customer typed, so every mrkdwn text
+object is ``verbatim`` (Slack links no URLs or channel names and parses no mentions in it but
+the ``<@U…>`` we put there ourselves, adapters/slack/notices.py), its text escaped
+(``&``, ``<``, ``>``: ``<!channel>``, ``<@U…>`` and ``<https://…|label>`` arrive as the
+characters typed), and our ``**bold**`` becomes Slack's ``*bold*``; plain-text objects
+(buttons, headers, labels) are shown verbatim by Slack, so they only lose the ``**`` markers.
+Bidirectional controls are removed from both (adapters/safe_text.py). The small functions
+that do it — `escape`, `to_mrkdwn`, `to_plain`, `mrkdwn_text` — are what any new layout
+uses for text.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from adapters.errors import SlackPayloadError, first_error
+from adapters.safe_text import strip_bidi_controls
 from adapters.slack.actions import (
     INPUT_ACTION_ID,
     VIEW_CALLBACK_ID,
@@ -79,18 +86,27 @@ _BOLD = re.compile(r"\*\*(.+?)\*\*")
 
 
 def escape(text: str) -> str:
-    """Escape the three characters Slack's mrkdwn treats as control characters."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text for mrkdwn as typed: the three characters Slack's mrkdwn treats as control
+    characters escaped (no mention, link or command can be written), bidi controls removed."""
+    return strip_bidi_controls(text).replace("&", "&amp;").replace("<", "&lt;") \
+        .replace(">", "&gt;")
 
 
 def to_mrkdwn(text: str) -> str:
-    """Our text (plain, with ``**bold**``) as Slack mrkdwn."""
+    """Our text (plain, with ``**bold**``) as Slack mrkdwn, escaped."""
     return _BOLD.sub(r"*\1*", escape(text))
 
 
 def to_plain(text: str) -> str:
-    """Our text for a plain_text object: Slack shows it verbatim, so only drop ``**``."""
-    return _BOLD.sub(r"\1", text)
+    """Our text for a plain_text object: Slack shows it verbatim, so only drop ``**`` (and
+    bidi controls)."""
+    return _BOLD.sub(r"\1", strip_bidi_controls(text))
+
+
+def mrkdwn_text(mrkdwn: str) -> dict[str, Any]:
+    """A mrkdwn text object, ``verbatim``: Slack turns none of what it holds into a link or
+    a mention (give it escaped text: `to_mrkdwn`, `escape`)."""
+    return {"type": "mrkdwn", "text": mrkdwn, "verbatim": True}
 
 
 def clip(text: str, limit: int) -> str:
@@ -148,19 +164,15 @@ def _plain(text: str, limit: int, default: str = "…") -> dict[str, Any]:
     return {"type": "plain_text", "text": shown}
 
 
-def _md(mrkdwn: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": mrkdwn}
-
-
 def _sections(text: str) -> list[Block]:
     """Our text as one or more mrkdwn sections (none for blank text)."""
-    return [{"type": "section", "text": _md(chunk)}
+    return [{"type": "section", "text": mrkdwn_text(chunk)}
             for chunk in split_mrkdwn(to_mrkdwn(text.strip()), SECTION_TEXT_MAX)]
 
 
 def _context_blocks(lines: Sequence[str]) -> list[Block]:
     """mrkdwn lines as compact grey context blocks (10 elements of ≤ 3,000 characters each)."""
-    elements = [_md(chunk) for chunk in split_mrkdwn("\n".join(lines), CONTEXT_TEXT_MAX)]
+    elements = [mrkdwn_text(chunk) for chunk in split_mrkdwn("\n".join(lines), CONTEXT_TEXT_MAX)]
     return [{"type": "context", "elements": elements[i:i + CONTEXT_ELEMENTS_MAX]}
             for i in range(0, len(elements), CONTEXT_ELEMENTS_MAX)]
 
@@ -219,7 +231,7 @@ def render_message(reply: Reply) -> dict[str, Any]:
     content, controls = _reply_blocks(reply, _Ids())
     text = fallback_text(reply)
     blocks = _fit(content, controls, MESSAGE_BLOCKS_MAX)
-    return {"text": text, "blocks": blocks or [{"type": "section", "text": _md(text)}]}
+    return {"text": text, "blocks": blocks or [{"type": "section", "text": mrkdwn_text(text)}]}
 
 
 def joined_replies(replies: Sequence[Reply]) -> list[Reply]:
@@ -291,10 +303,11 @@ def _reply_blocks(reply: Reply, ids: _Ids) -> tuple[list[Block], list[Block]]:
 
 
 def _link(url: str | None, label: str) -> str:
-    """A title as mrkdwn, linked when it has an http(s) address Slack can link."""
+    """An article's title as mrkdwn (escaped, as typed), linked when it has an http(s)
+    address: the one link we write, to the vendor's documentation (never a customer's)."""
     text = to_mrkdwn(label)
     if url and url.startswith(("http://", "https://")) and not any(c in url for c in "|<> "):
-        return f"<{url}|{text}>"
+        return f"<{url.replace('&', '&amp;')}|{text}>"
     return text
 
 
@@ -307,7 +320,8 @@ def _article_blocks(articles: Sequence[ArticleLink], ids: _Ids) -> list[Block]:
         if article.note:
             head += f"  _{escape(article.note)}_"
         text = head + (f"\n{to_mrkdwn(article.excerpt)}" if article.excerpt else "")
-        block: Block = {"type": "section", "text": _md(clip_mrkdwn(text, SECTION_TEXT_MAX))}
+        block: Block = {"type": "section",
+                        "text": mrkdwn_text(clip_mrkdwn(text, SECTION_TEXT_MAX))}
         button = _choice_button(article.action, ActionId.CASE, ids) if article.action else None
         if button is not None:
             block["accessory"] = button
@@ -318,7 +332,7 @@ def _article_blocks(articles: Sequence[ArticleLink], ids: _Ids) -> list[Block]:
 def _plan_blocks(plan: ResponsePlan, ids: _Ids) -> list[Block]:
     """The response plan: one section per item — ☑ with what, who and when, or ☐ open — with
     its fill-in button beside it, then the clause."""
-    blocks: list[Block] = [{"type": "section", "text": _md(f"*{to_mrkdwn(plan.title)}*")}]
+    blocks: list[Block] = [{"type": "section", "text": mrkdwn_text(f"*{to_mrkdwn(plan.title)}*")}]
     for item in plan.items:
         head = f"{'☑' if item.done else '☐'} *{item.number}. {to_mrkdwn(item.label)}*"
         if item.done:
@@ -330,7 +344,7 @@ def _plan_blocks(plan: ResponsePlan, ids: _Ids) -> list[Block]:
         else:
             text = f"{head}\n_open{' — ' + escape(item.hint) if item.hint else ''}_"
         block: Block = {"type": "section", "block_id": f"plan-{item.number}",
-                        "text": _md(clip_mrkdwn(text, SECTION_TEXT_MAX))}
+                        "text": mrkdwn_text(clip_mrkdwn(text, SECTION_TEXT_MAX))}
         button = _choice_button(item.action, ActionId.CASE, ids) if item.action else None
         if button is not None:
             block["accessory"] = button
@@ -349,7 +363,7 @@ def _fit(content: list[Block], controls: list[Block], limit: int) -> list[Block]
         controls = controls[: max(1, limit // 2 - 1)] + controls[-1:]
     room = limit - len(controls) - 1
     note: Block = {"type": "context", "elements": [
-        _md("_Shortened to fit in Slack: some lines or buttons are not shown._")]}
+        mrkdwn_text("_Shortened to fit in Slack: some lines or buttons are not shown._")]}
     return [*content[:room], note, *controls]
 
 
@@ -362,11 +376,11 @@ def _card_blocks(card: CaseCard, ids: _Ids) -> list[Block]:
     blocks += _field_sections(fields)
     if card.flags:  # urgency and consulting: in sight, above the clocks
         mark = "🔴" if card.urgency == "breached" else "🟠" if card.urgency else "⚠️"
-        blocks.append({"type": "section", "text": _md(clip_mrkdwn(
+        blocks.append({"type": "section", "text": mrkdwn_text(clip_mrkdwn(
             f"{mark} *{escape(' · '.join(card.flags))}*", SECTION_TEXT_MAX))})
     if card.clocks:
         lines = "\n".join(_clock_line(clock) for clock in card.clocks)
-        blocks += [{"type": "section", "text": _md(chunk)}
+        blocks += [{"type": "section", "text": mrkdwn_text(chunk)}
                    for chunk in split_mrkdwn(lines, SECTION_TEXT_MAX)]
         blocks += _context_blocks([f"{escape(c.label)}: {to_mrkdwn(c.explanation)}"
                                    for c in card.clocks if c.explanation.strip()])
@@ -377,7 +391,8 @@ def _card_blocks(card: CaseCard, ids: _Ids) -> list[Block]:
 
 
 def _field(label: str, value: str) -> dict[str, Any]:
-    return _md(clip_mrkdwn(f"*{to_mrkdwn(label) or '—'}*\n{to_mrkdwn(value)}", FIELD_TEXT_MAX))
+    return mrkdwn_text(clip_mrkdwn(f"*{to_mrkdwn(label) or '—'}*\n{to_mrkdwn(value)}",
+                                   FIELD_TEXT_MAX))
 
 
 def _field_sections(fields: list[dict[str, Any]]) -> list[Block]:
@@ -529,5 +544,5 @@ def _text_input(f: FormField) -> Block:
     if f.kind == "long_text":
         element["multiline"] = True
     if f.value:
-        element["initial_value"] = f.value[:INPUT_MAX_LENGTH]
+        element["initial_value"] = strip_bidi_controls(f.value)[:INPUT_MAX_LENGTH]
     return element

@@ -1,9 +1,12 @@
-"""Socket Mode with the HTTP route's rule: an event is acknowledged only once it is stored.
+"""Socket Mode with the HTTP route's rules: an event is acknowledged only once it is stored,
+and bolt sees only interactions and commands whose shape was checked.
 
 bolt's handler acknowledges an event before its listener runs; a store outage or a crash
 right then would lose an event Slack was told it had. Here events are kept first and only
-then acknowledged (an event left unacknowledged is sent again by Slack); everything else
-(interactions, the slash command) goes through bolt's handler as before.
+then acknowledged (an event left unacknowledged is sent again by Slack); interactions and the
+slash command are checked field by field as over HTTP (adapters/slack/request_shapes.py) — bolt is
+given the checked shape, and anything else is acknowledged and dropped — then go through
+bolt's handler as before.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
-from adapters.errors import SlackPayloadError
+from adapters.errors import PayloadError, SlackPayloadError
+from adapters.slack import request_shapes
 from bot.errors import StoreError
 
 if TYPE_CHECKING:
@@ -33,6 +37,16 @@ class DurableSocketModeHandler(AsyncSocketModeHandler):
     async def handle(self, client: SocketModeClient,  # type: ignore[override]
                      req: SocketModeRequest) -> None:
         payload = req.payload
+        if req.type in ("interactive", "slash_commands"):
+            try:
+                checked = request_shapes.check_interaction(payload) if req.type == "interactive" \
+                    else request_shapes.check_command(payload)
+            except PayloadError as exc:
+                log.info("ignored a malformed Slack %s: %s", req.type, exc)
+                await client.send_socket_mode_response(
+                    SocketModeResponse(envelope_id=req.envelope_id))
+                return
+            req.payload = checked.content
         if req.type != "events_api" or not isinstance(payload, dict) \
                 or payload.get("type") != "event_callback":
             await super().handle(client, req)

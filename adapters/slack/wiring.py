@@ -32,6 +32,12 @@ from bot.store.base import Store
 log = logging.getLogger(__name__)
 
 
+def configured(settings: Settings) -> bool:
+    """Whether this deployment uses Slack (a bot token is set): then the deployment file must
+    name the vendor's and each partner's Slack workspace (the root checks it at start-up)."""
+    return settings.slack_bot_token is not None
+
+
 def front_door(settings: Settings, store: Store, directory: Directory, handler: Handler,
                identities: Identities, kick: Callable[[], None], *,
                serving: bool = True) -> SlackFrontDoor | None:

@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -48,7 +48,8 @@ from botframework.connector.auth import (
 )
 from requests import RequestException
 
-from adapters.errors import TeamsPayloadError
+from adapters.errors import HostileInputError, TeamsPayloadError
+from adapters.http_guard import parse_json
 from adapters.teams import render, translate
 from adapters.teams.delivery import (
     PERSONAL_PREFIX,
@@ -76,6 +77,7 @@ ACTIVITY_DEDUPE_SECONDS = 6 * 3600
 KEY_REFRESH_SECONDS = 3600  # the SDK refetches keys older than a day, inline: stay ahead
 TEST_OUTBOUND_TOKEN = "frontdoor-test-outbound-token"  # a test fixture, not a secret
 Mode = Literal["authenticated", "emulator", "off"]
+_JWT = re.compile(r"[A-Za-z0-9_-]{1,4096}\.[A-Za-z0-9_-]{1,8192}\.[A-Za-z0-9_-]{0,4096}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,10 +172,10 @@ class TeamsFrontDoor:
         else:
             log.info("teams front door off: set MICROSOFT_APP_ID (or FRONTDOOR_TEAMS_EMULATOR "
                      "for local testing)")
-        if not self.config.app_tenant_id and self.mode != "off":
-            log.info("MICROSOFT_APP_TENANT_ID is not set: the vendor's own tenant is unknown, "
-                     "so engineers are recognised by their Teams id from any tenant that is "
-                     "not a customer's or partner's")
+        if not self.config.app_tenant_id and self.mode == "authenticated":
+            log.warning("MICROSOFT_APP_TENANT_ID is not set: the vendor's own tenant is unknown, "
+                        "so the vendor's engineers and admins are not recognised in Teams. Set "
+                        "it to the tenant the bot is registered in.")
 
     async def close(self) -> None:
         if self._keys_task is not None:
@@ -207,17 +209,21 @@ class TeamsFrontDoor:
                                       "(MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD)"}, status=503)
         header = request.headers.get("Authorization", "") if self.mode == "authenticated" \
             else ""
-        if self.mode == "authenticated" and not header:
+        if self.mode == "authenticated" and not _bearer(header):
             return _refuse()
         if "application/json" not in request.headers.get("Content-Type", ""):
             return web.json_response({"error": "send the activity as application/json"},
                                      status=415)
         try:
-            body = json.loads(await request.read())
+            body = parse_json(await request.read(), "the activity")
+        except HostileInputError as exc:
+            return web.json_response({"error": f"the body is not a Bot Framework activity: "
+                                               f"{exc}"}, status=400)
+        try:
             if not isinstance(body, dict):
                 raise ValueError("not an object")
             activity = Activity().deserialize(body)
-        except Exception:  # JSON or msrest deserialisation: either way, not an activity
+        except Exception:  # msrest deserialisation: not an activity
             return web.json_response({"error": "the body is not a Bot Framework activity"},
                                      status=400)
         if not activity.type:
@@ -275,6 +281,10 @@ class TeamsFrontDoor:
                 await self._on_installed(context, body)
         except TeamsPayloadError as exc:
             log.info("ignored a malformed Teams activity: %s", exc)
+            if body.get("type") == ActivityTypes.invoke:  # an invoke must be answered: 400
+                await context.send_activity(Activity(
+                    type=ActivityTypes.invoke_response,
+                    value=InvokeResponse(status=400, body={"error": str(exc)[:200]})))
 
     async def _on_installed(self, context: TurnContext, body: dict[str, Any]) -> None:
         """Added to a team or chat: keep the reference, so notices can be posted there."""
@@ -358,8 +368,9 @@ class TeamsFrontDoor:
             response = await self._fetch_task(context, body)
         elif name == "composeExtension/submitAction":
             response = await self._submit_action(context, body)
-        else:
-            response = InvokeResponse(status=501)
+        else:  # not an invoke Frontdoor offers (a 4xx: what was sent, not a failure of ours)
+            response = InvokeResponse(status=400, body={"error": "not an invoke Frontdoor "
+                                                                 "answers"})
         await context.send_activity(Activity(type=ActivityTypes.invoke_response,
                                              value=response))
 
@@ -465,6 +476,13 @@ class TeamsFrontDoor:
         return bool(case and case.origin and case.origin.platform == "teams"
                     and case.origin.conversation == place.conversation
                     and case.origin.thread == place.thread)
+
+
+def _bearer(header: str) -> bool:
+    """A well-formed ``Bearer <JWT>`` header (checked strictly before the SDK parses it): the
+    token is three base64url parts, of bounded length."""
+    scheme, _, token = header.partition(" ")
+    return scheme == "Bearer" and _JWT.fullmatch(token) is not None
 
 
 def _refuse() -> web.Response:

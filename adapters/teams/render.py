@@ -13,20 +13,30 @@ fails and always keeps its buttons. The plain-text fallback (notifications, scre
 clients without cards) is the reply's text, in the card's ``fallbackText`` and the activity's
 ``summary``. A reply that is one plain line is sent as a text message, not a card.
 
-Text is CommonMark as Adaptive Cards render it (``**bold**`` passes through); a single newline
-would be a soft break there, so each line of our text is its own TextBlock.
+Text is CommonMark as Adaptive Cards render it; a single newline would be a soft break there,
+so each line of our text is its own TextBlock. Safe rendering: a reply's text, and every
+TextBlock and FactSet (and a plain message, sent as markdown), may hold what a customer typed,
+so it is escaped (`escape_markdown`): the only markup is what this module adds around it
+(`bold`), and a disguised link ``[Verify your account](https://…)``, an image, a heading,
+``**`` or ``<at>`` arrives as the characters typed. The escapes are CommonMark's
+backslashes, and the one between a link's ``]`` and ``(`` also keeps a client that ignores
+backslash escapes (Teams mobile has) from seeing a link. Titles, labels and buttons are
+plain text in Teams (`plain`). Bidirectional controls are removed from all of it
+(adapters/safe_text.py). These small functions are what any new layout uses for text.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
+from adapters.safe_text import strip_bidi_controls
 from adapters.teams.actions import RESERVED, ActionStyle, SubmitData, submit_data
 from bot.choice_ids import is_nav, is_primary
 from bot.messages import (
@@ -60,6 +70,13 @@ FALLBACK_MAX = 2000
 INPUT_MAX_LENGTH = 4000
 OPEN_FORM_LABEL = "Fill in one form"
 SHORTENED_NOTE = "_Shortened to fit in Teams: some lines or buttons are not shown._"
+# What CommonMark (and the Adaptive Cards subset of it) could read as markup anywhere in a
+# line: emphasis, code, links and images, autolinks and HTML, entities, escapes themselves.
+_MARKUP = re.compile(r"[\\`*_~\[\]<>&]")
+# ... and at the start of a line: a heading. (List markers are left: a list shows the same
+# words, and our own numbered options read best as they are.)
+_HEADING = re.compile(r"(?m)^([ \t]*)(#)")
+_MENTION_NAME = re.compile(r"[<>]")
 @dataclass(frozen=True, slots=True)
 class Mention:
     """Someone to @mention in a post: their Teams user id and the name shown."""
@@ -79,8 +96,22 @@ def clip(text: str, limit: int) -> str:
 
 
 def plain(text: str) -> str:
-    """Our text without the ``**`` bold markers (for titles, which are not markdown)."""
-    return text.replace("**", "")
+    """Our text for what Teams shows as plain text (button titles, input labels, choices,
+    the notification summary): without the ``**`` bold markers or bidi controls."""
+    return strip_bidi_controls(text).replace("**", "")
+
+
+def escape_markdown(text: str) -> str:
+    """Text for markdown (a TextBlock, a fact) shown as typed: every character CommonMark
+    could read as markup backslash-escaped, as is the ``(`` after a ``]`` (so no client sees
+    a link, escapes or not) and a line's leading ``#`` (a heading); bidi controls removed."""
+    escaped = _MARKUP.sub(r"\\\g<0>", strip_bidi_controls(text)).replace("](", "]\\(")
+    return _HEADING.sub(r"\g<1>\\\g<2>", escaped)
+
+
+def bold(text: str) -> str:
+    """`text` escaped, in bold: the markup this module adds (labels, plan items)."""
+    return f"**{escape_markdown(text)}**" if text else ""
 
 
 def fallback_text(reply: Reply) -> str:
@@ -89,7 +120,7 @@ def fallback_text(reply: Reply) -> str:
 
 
 def _text_blocks(text: str, line_max: int, max_lines: int | None = None) -> list[Element]:
-    """One TextBlock per line (a blank line becomes a larger gap)."""
+    """One TextBlock per line (a blank line becomes a larger gap), each `escape_markdown`."""
     blocks: list[Element] = []
     gap = False
     for line in text.strip().split("\n"):
@@ -98,8 +129,8 @@ def _text_blocks(text: str, line_max: int, max_lines: int | None = None) -> list
             continue
         if max_lines is not None and len(blocks) >= max_lines:
             break
-        block: Element = {"type": "TextBlock", "text": clip(line.rstrip(), line_max),
-                          "wrap": True}
+        block: Element = {"type": "TextBlock",
+                          "text": escape_markdown(clip(line.rstrip(), line_max)), "wrap": True}
         if blocks:
             block["spacing"] = "Medium" if gap else "None"
         blocks.append(block)
@@ -107,8 +138,10 @@ def _text_blocks(text: str, line_max: int, max_lines: int | None = None) -> list
     return blocks
 
 
-def _subtle(text: str, line_max: int) -> Element:
-    return {"type": "TextBlock", "text": clip(text, line_max), "wrap": True, "isSubtle": True,
+def _subtle(text: str, line_max: int, *, markdown: str | None = None) -> Element:
+    """Small grey text: `text` escaped (or `markdown`, already markdown this module made)."""
+    shown = markdown if markdown is not None else escape_markdown(clip(text, line_max))
+    return {"type": "TextBlock", "text": shown, "wrap": True, "isSubtle": True,
             "size": "Small", "spacing": "Small"}
 
 
@@ -181,7 +214,7 @@ def _input(f: FormField, level: int) -> list[Element]:
         if f.kind == "long_text":
             element["isMultiline"] = True
         if f.value:
-            element["value"] = f.value[:INPUT_MAX_LENGTH]
+            element["value"] = strip_bidi_controls(f.value)[:INPUT_MAX_LENGTH]
     if f.required:
         element["errorMessage"] = f"{label}: required"
     out = [element]
@@ -209,29 +242,32 @@ def _form_parts(form: Form, level: int,
 # ---- case cards ------------------------------------------------------------------------------
 
 
-def _clock_line(clock: ClockLine) -> str:
-    return f"**{clock.label or 'Clock'}**: {clock_words(clock)}"
+def _clock_line(clock: ClockLine, line_max: int) -> str:
+    """A clock as markdown: its label in bold, its words escaped."""
+    return f"{bold(clock.label or 'Clock')}: {escape_markdown(clip(clock_words(clock), line_max))}"
 
 
 def _case_container(card: CaseCard, line_max: int, detailed: bool) -> Element:
-    items: list[Element] = [{"type": "TextBlock", "text": clip(plain(
-        f"{card.case_id} · {card.title}"), 300), "weight": "Bolder", "size": "Medium",
+    items: list[Element] = [{"type": "TextBlock", "text": escape_markdown(clip(plain(
+        f"{card.case_id} · {card.title}"), 300)), "weight": "Bolder", "size": "Medium",
         "wrap": True}]
     summary = [("Customer", card.customer), ("Type", card.case_type),
                ("Priority", card.priority), ("Environment", card.environment),
                ("Status", card.status), ("Assignee", card.assignee or "Unassigned"),
                *card.facts]
-    facts = [{"title": clip(plain(k), 100), "value": clip(v, line_max)}
+    facts = [{"title": escape_markdown(clip(plain(k), 100)),
+              "value": escape_markdown(clip(v, line_max))}
              for k, v in summary if v and (k or v)]
     if card.flags:  # urgency and consulting: in sight, above the facts
-        items.append({"type": "TextBlock", "text": clip(plain(" · ".join(card.flags)), 300),
+        items.append({"type": "TextBlock",
+                      "text": escape_markdown(clip(plain(" · ".join(card.flags)), 300)),
                       "wrap": True, "weight": "Bolder",
                       "color": "Attention" if card.urgency in {"breached", "escalated"}
                       else "Warning"})
     if facts:
         items.append({"type": "FactSet", "facts": facts})
     for clock in card.clocks:
-        block: Element = {"type": "TextBlock", "text": clip(_clock_line(clock), line_max),
+        block: Element = {"type": "TextBlock", "text": _clock_line(clock, line_max),
                           "wrap": True, "spacing": "Small"}
         if clock.urgency:
             block["color"] = "Attention" if clock.urgency == "breached" else "Warning"
@@ -249,8 +285,9 @@ def _case_container(card: CaseCard, line_max: int, detailed: bool) -> Element:
 
 
 def _link(url: str | None, label: str) -> str:
-    """A title as CommonMark, linked when it has an http(s) address."""
-    text = plain(label).replace("[", "(").replace("]", ")")
+    """An article's title (escaped, as typed), linked when it has an http(s) address: the
+    one link we write, to the vendor's documentation (never a customer's)."""
+    text = escape_markdown(plain(label))
     if url and url.startswith(("http://", "https://")) and not any(c in url for c in " ()<>"):
         return f"[{text}]({url})"
     return text
@@ -266,8 +303,8 @@ def _articles_container(articles: Sequence[ArticleLink], line_max: int) -> Eleme
         if article.note:
             parts.append(_subtle(article.note, 200))
         if article.excerpt:
-            parts.append({"type": "TextBlock", "text": clip(article.excerpt, line_max),
-                          "wrap": True, "spacing": "Small"})
+            parts.append({"type": "TextBlock", "wrap": True, "spacing": "Small",
+                          "text": escape_markdown(clip(article.excerpt, line_max))})
         if article.action is not None:
             parts += _action_sets([_choice_action(article.action)])
         items.append({"type": "Container", "separator": bool(items), "spacing": "Small",
@@ -281,13 +318,16 @@ def _articles_container(articles: Sequence[ArticleLink], line_max: int) -> Eleme
 def _plan_container(plan: ResponsePlan, line_max: int) -> Element:
     """The plan: one container per item — ☑ with what, who and when, or ☐ open — with its
     fill-in button (an Action.Submit) under it, then the clause."""
-    items: list[Element] = [{"type": "TextBlock", "text": clip(plain(plan.title), 300),
+    items: list[Element] = [{"type": "TextBlock",
+                             "text": escape_markdown(clip(plain(plan.title), 300)),
                              "weight": "Bolder", "size": "Medium", "wrap": True}]
     for item in plan.items:
-        parts: list[Element] = [{"type": "TextBlock", "wrap": True, "text": clip(
-            f"{'☑' if item.done else '☐'} **{item.number}. {plain(item.label)}**", 300)}]
+        head = clip(f"{item.number}. {plain(item.label)}", 300)
+        parts: list[Element] = [{"type": "TextBlock", "wrap": True,
+                                 "text": f"{'☑' if item.done else '☐'} {bold(head)}"}]
         if item.done:
-            parts.append({"type": "TextBlock", "text": clip(item.value or "", line_max),
+            parts.append({"type": "TextBlock",
+                          "text": escape_markdown(clip(item.value or "", line_max)),
                           "wrap": True, "spacing": "Small"})
             parts.append(_subtle(" · ".join(x for x in (item.by, item.at) if x), 300))
         else:
@@ -307,7 +347,7 @@ def _plan_container(plan: ResponsePlan, line_max: int) -> Element:
 def _card(body: list[Element], reply_text: str, actions: list[Element] | None = None
           ) -> dict[str, Any]:
     card: dict[str, Any] = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": CARD_VERSION,
-                            "body": body, "fallbackText": clip(reply_text, FALLBACK_MAX),
+                            "body": body, "fallbackText": clip(plain(reply_text), FALLBACK_MAX),
                             "msteams": {"width": "Full"}}
     if actions:
         card["actions"] = actions
@@ -326,7 +366,8 @@ def _controls(reply: Reply, level: int) -> list[Element]:
     if level >= 3:
         main = main[:30]
     if level == 0:
-        controls += [_subtle(f"**{plain(c.label) or c.id}** — {c.explanation}", SHORT_LINE_MAX)
+        controls += [_subtle("", 0, markdown=f"{bold(plain(c.label) or c.id)} — "
+                                               f"{escape_markdown(clip(c.explanation, 300))}")
                      for c in main if c.explanation.strip() and c.explanation not in reply.text]
     controls += _action_sets([_choice_action(c) for c in main])
     tail: list[Element | None] = []
@@ -362,11 +403,12 @@ def _attempt(reply: Reply, level: int) -> dict[str, Any]:
     if reply.plan is not None:
         body.append(_plan_container(reply.plan, line_max if level <= 1 else SHORT_LINE_MAX))
     if level >= 2:
-        body.append(_subtle(SHORTENED_NOTE, 200))
+        body.append(_subtle("", 0, markdown=SHORTENED_NOTE))
     if inline_form and reply.form is not None:
         inputs, submit = _form_parts(reply.form, level)
         if reply.form.title.strip() and reply.form.title.strip() not in text:
-            body.insert(0, {"type": "TextBlock", "text": clip(plain(reply.form.title), 300),
+            body.insert(0, {"type": "TextBlock",
+                            "text": escape_markdown(clip(plain(reply.form.title), 300)),
                             "weight": "Bolder", "wrap": True})
         return _card(body + inputs + _action_sets([submit]), fallback)
     return _card(body + _controls(reply, level), fallback)
@@ -383,12 +425,12 @@ def render_card(reply: Reply) -> dict[str, Any]:
             return card
     log.warning("a Teams card is still too large after shortening; sent as text")
     blocks = _text_blocks(clip(fallback_text(reply), 4000), SHORT_LINE_MAX)
-    return _card([*blocks, _subtle(SHORTENED_NOTE, 200)], fallback_text(reply))
+    return _card([*blocks, _subtle("", 0, markdown=SHORTENED_NOTE)], fallback_text(reply))
 
 
 def render_form_card(form: Form, extra_hidden: dict[str, str] | None = None) -> dict[str, Any]:
     """A form as a card of its own (a task module), its title on top, the submit below."""
-    title: Element = {"type": "TextBlock", "text": clip(plain(form.title), 300),
+    title: Element = {"type": "TextBlock", "text": escape_markdown(clip(plain(form.title), 300)),
                       "weight": "Bolder", "size": "Medium", "wrap": True}
     card: dict[str, Any] = {}
     for level in range(4):
@@ -413,12 +455,12 @@ def is_plain(reply: Reply) -> bool:
 def render_activity(reply: Reply, mentions: Sequence[Mention] = ()) -> dict[str, Any]:
     """A Reply as the message activity to post: text, or a card with its text summary.
     `mentions` are @mentioned in front of the text (Teams notifies them)."""
-    tags = [f"<at>{clip(plain(m.name), 100)}</at>" for m in mentions]
+    tags = [f"<at>{clip(_MENTION_NAME.sub('', plain(m.name)), 100)}</at>" for m in mentions]
     entities = [{"type": "mention", "text": tag, "mentioned": {"id": m.user_id, "name": m.name}}
                 for tag, m in zip(tags, mentions, strict=True)]
     prefix = " ".join(tags)
     if is_plain(reply):
-        text = clip(reply.text.strip(), 20_000) or "…"
+        text = escape_markdown(clip(reply.text.strip(), 20_000)) or "…"
         activity: dict[str, Any] = {"type": "message", "textFormat": "markdown",
                                     "text": f"{prefix} {text}" if prefix else text}
     else:

@@ -1,9 +1,15 @@
-"""`Reply` → the JSON the web chat and scripts read (pure)."""
+"""`Reply` → the JSON the web chat and scripts read (pure).
+
+Safe rendering: the page inserts every text with `textContent` (never as HTML) and turns only
+our ``**bold**`` into ``<strong>``, so the JSON carries text as typed — with the bidirectional
+controls removed (`shown`, adapters/safe_text.py), as on every platform.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from adapters.safe_text import strip_bidi_controls
 from bot.choice_ids import is_nav
 from bot.messages import ArticleLink, CaseCard, Choice, Form, Reply, ResponsePlan
 
@@ -59,7 +65,23 @@ def plan_json(plan: ResponsePlan) -> dict[str, Any]:
     }
 
 
+def shown(value: Any) -> Any:
+    """A JSON value with every string in it free of bidi controls (ids have none)."""
+    if isinstance(value, str):
+        return strip_bidi_controls(value)
+    if isinstance(value, dict):
+        return {key: shown(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [shown(inner) for inner in value]
+    return value
+
+
 def reply_json(reply: Reply) -> dict[str, Any]:
+    """The reply as the web chat's JSON, `shown`."""
+    return shown(_reply_json(reply))  # type: ignore[no-any-return]
+
+
+def _reply_json(reply: Reply) -> dict[str, Any]:
     out: dict[str, Any] = {
         "text": reply.text,
         "choices": [choice_json(c) for c in reply.choices],

@@ -7,7 +7,7 @@ turns it off); Slack and Teams requests are always authenticated.
 
 from __future__ import annotations
 
-import json
+import contextlib
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,8 +15,11 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters.errors import HostileInputError
+from adapters.http_guard import parse_json
 from adapters.web.render import reply_json
 from bot.case_card import reader_tz
+from bot.errors import NotAllowedError
 from bot.handler import Handler
 from bot.identity import Identities, Sender
 from bot.messages import Inbound, Person, Place
@@ -40,15 +43,16 @@ async def _person(request: web.Request, user: Any) -> Person | web.Response:
         return _error(400, "give \"user\": the id of a person in the deployment file")
     who = await request.app[IDENTITIES].recognise(Sender("web", (user.strip(),)))
     if who.person is None:  # the API's own words: scripts pick identities from the list
-        return _error(403, f"unknown user {user!r}; GET /chat/identities lists them")
+        return _error(403, f"unknown user {user[:80]!r}; GET /chat/identities lists them")
     return who.person
 
 
 async def post_message(request: web.Request) -> web.Response:
     try:
-        body = await request.json(loads=json.loads)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _error(400, "the body must be JSON: {\"user\": …, \"text\"|\"choice\"|\"form\": …}")
+        body = parse_json(await request.read(), "the body")
+    except HostileInputError as exc:
+        return _error(400, f"the body must be JSON: {{\"user\": …, \"text\"|\"choice\"|"
+                           f"\"form\": …}} ({exc})")
     if not isinstance(body, dict):
         return _error(400, "the body must be a JSON object")
     person = await _person(request, body.get("user"))
@@ -115,6 +119,8 @@ async def war_room(request: web.Request) -> web.Response:
     if isinstance(person, web.Response):
         return person
     if not person.is_vendor:
+        with contextlib.suppress(NotAllowedError):  # audited, as every refusal
+            await request.app[HANDLER].cases.refuse(person, "view_war_room", datetime.now(UTC))
         return _error(403, "the war room is the vendor's channel: engineers and admins only")
     posts = await request.app[HANDLER].war_room(person, datetime.now(UTC))
     return web.json_response({"posts": [reply_json(reply) for reply in posts]})

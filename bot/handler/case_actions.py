@@ -5,6 +5,7 @@ speaker, the customer's conversation, the engineers, escalations and the partner
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from bot.case_card import case_card, channel_reader, reader_tz
@@ -38,7 +39,7 @@ from bot.messages import (
     Reply,
     articles_text,
 )
-from bot.news import customer_news, level_name, sentence
+from bot.news import customer_news, level_name, sent_articles, sentence, with_articles
 from bot.records import ArticleRef, CaseEventRecord, CaseRecord
 from bot.response_plan import RESPONSE_PLAN, find_item, formed, items, require_war_team
 from bot.sla_view import when
@@ -79,14 +80,16 @@ class CaseActions:
             return await self._send_article(inbound, action, case_id, values)
         if action not in TRANSITIONS:
             return Outcome([Reply(f"I don't know the action {action!r}.", private=True)])
+        # Permission first, audited, before anything of the case or the action is shown.
+        case = await self.cases.visible_case(person, case_id, inbound.at, action)
+        await self.cases.require(person, action, case, inbound.at)
         if action == "acknowledge":
-            await self._not_yet_acknowledged(person, case_id)
+            await self._not_yet_acknowledged(person, case)
         text = (values.get("text") or "").strip()
         needs = NEEDS_TEXT.get(action)
         wants_form = (needs and not text and action not in {"reopen"}) or (
             action == "reclassify" and not (values.get("priority") or values.get("case_type")))
         if wants_form:
-            case = await self.cases.visible_case(person, case_id)
             return Outcome([self._action_form(case, action)])
         try:
             minutes = int(values["minutes"]) if values.get("minutes") else None
@@ -100,9 +103,8 @@ class CaseActions:
             level=values.get("level") or None)
         return await self.after_action(inbound, action, result)
 
-    async def _not_yet_acknowledged(self, person: Person, case_id: str) -> None:
+    async def _not_yet_acknowledged(self, person: Person, case: CaseRecord) -> None:
         """A second acknowledgement says who acknowledged the case, and when."""
-        case = await self.cases.visible_case(person, case_id)
         if case.status == "new":
             return
         events = await self.store.case_events(case.id)
@@ -118,7 +120,7 @@ class CaseActions:
         human response (it acknowledges the case); a customer's reply answers a question
         (resuming the clock) or adds a comment."""
         person = inbound.person
-        case = await self.cases.visible_case(person, case_id)
+        case = await self.cases.visible_case(person, case_id, inbound.at, "comment")
         text = (inbound.text or "").strip()
         if person.is_vendor:
             if case.status != "new":
@@ -154,7 +156,7 @@ class CaseActions:
         """A response-plan button (`response_plan/<item>`), its form, or “plan ACME-4 [n
         text]”: refused before any form unless the person may fill it in."""
         person = inbound.person
-        case = await self.cases.visible_case(person, case_id)
+        case = await self.cases.visible_case(person, case_id, inbound.at, RESPONSE_PLAN)
         war = self.directory.pack_of(case.customer_id).escalation.war_team
         try:
             await self.cases._require(person, RESPONSE_PLAN, case.customer_id, case.id,
@@ -191,7 +193,7 @@ class CaseActions:
         """`send_article/<id>` (a card's button) sends that article to the customer; "send
         ACME-4 <words>" sends the article with that id, else lists what the words find."""
         person = inbound.person
-        case = await self.cases.visible_case(person, case_id)
+        case = await self.cases.visible_case(person, case_id, inbound.at, SEND_ARTICLE)
         await self.cases._require(person, SEND_ARTICLE, case.customer_id, case.id, inbound.at)
         wanted = action.partition("/")[2] or (values.get("text") or "").strip()
         article = self._article_for(case, wanted) if wanted else None
@@ -307,8 +309,12 @@ class CaseActions:
         if to_customer and person.customer_id is None:
             told = news or said
             customer_view = channel_reader("customer_user", case.customer_id)
-            outcome.notices.append(Notice(case.id, "customer", case_card(
-                self.directory, customer_view, case, events, now, told), kind=action))
+            sent = sent_articles(result.events)  # the article itself, linked where it can be
+            card = case_card(self.directory, customer_view, case, events, now,
+                             with_articles(told, sent))
+            if sent:
+                card = replace(card, articles=sent)
+            outcome.notices.append(Notice(case.id, "customer", card, kind=action))
         if to_engineers:
             outcome.notices.append(Notice(case.id, "engineers", case_card(
                 self.directory, channel_reader("engineer"), case, events, now, said),

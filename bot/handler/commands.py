@@ -79,7 +79,7 @@ class Commands:
                 values = {"minutes": first, "text": note}
             return await self.actions.act(inbound, action, match.group(1), values)
         if match and len(words) <= 2:
-            case = await self.cases.visible_case(person, match.group(1))
+            case = await self.cases.visible_case(person, match.group(1), inbound.at)
             events = await self.store.case_events(case.id)
             return Outcome([case_card(self.directory, person, case, events, inbound.at)])
         return None
@@ -140,8 +140,15 @@ class Commands:
     async def _users(self, inbound: Inbound, text: str) -> Outcome:
         person = inbound.person
         cid = person.customer_id
-        if cid is None or not may(person, "manage_users", cid):
-            await self.cases._require(person, "manage_users", cid or "-", None, inbound.at)
+        if cid is None:
+            if person.is_vendor:
+                return Outcome([Reply("Each customer's administrator manages their "
+                                      "organisation's users (“users”, “add user …”, “remove "
+                                      "user …”); the vendor's people are in the deployment "
+                                      "file.", private=True)])
+            await self.cases.refuse(person, "manage_users", inbound.at)
+        elif not may(person, "manage_users", cid):
+            await self.cases._require(person, "manage_users", cid, None, inbound.at)
         assert cid is not None
         key = norm(text)
         if key.startswith("add user "):

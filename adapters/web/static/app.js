@@ -78,24 +78,11 @@
       const parts = line.split(/\*\*(.+?)\*\*/g);
       parts.forEach((part, i) => {
         if (!part) return;
-        row.append(i % 2 === 1 ? el("strong", { text: part }) : linked(part));
+        row.append(i % 2 === 1 ? el("strong", { text: part }) : document.createTextNode(part));
       });
       box.append(row);
     }
     return box;
-  }
-
-  /** Text with its http(s) addresses as links (opened in a new tab); everything else text. */
-  function linked(text) {
-    const out = document.createDocumentFragment();
-    let last = 0;
-    for (const match of text.matchAll(/https?:\/\/[^\s<>"“”]+[^\s<>"“”.,;:!?)]/g)) {
-      if (match.index > last) out.append(document.createTextNode(text.slice(last, match.index)));
-      out.append(el("a", { href: match[0], target: "_blank", rel: "noopener", text: match[0] }));
-      last = match.index + match[0].length;
-    }
-    if (last < text.length) out.append(document.createTextNode(text.slice(last)));
-    return out;
   }
 
   function initials(name) {
