@@ -35,3 +35,10 @@ def test_the_development_set_stays_found_and_unanswerable_questions_get_nothing(
     figures = _figures("kb_dev.toml")
     assert figures["hit_at_3"] >= 95.0
     assert figures["offered_for_unanswerable"] == 0
+
+
+def test_the_blind_questions_stay_at_least_where_they_were_first_measured() -> None:
+    """The blind set (kb_blind.toml's header): a floor at its first run, 64.5 % hit@3 — below
+    the 85 % target, which this set says the search does not yet meet."""
+    figures = _figures("kb_blind.toml")
+    assert figures["hit_at_3"] >= 64.5
