@@ -240,6 +240,16 @@ class CaseTypeSpec(_Model):
     cues: tuple[str, ...] = Field(
         default=(), description="phrases that say a free-text message is this kind of case"
     )
+    documentation_first: bool = Field(
+        default=False, description="a question the vendor's documentation may answer: "
+        "articles are offered before it is filed (never for a type with priorities)")
+
+    @model_validator(mode="after")
+    def _documentation_first_has_no_priority(self) -> CaseTypeSpec:
+        if self.documentation_first and self.has_priority:
+            raise ValueError("documentation_first: a type with priorities (an incident) is "
+                             "never held up by articles; set has_priority = false or drop it")
+        return self
 
 
 class PrioritySpec(_Model):

@@ -41,7 +41,16 @@ from adapters.slack.actions import (
     encode_metadata,
 )
 from bot.choice_ids import case_id_of, is_action_form, is_nav, is_primary
-from bot.messages import CaseCard, Choice, ClockLine, Form, FormField, Reply, ResponsePlan
+from bot.messages import (
+    ArticleLink,
+    CaseCard,
+    Choice,
+    ClockLine,
+    Form,
+    FormField,
+    Reply,
+    ResponsePlan,
+)
 from bot.sla_view import clock_words
 
 log = logging.getLogger(__name__)
@@ -258,8 +267,11 @@ def fallback_text(reply: Reply) -> str:
 def _reply_blocks(reply: Reply, ids: _Ids) -> tuple[list[Block], list[Block]]:
     """(content, controls): what to read, and the buttons that must survive any shortening."""
     content = _sections(reply.lead())
+    if reply.articles:
+        content += _article_blocks(reply.articles, ids)
+        content += _sections(reply.after_articles())
     if reply.card is not None:
-        content += _card_blocks(reply.card)
+        content += _card_blocks(reply.card, ids)
     if reply.plan is not None:
         content += _plan_blocks(reply.plan, ids)
 
@@ -288,6 +300,33 @@ def _reply_blocks(reply: Reply, ids: _Ids) -> tuple[list[Block], list[Block]]:
     tail += [_choice_button(c, ActionId.CHOICE, ids) for c in nav]
     controls += _actions_blocks([b for b in tail if b is not None])
     return content, controls
+
+
+def _link(url: str | None, label: str) -> str:
+    """An article's title as mrkdwn (escaped, as typed), linked when it has an http(s)
+    address: the one link we write, to the vendor's documentation (never a customer's)."""
+    text = to_mrkdwn(label)
+    if url and url.startswith(("http://", "https://")) and not any(c in url for c in "|<> "):
+        return f"<{url.replace('&', '&amp;')}|{text}>"
+    return text
+
+
+def _article_blocks(articles: Sequence[ArticleLink], ids: _Ids) -> list[Block]:
+    """One section per article: the linked title, what became of it, its excerpt; a case
+    card's send button beside it."""
+    blocks: list[Block] = []
+    for article in articles:
+        head = f"📄 *{_link(article.url, article.title)}*"
+        if article.note:
+            head += f"  _{escape(article.note)}_"
+        text = head + (f"\n{to_mrkdwn(article.excerpt)}" if article.excerpt else "")
+        block: Block = {"type": "section",
+                        "text": mrkdwn_text(clip_mrkdwn(text, SECTION_TEXT_MAX))}
+        button = _choice_button(article.action, ActionId.CASE, ids) if article.action else None
+        if button is not None:
+            block["accessory"] = button
+        blocks.append(block)
+    return blocks
 
 
 def _plan_blocks(plan: ResponsePlan, ids: _Ids) -> list[Block]:
@@ -328,7 +367,7 @@ def _fit(content: list[Block], controls: list[Block], limit: int) -> list[Block]
     return [*content[:room], note, *controls]
 
 
-def _card_blocks(card: CaseCard) -> list[Block]:
+def _card_blocks(card: CaseCard, ids: _Ids) -> list[Block]:
     blocks: list[Block] = [_header(f"{card.case_id} · {card.title}")]
     summary = [("Customer", card.customer), ("Type", card.case_type),
                ("Priority", card.priority), ("Environment", card.environment),
@@ -346,6 +385,8 @@ def _card_blocks(card: CaseCard) -> list[Block]:
         blocks += _context_blocks([f"{escape(c.label)}: {to_mrkdwn(c.explanation)}"
                                    for c in card.clocks if c.explanation.strip()])
     blocks += _field_sections([_field(k, v) for k, v in card.facts if k or v])
+    if card.articles:
+        blocks += _context_blocks(["*Articles*"]) + _article_blocks(card.articles, ids)
     return blocks
 
 

@@ -39,7 +39,16 @@ from pydantic import ValidationError
 from adapters.safe_text import strip_bidi_controls
 from adapters.teams.actions import RESERVED, ActionStyle, SubmitData, submit_data
 from bot.choice_ids import is_nav, is_primary
-from bot.messages import CaseCard, Choice, ClockLine, Form, FormField, Reply, ResponsePlan
+from bot.messages import (
+    ArticleLink,
+    CaseCard,
+    Choice,
+    ClockLine,
+    Form,
+    FormField,
+    Reply,
+    ResponsePlan,
+)
 from bot.sla_view import clock_words
 
 log = logging.getLogger(__name__)
@@ -265,7 +274,42 @@ def _case_container(card: CaseCard, line_max: int, detailed: bool) -> Element:
         items.append(block)
         if detailed and clock.explanation.strip():
             items.append(_subtle(clock.explanation.strip(), line_max))
+    if card.articles:
+        items.append({"type": "TextBlock", "text": "**Articles**", "wrap": True,
+                      "spacing": "Medium"})
+        items.append(_articles_container(card.articles, line_max))
     return {"type": "Container", "style": "emphasis", "items": items}
+
+
+# ---- articles of the vendor's documentation ---------------------------------------------------
+
+
+def _link(url: str | None, label: str) -> str:
+    """An article's title (escaped, as typed), linked when it has an http(s) address: the
+    one link we write, to the vendor's documentation (never a customer's)."""
+    text = escape_markdown(plain(label))
+    if url and url.startswith(("http://", "https://")) and not any(c in url for c in " ()<>"):
+        return f"[{text}]({url})"
+    return text
+
+
+def _articles_container(articles: Sequence[ArticleLink], line_max: int) -> Element:
+    """One container per article: the linked title (and what became of it), the excerpt, and
+    on a case card the button that sends it."""
+    items: list[Element] = []
+    for article in articles:
+        head = f"📄 **{_link(article.url, article.title)}**"
+        parts: list[Element] = [{"type": "TextBlock", "text": clip(head, 600), "wrap": True}]
+        if article.note:
+            parts.append(_subtle(article.note, 200))
+        if article.excerpt:
+            parts.append({"type": "TextBlock", "wrap": True, "spacing": "Small",
+                          "text": escape_markdown(clip(article.excerpt, line_max))})
+        if article.action is not None:
+            parts += _action_sets([_choice_action(article.action)])
+        items.append({"type": "Container", "separator": bool(items), "spacing": "Small",
+                      "items": parts})
+    return {"type": "Container", "items": items}
 
 
 # ---- the response plan (war-room post) -------------------------------------------------------
@@ -351,6 +395,9 @@ def _attempt(reply: Reply, level: int) -> dict[str, Any]:
         body += _text_blocks(text, SHORT_LINE_MAX, max_lines=20)
     else:
         body += _text_blocks(clip(text, 1000), SHORT_LINE_MAX, max_lines=8)
+    if reply.articles:
+        body.append(_articles_container(reply.articles, line_max))
+        body += _text_blocks(reply.after_articles(), line_max)
     if reply.card is not None and level <= 2:
         body.append(_case_container(reply.card, line_max, detailed))
     if reply.plan is not None:
@@ -400,7 +447,8 @@ def attachment(card: dict[str, Any]) -> dict[str, Any]:
 
 def is_plain(reply: Reply) -> bool:
     """A reply of one line and nothing else goes as a text message."""
-    return not (reply.choices or reply.actions or reply.card or reply.form or reply.plan) \
+    return not (reply.choices or reply.actions or reply.card or reply.form or reply.plan
+                or reply.articles) \
         and "\n" not in reply.text.strip()
 
 

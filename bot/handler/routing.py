@@ -26,6 +26,7 @@ from bot.handler.intake_loop import (
     query_usage,
 )
 from bot.intake import CaseDraft
+from bot.knowledge import KnowledgeBase
 from bot.messages import Form, Inbound, Outcome, Person, Reply
 from bot.records import CaseRecord
 from bot.store.base import Store
@@ -34,13 +35,15 @@ from bot.store.base import Store
 class Handler:
     def __init__(self, store: Store, directory: Directory,
                  settings: HandlerSettings | None = None,
-                 on_case_change: CaseChanged | None = None) -> None:
+                 on_case_change: CaseChanged | None = None,
+                 knowledge: KnowledgeBase | None = None) -> None:
         self.store = store
         self.directory = directory
+        self.knowledge = knowledge
         self.cases = CaseService(store, directory, on_case_change)
         self.settings = settings or HandlerSettings()
-        self.intake = IntakeLoop(store, directory, self.cases, self.settings)
-        self.actions = CaseActions(store, directory, self.cases)
+        self.intake = IntakeLoop(store, directory, self.cases, self.settings, knowledge)
+        self.actions = CaseActions(store, directory, self.cases, knowledge)
         self.commands = Commands(store, directory, self.cases, self.actions)
         self.evidence = EvidenceCommands(store, directory, self.settings.evidence)
 

@@ -7,10 +7,18 @@ table). The state diagram is README.md beside this file."""
 from bot.intake.facts import draft_of
 from bot.intake.form import customer_form, one_shot_form
 from bot.intake.machine import step
-from bot.intake.state import CaseDraft, IntakeContext, IntakeResult, IntakeState, start_state
+from bot.intake.state import (
+    CaseDraft,
+    IntakeContext,
+    IntakeResult,
+    IntakeState,
+    Offer,
+    start_state,
+)
 from bot.intake.vocabulary import norm, parse_priority
 
 __all__ = [
-    "CaseDraft", "IntakeContext", "IntakeResult", "IntakeState", "customer_form", "draft_of",
+    "CaseDraft", "IntakeContext", "IntakeResult", "IntakeState", "Offer", "customer_form",
+    "draft_of",
     "norm", "one_shot_form", "parse_priority", "start_state", "step",
 ]
