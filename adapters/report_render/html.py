@@ -32,7 +32,7 @@ h3{font-size:14px;margin:18px 0 6px}
 .tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:10px}
 .tile{border:1px solid #eceff1;border-radius:8px;padding:10px 12px}
 .tile b{display:block;font-size:20px}
-.tile span{color:#546e7a;font-size:12px}
+.tile>span{color:#546e7a;font-size:12px}
 .good{color:#2e7d32}.bad{color:#c62828}
 table{border-collapse:collapse;width:100%;font-size:12.5px;margin:6px 0 10px}
 th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #eceff1;vertical-align:top}
