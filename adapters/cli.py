@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from adapters.errors import UsageError
+from adapters.report_cli import EVIDENCE_COMMANDS, add_evidence_commands
 from policy.errors import PolicyError
 from policy.impact import derive
 from policy.pack import Pack, available_packs, load_pack, load_pack_file
@@ -257,8 +258,9 @@ def render_pack(pack: Pack) -> str:
         extra = []
         if plan.query_hours:
             extra.append(f"query hours {plan.query_hours} per term")
-        if plan.uptime:
-            extra.append(f"uptime {plan.uptime}")
+        extra += [f"availability {a.target}" + (f" ({', '.join(a.product_types)})"
+                                                 if a.product_types else "")
+                  for a in plan.availability]
         out.append(f"Plan {plan.label} ({pname}) — {cal.description}"
                    + (f"; {'; '.join(extra)}" if extra else ""))
         rows = [["case type", pack.priority_word.lower(), "response", "workaround", "resolution",
@@ -595,6 +597,59 @@ def cmd_teams_package(args: argparse.Namespace) -> dict[str, Any]:
             "manifest_version": manifest["manifestVersion"]}
 
 
+# ---- the knowledge base
+
+
+def _knowledge_base() -> Any:
+    from adapters.compose import load_directory, open_knowledge
+    from adapters.settings import Settings
+    from bot.errors import ConfigError
+
+    settings = Settings()
+    try:
+        directory = load_directory(settings)
+    except ConfigError as exc:
+        raise UsageError(f"FRONTDOOR_CONFIG: {exc}") from None
+    kb = open_knowledge(settings, directory)
+    if kb is None:
+        raise UsageError(f"FRONTDOOR_CONFIG: {settings.frontdoor_config} has no [knowledge] "
+                         "section (the documents to index)")
+    return kb
+
+
+def cmd_kb(args: argparse.Namespace) -> dict[str, Any]:
+    """`kb index`: build the search index of the deployment's documents; `kb search`: what a
+    customer (or, without --customer, the vendor) would be shown for a question."""
+    import time
+
+    from bot.errors import KnowledgeError
+
+    kb = _knowledge_base()
+    try:
+        if args.kb_command == "index":
+            stats = kb.rebuild()
+            return {"index": str(stats.path), "articles": stats.articles,
+                    "sources": stats.sources, "seconds": round(stats.seconds, 3)}
+        if kb.needs_build():
+            kb.rebuild()
+        kb.reload()
+        if args.customer and args.customer not in kb.directory.deployment.customers:
+            known = ", ".join(kb.directory.deployment.customers)
+            raise UsageError(f"argument --customer: no customer {args.customer!r} "
+                             f"(known: {known})")
+        started = time.perf_counter()
+        hits = kb.search(" ".join(args.text), args.customer, limit=args.limit)
+        elapsed = time.perf_counter() - started
+    except KnowledgeError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        kb.close()
+    return {"milliseconds": round(1000 * elapsed, 2), "articles": [
+        {"id": h.article.id, "title": h.article.title, "url": kb.url_of(h.article),
+         "excerpt": h.excerpt, "score": round(h.score, 3), "coverage": round(h.coverage, 2)}
+        for h in hits]}
+
+
 # ---- parser and entry point
 
 
@@ -682,6 +737,18 @@ def build_parser() -> argparse.ArgumentParser:
     package.add_argument("--domain", action="append", metavar="HOST",
                          help="a domain the app links to (validDomains); repeatable")
 
+    add_evidence_commands(sub)
+
+    kb = sub.add_parser("kb", help="the knowledge base: build its index, try a search")
+    kbsub = kb.add_subparsers(dest="kb_command", required=True, parser_class=_Parser)
+    kbsub.add_parser("index", help="index the documents named in [knowledge]")
+    search = kbsub.add_parser("search", help="the articles a question finds")
+    search.add_argument("--customer", help="as this customer would see them (its sources, its "
+                        "pack's synonyms); default: the vendor's view, every source")
+    search.add_argument("--limit", type=int, default=3, choices=range(1, 21), metavar="N",
+                        help="at most N articles (default 3)")
+    search.add_argument("text", nargs="+", help="the question")
+
     chat = sub.add_parser("chat", help="talk to the front door in this terminal")
     chat.add_argument("--as", dest="as_user", required=True, metavar="USER_ID",
                       help="a person's id from the deployment file")
@@ -694,7 +761,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = {"sla": cmd_sla, "scope": cmd_scope, "policy": cmd_policy, "demo": cmd_demo,
                 "serve": cmd_serve, "chat": cmd_chat, "worker": cmd_worker, "tick": cmd_tick,
                 "teams-package": cmd_teams_package, "retention": cmd_retention,
-                "audit": cmd_audit, "privacy": cmd_privacy}
+                "audit": cmd_audit, "privacy": cmd_privacy, "kb": cmd_kb,
+                **EVIDENCE_COMMANDS}
     try:
         result = handlers[args.command](args)
     except UsageError as exc:

@@ -7,6 +7,8 @@ outbox and each platform's front door and deliverers — for each command:
 - `frontdoor serve`: `WebProcess` (adapters/server.py mounts what it serves);
 - `frontdoor worker`: `run_worker`; `frontdoor tick --at`: `run_tick`;
 - `frontdoor chat`: `chat_session`; `frontdoor teams-package`: `teams_package`;
+- `frontdoor kb`: `open_knowledge` (the knowledge base every process above starts with
+  `started_knowledge`);
 - `frontdoor retention`, `audit export`, `privacy export|erase`: adapters/operator.py, on
   `load_directory` and `opened_store`;
 - the benches: the parts one by one (`build_handler`, `web_front_doors`, `notice_sink` …).
@@ -31,6 +33,8 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters.bulletins import BulletinFanout
+from adapters.evidence_wiring import evidence_scheduler, evidence_settings
 from adapters.settings import Settings
 from adapters.slack import wiring as slack
 from adapters.slack.app import SlackFrontDoor
@@ -38,10 +42,12 @@ from adapters.slack.socket_mode import DurableSocketModeHandler
 from adapters.teams import wiring as teams
 from adapters.teams.app import TeamsFrontDoor
 from adapters.worker import deliver_all, fire_all, run_loops, worker_id
+from bot.bulletins import PLATFORM as BULLETIN
 from bot.deployment import Directory, load_deployment
-from bot.errors import ConfigError
+from bot.errors import ConfigError, KnowledgeError
 from bot.handler import Handler, HandlerSettings
 from bot.identity import Identities
+from bot.knowledge import KnowledgeBase, index_path, watch
 from bot.messages import Notice
 from bot.outbox import Deliverer, OutboxWorker
 from bot.scheduler import NoticeSink, Scheduler, SchedulerSettings
@@ -105,17 +111,70 @@ def notice_sink(store: Store, directory: Directory, settings: Settings) -> Notic
 
 def build_scheduler(store: Store, directory: Directory, settings: Settings,
                     ident: str) -> Scheduler:
-    """The SLA scheduler, as lease holder `ident`, posting to every platform."""
-    return Scheduler(store, directory, notice_sink(store, directory, settings), ident,
-                     scheduler_settings(settings))
+    """The SLA scheduler, as lease holder `ident`, posting to every platform; with the
+    evidence jobs (monthly reports, maintenance notices, health probes)."""
+    return evidence_scheduler(store, directory, notice_sink(store, directory, settings), ident,
+                              scheduler_settings(settings), settings)
 
 
-def build_handler(store: Store, directory: Directory, settings: Settings) -> Handler:
-    """The conversation handler, with case changes rescheduling the case's timer."""
+def build_handler(store: Store, directory: Directory, settings: Settings,
+                  knowledge: KnowledgeBase | None = None) -> Handler:
+    """The conversation handler, with case changes rescheduling the case's timer, and the
+    knowledge base when the deployment has one."""
     rescheduler = build_scheduler(store, directory, settings, "reschedule")
     return Handler(store, directory, HandlerSettings(
-        idle_timeout=timedelta(minutes=settings.frontdoor_idle_minutes)),
-        on_case_change=rescheduler.reschedule)
+        idle_timeout=timedelta(minutes=settings.frontdoor_idle_minutes),
+        evidence=evidence_settings(settings)),
+        on_case_change=rescheduler.reschedule, knowledge=knowledge)
+
+
+def open_knowledge(settings: Settings, directory: Directory) -> KnowledgeBase | None:
+    """The deployment's knowledge base, not opened yet (`started_knowledge`); None when the
+    deployment file has no [knowledge]. Its index lives beside the SQLite database unless the
+    file names one; article links point at FRONTDOOR_PUBLIC_URL's /kb/ pages."""
+    knowledge = directory.deployment.knowledge
+    if knowledge is None:
+        return None
+    return KnowledgeBase(knowledge, directory, index_path(knowledge, settings.frontdoor_db),
+                         settings.public_url())
+
+
+@contextlib.asynccontextmanager
+async def started_knowledge(settings: Settings, directory: Directory, *,
+                            watched: bool = True) -> AsyncIterator[KnowledgeBase | None]:
+    """The knowledge base for the block: its index built when the documents changed since it
+    was built, opened, and (`watched`) re-indexed whenever a document changes. One that can't
+    be read is logged and left closed: support goes on without articles."""
+    kb = open_knowledge(settings, directory)
+    if kb is None:
+        yield None
+        return
+    try:
+        if await asyncio.to_thread(kb.needs_build):
+            await asyncio.to_thread(kb.rebuild)
+        kb.reload()
+    except KnowledgeError as exc:
+        log.error("knowledge base unavailable; no articles will be offered",
+                  extra={"detail": str(exc)})
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(watch(kb, stop)) if watched else None
+    try:
+        yield kb
+    finally:
+        stop.set()
+        if watcher is not None:
+            await watcher
+        kb.close()
+
+
+def evidence_deliverers(settings: Settings, store: Store, directory: Directory,
+                        front: SlackFrontDoor | None = None) -> dict[str, Deliverer]:
+    """Bulletins (monthly reports, maintenance) fanned out to each platform's places, and
+    Slack's poster of them."""
+    places = [p for p in (slack.bulletin_places(settings, directory),
+                          teams.bulletin_places(settings, store, directory)) if p is not None]
+    return {BULLETIN: BulletinFanout(store, places),
+            **slack.bulletin_deliverers(settings, store, directory, front)}
 
 
 @dataclass
@@ -154,6 +213,7 @@ async def web_front_doors(settings: Settings, store: Store, directory: Directory
         doors.socket = await slack.socket_mode(doors.slack, settings)
     doors.teams = await teams.front_door(settings, store, directory, handler, identities, kick)
     doors.deliverers.update(teams.front_door_deliverers(doors.teams))
+    doors.deliverers.update(evidence_deliverers(settings, store, directory, doors.slack))
     return doors
 
 
@@ -166,6 +226,7 @@ def worker_front_doors(settings: Settings, store: Store, directory: Directory,
     doors.slack = slack.front_door(settings, store, directory, handler, identities, kick,
                                    serving=False)
     doors.deliverers.update(slack.front_door_deliverers(doors.slack, store))
+    doors.deliverers.update(evidence_deliverers(settings, store, directory, doors.slack))
     return doors
 
 
@@ -174,7 +235,8 @@ def posting_deliverers(settings: Settings, store: Store,
     """Posting to every platform, for a process with no front door (`frontdoor tick`; a bot
     token without a signing secret still posts)."""
     return {**slack.posting_deliverers(settings, store),
-            **teams.posting_deliverers(settings, store, directory)}
+            **teams.posting_deliverers(settings, store, directory),
+            **evidence_deliverers(settings, store, directory)}
 
 
 # -- the processes ---------------------------------------------------------------------------------
@@ -207,8 +269,9 @@ class WebProcess:
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[Serving]:
         settings, directory = self.settings, self.directory
-        async with opened_store(settings) as store:
-            handler = build_handler(store, directory, settings)
+        async with opened_store(settings) as store, \
+                started_knowledge(settings, directory) as knowledge:
+            handler = build_handler(store, directory, settings, knowledge)
             identities = build_identities(store, directory, settings)
             log.info("store open", extra={"store": "redis" if settings.redis_url else "sqlite"})
             wake = asyncio.Event()
@@ -245,7 +308,8 @@ async def run_worker(settings: Settings) -> None:
     """`frontdoor worker`: the scheduler and the outbox (stored Slack events included), until
     SIGTERM or SIGINT; with Redis run as many as you like."""
     directory = load_directory(settings)
-    async with opened_store(settings) as store:
+    async with opened_store(settings) as store, \
+            started_knowledge(settings, directory) as knowledge:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -253,7 +317,7 @@ async def run_worker(settings: Settings) -> None:
                 loop.add_signal_handler(sig, stop.set)
         wake = asyncio.Event()
         doors = worker_front_doors(settings, store, directory,
-                                   build_handler(store, directory, settings),
+                                   build_handler(store, directory, settings, knowledge),
                                    build_identities(store, directory, settings), wake.set)
         try:
             ident = worker_id("worker")
@@ -288,8 +352,9 @@ async def chat_session(settings: Settings) -> AsyncIterator[tuple[Handler, Ident
     """`frontdoor chat`: the handler as the web process builds it (a case filed here gets its
     SLA timer too), on the configured store, and who is who."""
     directory = load_directory(settings)
-    async with opened_store(settings) as store:
-        yield (build_handler(store, directory, settings),
+    async with opened_store(settings) as store, \
+            started_knowledge(settings, directory, watched=False) as knowledge:
+        yield (build_handler(store, directory, settings, knowledge),
                build_identities(store, directory, settings))
 
 

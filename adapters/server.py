@@ -27,7 +27,9 @@ from adapters.http_guard import (
     header_problem,
     read_body,
 )
+from adapters.report_routes import add_report_routes
 from adapters.settings import Settings
+from adapters.web.articles import add_article_routes
 from adapters.web.routes import HANDLER, IDENTITIES, add_routes
 from bot.errors import StoreError
 from bot.store.base import Store
@@ -153,6 +155,8 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/metrics", metrics)
     app.router.add_post("/slack/events", slack_events)
     app.router.add_post("/api/messages", teams_messages)
+    add_report_routes(app, settings, settings.frontdoor_web_chat)
+    add_article_routes(app)  # the knowledge base's pages, linked from Slack and Teams too
     if settings.frontdoor_web_chat:
         add_routes(app)
     return app

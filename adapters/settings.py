@@ -79,10 +79,38 @@ class Settings(BaseSettings):
         default=None, description="when set, GET /metrics answers only requests that carry "
         "`Authorization: Bearer <this token>` (set it wherever the port is reachable by "
         "others: the counters tell who uses the service how)")
+    frontdoor_public_url: str | None = Field(
+        default=None, pattern=r"^https?://", description="the address people reach this "
+        "server at (as in the Slack manifest): links to articles served at /kb/ use it; "
+        "default with the web chat on: http://127.0.0.1:PORT")
+    # SLA evidence (adapters/evidence_wiring.py): surveys, maintenance, reports, probes
+    frontdoor_surveys: bool = Field(default=True, description="ask for a 1–5 score when a "
+                                    "case is resolved")
+    frontdoor_survey_sample: float = Field(default=1.0, ge=0, le=1, description="share of "
+                                           "resolved cases whose reporter is asked")
+    frontdoor_survey_cooldown_days: float = Field(default=14, ge=0, description="a person "
+                                                  "is asked at most once in this many days")
+    frontdoor_survey_low_score: int = Field(default=2, ge=1, le=5, description="at or below: "
+                                            "the engineers' channel is told")
+    frontdoor_maintenance_reminder_hours: float = Field(default=24, gt=0, description="remind "
+                                                        "customers this long before a window")
+    frontdoor_monthly_reports: bool = Field(default=True, description="on the first business "
+                                            "day, send each customer's admins last month's "
+                                            "report and the vendor's admins the summary")
+    frontdoor_probes: bool = Field(default=True, description="run the deployment file's "
+                                   "health probes (worker, and the web process with SQLite)")
+    frontdoor_report_secret: SecretStr | None = Field(default=None, description="signs report "
+                                                      "links (without it no links are made)")
     port: int = Field(default=8080, gt=0, lt=65536)
     slack_socket_mode: bool = Field(default=False, description="receive Slack over Socket "
                                     "Mode (SLACK_APP_TOKEN) instead of POST /slack/events")
     log_level: str = "INFO"
+
+    def public_url(self) -> str | None:
+        """This server's address for links (None: not known, so no links to /kb/ pages)."""
+        if self.frontdoor_public_url:
+            return self.frontdoor_public_url.rstrip("/")
+        return f"http://127.0.0.1:{self.port}" if self.frontdoor_web_chat else None
 
     @field_validator("frontdoor_sqlite_synchronous", mode="before")
     @classmethod

@@ -23,6 +23,9 @@ web chat sends it. An oracle then answers every question from the expected outco
 - anything else: the case is recorded as stuck.
 
 The final one-tap confirmation ("Open the case") is answered and not counted as a question.
+An offer of articles before a question is filed ("Did one of these answer it?") is declined
+("No, open a case": the oracle's question is the set's, not the documentation's) and counted
+apart, as `offers`: it is a tap, not a question about the case.
 Once the case is open its stored record is compared with the expectation: case type,
 priority, deployment, and for QSCIM environment kind and connector when given. Expected terms
 are the seeds' (Incident, Query, P1, Critical, Highest…) and are mapped through the pack's
@@ -145,7 +148,7 @@ class Move:
     """What the oracle does with a reply: answer it (a question), open (the confirmation), or
     give up (stuck, with why)."""
 
-    kind: str  # "answer" | "open" | "stuck"
+    kind: str  # "answer" | "open" | "decline" (an offer of articles) | "stuck"
     what: str  # what kind of question it took it for, or why it is stuck
     choice: str | None = None
     text: str | None = None
@@ -194,6 +197,9 @@ class Oracle:
         for c in opts:
             if tail(c.id) == "open" or key(c.label).startswith("open"):
                 return Move("open", "confirmation", choice=c.id)
+        for c in opts:
+            if key(c.label).startswith("noopen"):  # "No, open a case": articles offered
+                return Move("decline", "article offer", choice=c.id)
         for step in (self._impact, self._case_type, self._priority, self._deployment,
                      self._field, self._scope, self._offer):
             move = step(reply, opts, text)
@@ -371,6 +377,7 @@ class Result:
     opened: bool = False
     questions: list[str] = field(default_factory=list)
     answers: list[str] = field(default_factory=list)
+    offers: int = 0  # offers of articles declined on the way
     stuck: str | None = None
     got: str = ""
     mismatches: list[str] = field(default_factory=list)
@@ -385,9 +392,10 @@ class Result:
 
 
 def build_handler(store: Store, directory: Directory, deployment: Path, db: Path) -> Handler:
-    """The handler as `frontdoor serve` builds it (case changes reschedule the case's timer);
-    no Slack or Teams credentials, whatever the environment says. (`--repo` may name a
-    checkout from before the composition root, or before any production wiring.)"""
+    """The handler as `frontdoor serve` builds it (case changes reschedule the case's timer;
+    the deployment's knowledge base, indexed beside the database); no Slack or Teams
+    credentials, whatever the environment says. (`--repo` may name a checkout from before
+    the knowledge base, the composition root, or any production wiring.)"""
     try:
         from adapters.settings import Settings
     except ImportError:  # a checkout without the production wiring: the bare handler
@@ -399,7 +407,14 @@ def build_handler(store: Store, directory: Directory, deployment: Path, db: Path
     settings = Settings(_env_file=None, frontdoor_config=deployment,
                         frontdoor_db=db, redis_url=None, slack_bot_token=None,
                         slack_signing_secret=None, microsoft_app_id="")
-    return production(store, directory, settings)
+    try:
+        from adapters.compose import open_knowledge
+    except ImportError:  # a checkout from before the knowledge base
+        return production(store, directory, settings)
+    knowledge = open_knowledge(settings, directory)
+    if knowledge is not None:
+        knowledge.open()
+    return production(store, directory, settings, knowledge)  # type: ignore[call-arg]
 
 
 async def web_person(store: Store, directory: Directory, handler: Handler,
@@ -445,12 +460,15 @@ async def run_case(case: Case, directory: Directory, deployment: Path,
                     break
                 reply = outcome.replies[-1]
                 move = oracle.answer(reply)
-                if move.kind != "open":
+                if move.kind == "decline":
+                    result.offers += 1
+                elif move.kind != "open":
                     result.questions.append(reply.text)
                 if move.kind == "stuck":
                     result.stuck = move.what
                     break
-                result.answers.append(f"{move.what}: {move.choice or move.text}")
+                if move.kind != "decline":  # answers line up with the questions
+                    result.answers.append(f"{move.what}: {move.choice or move.text}")
                 now += TURN_GAP
                 outcome = await handler.handle(Inbound(person, place, now, text=move.text,
                                                        choice=move.choice))
@@ -536,6 +554,7 @@ def summary(results: Sequence[Result]) -> dict[str, Any]:
         "max_questions": max(qs, default=0),
         "over_2_questions": sum(q > 2 for q in qs),
         "stuck_or_unopened": sum(not r.opened for r in results),
+        "offers": sum(r.offers for r in results),
         "distribution": {str(k): v for k, v in sorted(Counter(qs).items())},
     }
 
@@ -552,7 +571,7 @@ def _row(name: str, s: dict[str, Any]) -> str:
     dist = " ".join(f"{k}:{v}" for k, v in s["distribution"].items())
     return (f"{name:<12}{s['n']:>4}{s['exact_pct']:>8.1f} %{s['median_questions']:>9g}"
             f"{s['max_questions']:>7}{s['over_2_questions']:>7}{s['stuck_or_unopened']:>9}"
-            f"   {dist}")
+            f"{s.get('offers', 0):>8}   {dist}")
 
 
 def report(results: Sequence[Result], meta: dict[str, Any]) -> str:
@@ -561,7 +580,7 @@ def report(results: Sequence[Result], meta: dict[str, Any]) -> str:
              f"code: {meta['repo']} @ {meta['commit']}{dirty}",
              f"conversation at {meta['at']}", "",
              f"{'pack':<12}{'n':>4}{'exact':>9}  {'median q':>9}{'max q':>7}{'>2 q':>7}"
-             f"{'unopened':>9}   questions:cases"]
+             f"{'unopened':>9}{'offers':>8}   questions:cases"]
     for name, s in grouped(results).items():
         if name == "overall":
             lines.append("-" * 78)

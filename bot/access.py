@@ -18,7 +18,7 @@ Action = Literal[
     "file", "view", "comment", "provide_info", "close", "reopen", "escalate",
     "acknowledge", "assign", "ask_customer", "start_progress", "workaround", "resolve",
     "reclassify", "status_update", "log_hours", "suspend_sla", "reinstate_sla", "manage_users",
-    "response_plan",
+    "response_plan", "send_article",
 ]
 
 _CUSTOMER: frozenset[str] = frozenset(
@@ -29,7 +29,8 @@ _CUSTOMER: frozenset[str] = frozenset(
 _ENGINEER: frozenset[str] = frozenset(
     {"file", "view", "comment", "close", "reopen", "escalate", "acknowledge",
      "assign", "ask_customer", "start_progress", "workaround", "resolve", "reclassify",
-     "status_update", "log_hours", "suspend_sla", "reinstate_sla", "response_plan"}
+     "status_update", "log_hours", "suspend_sla", "reinstate_sla", "response_plan",
+     "send_article"}
 )
 ALLOWED: dict[str, frozenset[str]] = {
     "customer_user": _CUSTOMER,

@@ -9,11 +9,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.access import may
-from bot.cases import TRANSITIONS
+from bot.cases import ARTICLE_SENT, SEND_ARTICLE, TRANSITIONS
 from bot.choice_ids import case_action
 from bot.deployment import Directory
 from bot.messages import (
     CUSTOMER_ROLES,
+    ArticleLink,
     CaseCard,
     Choice,
     ClockLine,
@@ -21,6 +22,7 @@ from bot.messages import (
     Reply,
     Tone,
     Urgency,
+    articles_text,
 )
 from bot.records import CaseEventRecord, CaseRecord
 from bot.response_plan import entries, formed, item_id
@@ -146,6 +148,27 @@ def _urgency(clocks: Sequence[ClockLine], case: CaseRecord) -> Urgency:
     return "due_soon" if any(c.urgency == "due_soon" for c in clocks) else ""
 
 
+def article_links(person: Person, case: CaseRecord,
+                  events: Sequence[CaseEventRecord]) -> tuple[ArticleLink, ...]:
+    """The vendor's view of a case's articles: each with what became of it (shown to the
+    customer before filing, found for the case, sent) and the button that sends it."""
+    if not person.is_vendor:
+        return ()
+    sent = {e.data.get("article") for e in events if e.kind == ARTICLE_SENT}
+    may_send = case.status in TRANSITIONS[SEND_ARTICLE][0] \
+        and may(person, SEND_ARTICLE, case.customer_id)
+    out = []
+    for article in case.articles:
+        note = "sent to the customer" if article.id in sent else \
+            "shown to the customer before filing" if article.shown else "found for this case"
+        action = Choice(str(case_action(f"{SEND_ARTICLE}/{article.id}", case.id)),
+                        "Send to customer", f"Send “{article.title}” to the customer") \
+            if may_send else None
+        out.append(ArticleLink(article.id, article.title, article.url, article.excerpt, note,
+                               action))
+    return tuple(out)
+
+
 def case_card(
     directory: Directory, person: Person, case: CaseRecord,
     events: Sequence[CaseEventRecord], now: datetime, headline: str | None = None,
@@ -194,6 +217,7 @@ def case_card(
         priority_tone=priority_tone(pack, case.priority),
         explain=Choice(str(case_action(EXPLAIN, case.id)), "Why?",
                        "How each due was worked out") if clocks else None,
+        articles=article_links(person, case, events),
     )
     lines = [headline] if headline else []
     lines.append(f"{case.id} · {card.title}")
@@ -210,6 +234,8 @@ def case_card(
         lines.append("⚠ " + " · ".join(flags))
     lines += clock_text(clocks)
     lines += [f"{k}: {v}" for k, v in facts]
+    if card.articles:
+        lines += ["Articles:", *articles_text(card.articles)]
     return Reply("\n".join(lines), actions=case_actions(person, case), card=card)
 
 

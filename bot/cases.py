@@ -32,6 +32,7 @@ from bot.intake import CaseDraft
 from bot.messages import Person, Place
 from bot.records import (
     OPEN_STATUSES,
+    ArticleRef,
     AuditRecord,
     AuthorisedUser,
     CaseEventRecord,
@@ -48,6 +49,8 @@ log = logging.getLogger(__name__)
 _RETRIES = 20
 MAX_CASE_ID = 20  # "ACME-4": a prefix of up to 10, a dash, a number of up to 7 digits
 NAME_MAX = 100  # an authorised user's name
+SEND_ARTICLE = "send_article"  # an engineer sends the customer an article (one button)
+ARTICLE_SENT = "article_sent"
 
 # Which statuses each lifecycle action may start from, and where it leads (None: unchanged).
 TRANSITIONS: dict[str, tuple[frozenset[str], CaseStatus | None]] = {
@@ -70,6 +73,7 @@ TRANSITIONS: dict[str, tuple[frozenset[str], CaseStatus | None]] = {
     "suspend_sla": (frozenset(OPEN_STATUSES), None),
     "reinstate_sla": (frozenset(OPEN_STATUSES), None),
     RESPONSE_PLAN: (frozenset(OPEN_STATUSES), None),
+    SEND_ARTICLE: (frozenset(OPEN_STATUSES), None),
 }
 _EVENT_OF = {
     "acknowledge": "acknowledged", "start_progress": "in_progress",
@@ -79,6 +83,7 @@ _EVENT_OF = {
     "status_update": "status_update", "reclassify": "reclassified", "escalate": "escalated",
     "log_hours": "query_time", "suspend_sla": "sla_suspended",
     "reinstate_sla": "sla_reinstated", RESPONSE_PLAN: RESPONSE_PLAN,
+    SEND_ARTICLE: ARTICLE_SENT,
 }
 NEEDS_TEXT = {"ask_customer": "question", "reclassify": "reason", "escalate": "reason",
               "comment": "text", "status_update": "text", "provide_info": "text",
@@ -164,7 +169,7 @@ class CaseService:
                               thread=origin.thread),
             scope=draft.scope,
             consulting_approved_by=person.id if draft.consulting_approved else None,
-            billable=draft.billable,
+            billable=draft.billable, articles=list(draft.articles),
             created_at=at, updated_at=at,
         )
         facts: dict[str, Any] = {
@@ -172,6 +177,9 @@ class CaseService:
             "environment": draft.environment, "managed": draft.managed,
             "hypercare": draft.hypercare, "priority_source": draft.priority_source,
         }
+        shown = [a.id for a in draft.articles if a.shown]
+        if shown:  # offered before filing, and not what the customer needed
+            facts["articles_shown"] = shown
         events = [CaseEventRecord(case_id=case_id, kind="opened", at=at, actor=person.id,
                                   actor_name=person.name, to_status="new", data=facts,
                                   reason=draft.priority_reason)]
@@ -195,7 +203,7 @@ class CaseService:
         self, person: Person, case_id: str, action: str, at: datetime, *,
         text: str | None = None, assignee: str | None = None, case_type: str | None = None,
         priority: str | None = None, minutes: int | None = None, level: str | None = None,
-        item: str | None = None,
+        item: str | None = None, article: ArticleRef | None = None,
     ) -> ActResult:
         """Do `action` on a case as `person`; raises our errors with a message to show."""
         if action not in TRANSITIONS:
@@ -218,7 +226,7 @@ class CaseService:
             updated, events = self._apply(case, person, action, at, target, text=text,
                                           assignee=assignee, case_type=case_type,
                                           priority=priority, minutes=minutes, level=level,
-                                          item=item)
+                                          item=item, article=article)
             try:
                 stored = await self.store.update_case(updated, case.version, events)
                 await self._changed(case.id, at)
@@ -246,9 +254,14 @@ class CaseService:
                 reason=reason, data=data))
 
         text = (p.get("text") or "").strip() or None
-        if action in {"ask_customer", "workaround", "resolve"} and case.status == "new" \
-                and person.is_vendor:
-            event("acknowledged", None, "acknowledged by the engineer's first response")
+        if action in {"ask_customer", "workaround", "resolve", SEND_ARTICLE} \
+                and case.status == "new" and person.is_vendor:
+            # An article sent changes no status of its own: the case is now acknowledged.
+            sending = action == SEND_ARTICLE
+            event("acknowledged", "acknowledged" if sending else None,
+                  "acknowledged by the engineer's first response")
+            if sending:
+                changes["status"] = "acknowledged"
             if case.assignee is None:
                 changes["assignee"] = person.id
         if action in {"workaround", "resolve", "start_progress"} \
@@ -290,6 +303,12 @@ class CaseService:
             event("query_time", None, text, minutes=minutes)
         elif action == "suspend_sla":
             event("sla_suspended", None, text)
+        elif action == SEND_ARTICLE:
+            sent: ArticleRef | None = p.get("article")
+            if sent is None:
+                raise InvalidTransitionError("Which article? Give its id or words to find it.")
+            event(ARTICLE_SENT, None, sent.title, article=sent.id, title=sent.title,
+                  url=sent.url, excerpt=sent.excerpt)
         elif action == RESPONSE_PLAN:
             # The war team agrees its plan item by item; a new entry replaces the item's value
             # on the post, the history keeps both.
@@ -396,7 +415,7 @@ _PAST = {"acknowledge": "acknowledged", "start_progress": "started", "ask_custom
          "close": "closed", "reopen": "reopened", "assign": "assigned", "comment": "commented",
          "status_update": "updated", "reclassify": "reclassified", "escalate": "escalated",
          "log_hours": "logged", "suspend_sla": "suspended", "reinstate_sla": "reinstated",
-         RESPONSE_PLAN: "given response-plan entries"}
+         RESPONSE_PLAN: "given response-plan entries", SEND_ARTICLE: "sent an article"}
 
 
 def escalation_ladder(pack: Pack, plan: str) -> list[str]:

@@ -8,6 +8,8 @@ place that formats and parses them; the handler and the adapters work on `Choice
     kind:value            an intake answer or a command (`priority:P1`, `cmd:back`)
     case:action:CASE-ID   a case button (`case:response_plan/technical-assessment:ACME-4`)
     action:action:CASE-ID the form of a case action (a form id, posted back as its button)
+    survey:SCORE:CASE-ID  a satisfaction score for a resolved case (`survey:4:ACME-4`)
+    evidence:FORM         an evidence form (`evidence:maintenance`, `evidence:survey`)
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from bot.errors import ChoiceIdError
 CASE = "case"
 ACTION_FORM = "action"
 NAV = "cmd"
-_WITH_CASE = frozenset({CASE, ACTION_FORM})
+SURVEY = "survey"
+EVIDENCE_FORM = "evidence"
+_WITH_CASE = frozenset({CASE, ACTION_FORM, SURVEY})
 _MAX = 200
 
 
@@ -64,6 +68,23 @@ def case_action(action: str, case_id: str) -> ChoiceId:
 def action_form(action: str, case_id: str) -> ChoiceId:
     """The form id of a case action's form."""
     return ChoiceId(ACTION_FORM, action, case_id)
+
+
+def survey_score(case_id: str, score: int) -> ChoiceId:
+    """The button id of a satisfaction score (1–5) for a case."""
+    return ChoiceId(SURVEY, str(score), case_id)
+
+
+def evidence_form(name: str, *parts: str) -> ChoiceId:
+    """The form id of an evidence form (`evidence:maintenance`, a survey's comment
+    `evidence:survey/ACME-4/3`): enough to draw the form again from the id alone (a Slack
+    button opens its modal from it)."""
+    return ChoiceId(EVIDENCE_FORM, "/".join([name, *parts]))
+
+
+def is_evidence_form(text: str) -> bool:
+    choice = _parsed(text)
+    return choice is not None and choice.kind == EVIDENCE_FORM
 
 
 def format_choice(choice: ChoiceId) -> str:

@@ -26,7 +26,7 @@ from pydantic import (
 from bot.errors import ConfigError
 from bot.messages import Person, Role
 from policy.errors import PolicyError
-from policy.pack import Pack, load_pack
+from policy.pack import Pack, available_packs, load_pack
 
 _ID = r"^[a-z0-9][a-z0-9_-]*$"
 WEB_ID_MAX = 64
@@ -111,12 +111,27 @@ class CustomerUser(UserEntry):
     role: Literal["customer_user", "customer_admin"] = "customer_user"
 
 
+class Probe(_Model):
+    """A health probe of the deployment's URL, run by `frontdoor worker` (bot/probes.py)."""
+
+    url: str = Field(pattern=r"^https?://")
+    every_minutes: int = Field(default=5, ge=1, le=60)
+    timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    open_incident: bool = False  # open a service-down incident when the probe sees an outage
+
+
 class Deployment(_Model):
     name: str
     environment: Literal["production", "pre-production"]
     managed: bool = False
     go_live: date | None = None
     hypercare_end: date | None = None
+    # Availability (policy packs, `availability`): the product type a promise applies to
+    # (ConnectSoft: platform, factory-built, partner-delivered), the subscription's own
+    # target where the pack leaves it to the subscription, and an optional health probe.
+    product: str | None = None
+    availability_target: float | None = Field(default=None, gt=0, le=100)
+    probe: Probe | None = None
 
     def in_hypercare(self, on: date) -> bool:
         if self.go_live is None or self.hypercare_end is None:
@@ -189,12 +204,72 @@ class Vendor(_Model):
     check_workspaces = field_validator("slack_team")(_check_workspace)
 
 
+class KnowledgeLink(_Model):
+    """One article known by its address only (a page on the vendor's documentation site)."""
+
+    url: str = Field(pattern=r"^https?://")
+    title: str = Field(min_length=1)
+    summary: str = ""
+
+
+class KnowledgeSource(_Model):
+    """A set of documents: a folder of Markdown (`.md`) and HTML (`.html`) files, and/or a list
+    of links with titles and summaries. `packs` / `customers` limit whose customers are shown
+    its articles (neither: every customer's)."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    path: Path | None = None  # relative: to the deployment file's folder
+    url: str | None = Field(default=None, pattern=r"^https?://",
+                            description="where the folder is published: an article's address "
+                            "is this plus its path without the extension")
+    links: tuple[KnowledgeLink, ...] = ()
+    packs: tuple[str, ...] = ()
+    customers: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _has_documents(self) -> KnowledgeSource:
+        if self.path is None and not self.links:
+            raise ValueError(f"source {self.name!r} needs `path` (a folder of documents) or "
+                             "`links`")
+        return self
+
+
+class Knowledge(_Model):
+    """The vendor's documentation, searched before a question becomes a case."""
+
+    sources: tuple[KnowledgeSource, ...] = Field(min_length=1)
+    index: Path | None = Field(default=None, description="the search index file (relative: to "
+                               "the deployment file's folder); default frontdoor-kb.db beside "
+                               "FRONTDOOR_DB")
+    refresh_seconds: float = Field(default=30, ge=0, description="how often a running server "
+                                   "looks for changed documents (0: only at start-up)")
+    suggest: int = Field(default=3, ge=1, le=5, description="articles shown per offer")
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Knowledge:
+        names = [s.name for s in self.sources]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"knowledge.sources: names must be distinct; repeated: "
+                             f"{', '.join(twice)}")
+        return self
+
+    def rooted(self, base: Path) -> Knowledge:
+        """The same, with relative paths taken from `base` (the deployment file's folder)."""
+        sources = tuple(s.model_copy(update={"path": base / s.path}) if s.path is not None
+                        and not s.path.is_absolute() else s for s in self.sources)
+        index = base / self.index if self.index is not None and not self.index.is_absolute() \
+            else self.index
+        return self.model_copy(update={"sources": sources, "index": index})
+
+
 class DeploymentFile(_Model):
     vendor: Vendor
     engineers: tuple[UserEntry, ...] = ()
     admins: tuple[UserEntry, ...] = ()
     customers: dict[str, Customer] = Field(default_factory=dict)
     partners: dict[str, Partner] = Field(default_factory=dict)
+    knowledge: Knowledge | None = None
 
     @model_validator(mode="after")
     def _references(self) -> DeploymentFile:
@@ -251,6 +326,14 @@ class DeploymentFile(_Model):
             workspace(partner, f"partners.{pid}")
             for i, puser in enumerate(partner.users):
                 person(puser, f"partners.{pid}.users[{i}]")
+        for i, source in enumerate(self.knowledge.sources if self.knowledge else ()):
+            for name in source.customers:
+                if name not in self.customers:
+                    problems.append(f"knowledge.sources[{i}].customers: no customer {name!r}")
+            for name in source.packs:
+                if name not in available_packs():
+                    problems.append(f"knowledge.sources[{i}].packs: no policy pack {name!r} "
+                                    f"(packs: {', '.join(available_packs())})")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -276,7 +359,7 @@ def load_deployment(path: str | Path) -> DeploymentFile:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     try:
-        return DeploymentFile.model_validate(raw)
+        loaded = DeploymentFile.model_validate(raw)
     except ValidationError as exc:
         lines = []
         for err in exc.errors(include_url=False):
@@ -284,6 +367,10 @@ def load_deployment(path: str | Path) -> DeploymentFile:
             lines.append(f"{path.name}: key '{loc or '(top level)'}': "
                          f"{err['msg'].removeprefix('Value error, ')}")
         raise ConfigError("\n".join(lines)) from None
+    if loaded.knowledge is not None:  # its folders travel with the file
+        loaded = loaded.model_copy(
+            update={"knowledge": loaded.knowledge.rooted(path.resolve().parent)})
+    return loaded
 
 
 class Directory:

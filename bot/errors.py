@@ -9,7 +9,11 @@ FrontdoorError
 ├── InvalidTransitionError  the case's status doesn't allow the action
 ├── ResponsePlanError    no war team (yet), no such plan item, or an unusable entry
 ├── UserIdError          an id a customer admin can't add: malformed, or someone else's
-└── ChoiceIdError        a posted-back choice id that no button of ours has
+├── ChoiceIdError        a posted-back choice id that no button of ours has
+├── EvidenceError        a report, service window or survey request that can't be served
+│   └── ReportError      a report asked for an unknown customer or an unreadable period
+└── KnowledgeError       the knowledge base can't be read or built (names the file), or
+                         an article that isn't in it
 """
 
 from __future__ import annotations
@@ -55,3 +59,17 @@ class UserIdError(FrontdoorError):
 
 class ChoiceIdError(FrontdoorError):
     """A choice id posted back that no button or option of ours carries."""
+
+
+class EvidenceError(FrontdoorError):
+    """A report, service window or survey answer can't be served: the message says what to
+    give instead."""
+
+
+class ReportError(EvidenceError):
+    """A report was asked for something that isn't one: an unknown customer, a bad month."""
+
+
+class KnowledgeError(FrontdoorError):
+    """The knowledge base: a document folder that can't be read, an index that can't be
+    built or opened (the message names the path and what to do), or an unknown article."""

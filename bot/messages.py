@@ -7,6 +7,7 @@ rich reply carries `text`, a complete plain-text fallback.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -102,6 +103,45 @@ class Form:
 
 
 @dataclass(frozen=True, slots=True)
+class ArticleLink:
+    """An article of the vendor's documentation as a reply shows it: its title (a link where
+    it has an address), a one-line excerpt, and on a case card the button that sends it to
+    the customer."""
+
+    id: str
+    title: str
+    url: str | None = None  # absolute (http…), or None: shown as a title only
+    excerpt: str = ""
+    note: str = ""  # "shown to the customer before filing"
+    action: Choice | None = None
+
+    def lines(self) -> list[str]:
+        """The article in a reply's plain text: a bullet with the title, then the excerpt and
+        the address, indented."""
+        out = [f"• {self.title}" + (f" ({self.note})" if self.note else "")]
+        if self.excerpt:
+            out.append(f"  “{self.excerpt}”")
+        if self.url:
+            out.append(f"  {self.url}")
+        return out
+
+
+def articles_text(articles: Sequence[ArticleLink]) -> list[str]:
+    """Articles as a reply's text lists them (platforms that show them natively cut these
+    lines out: `Reply.lead` and `Reply.after_articles`)."""
+    return [line for article in articles for line in article.lines()]
+
+
+def _article_span(lines: Sequence[str], articles: Sequence[ArticleLink]) -> tuple[int, int]:
+    """Where the articles' lines are in `lines` (start, end); (len, len) when absent."""
+    rendition = articles_text(articles)
+    for start in range(len(lines) - len(rendition) + 1):
+        if list(lines[start:start + len(rendition)]) == rendition:
+            return start, start + len(rendition)
+    return len(lines), len(lines)
+
+
+@dataclass(frozen=True, slots=True)
 class ClockLine:
     """One SLA clock on a case card, already in the reader's time zone."""
 
@@ -153,6 +193,8 @@ class CaseCard:
             return self.flags
         said = {f"{self.next_due.label} missed", f"{self.next_due.label}: under a quarter left"}
         return tuple(flag for flag in self.flags if flag not in said)
+    # The vendor's view only: articles shown to the customer or found for the case.
+    articles: tuple[ArticleLink, ...] = ()
 
 
 PLAN_TITLE = "Response plan — "  # how a response plan's title (and its text rendition) starts
@@ -237,11 +279,11 @@ class Reply:
     # are all shown.
     choice_kind: Literal["answers", "actions"] = "answers"
     fresh: bool = False  # a new post even where the case's card could be updated in place
+    articles: tuple[ArticleLink, ...] = ()  # documentation offered (also listed in `text`)
 
-    def lead(self) -> str:
+    def _before_card(self) -> str:
         """The text before its plain-text renditions of the card (which starts at the
-        "<case id> · " line) and of the plan: what a platform shows above the card and the
-        plan it renders natively."""
+        "<case id> · " line) and of the plan."""
         text = self.text
         if self.card is not None:
             marker = f"{self.card.case_id} · "
@@ -249,6 +291,23 @@ class Reply:
             text = next(("\n".join(lines[:i]) for i, line in enumerate(lines)
                          if line.startswith(marker)), text)
         return self.plan.lead(text) if self.plan is not None else text
+
+    def lead(self) -> str:
+        """The text before its plain-text renditions of the articles, the card and the plan:
+        what a platform shows above those it renders natively."""
+        text = self._before_card()
+        if self.articles:
+            lines = text.split("\n")
+            text = "\n".join(lines[:_article_span(lines, self.articles)[0]]).rstrip()
+        return text
+
+    def after_articles(self) -> str:
+        """The text between its plain-text list of articles and the card or plan (a platform
+        that shows the articles natively shows this under them)."""
+        if not self.articles:
+            return ""
+        lines = self._before_card().split("\n")
+        return "\n".join(lines[_article_span(lines, self.articles)[1]:]).strip()
 
     def summary(self) -> str:
         """The words a notification shows: the text, else the case, else the form's title."""

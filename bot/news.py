@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.case_card import case_actions, case_line
-from bot.choice_ids import action_form
+from bot.choice_ids import action_form, survey_score
 from bot.deployment import Directory
-from bot.messages import Form, FormField, Person, Reply
+from bot.messages import ArticleLink, Choice, Form, FormField, Person, Reply, articles_text
 from bot.records import CaseEventRecord, CaseRecord
 from policy.pack import Pack
 
@@ -17,8 +17,9 @@ from policy.pack import Pack
 CUSTOMER_NEWS = frozenset({
     "acknowledged", "waiting_on_customer", "workaround_provided", "reclassified", "resolved",
     "reopened", "closed", "in_progress", "status_update", "escalated", "sla_suspended",
-    "sla_reinstated",
+    "sla_reinstated", "article_sent", "survey_requested",
 })
+SCORES = ((1, "1 · poor"), (2, "2"), (3, "3"), (4, "4"), (5, "5 · excellent"))
 
 
 def sentence(text: str | None) -> str:
@@ -60,8 +61,12 @@ def customer_news(directory: Directory, case: CaseRecord,
     if event.kind == "escalated":
         return f"{case.id} was escalated to {level_name(pack, event.data.get('level'))} by " \
                f"{who}" + (f": {sentence(note)}" if note else ".")
+    if event.kind == "article_sent":
+        return article_news(case, event, who)
     if event.kind == "sla_suspended":
         return f"The SLA on {case.id} is suspended: {sentence(note)}"
+    if event.kind == "survey_requested":
+        return survey_question(case.id)
     return f"The SLA on {case.id} is reinstated."
 
 
@@ -74,6 +79,41 @@ def answer_form(directory: Directory, case: CaseRecord) -> Form:
         FormField("_action", "", "hidden", value="provide_info"),
         FormField("_case", "", "hidden", value=case.id)), "Send answer",
         intro=case_line(directory, case), open_label="Answer")
+
+
+def survey_question(case_id: str) -> str:
+    """What a customer is asked once their case is resolved (one tap, a comment optional)."""
+    return (f"How did we do on {case_id}? Rate it from 1 (poor) to 5 (excellent) — tap a "
+            f"score, or say “rate {case_id} 4 <comment>”.")
+
+
+def survey_choices(case_id: str) -> tuple[Choice, ...]:
+    return tuple(Choice(str(survey_score(case_id, n)), label) for n, label in SCORES)
+
+
+def survey_thanks(case_id: str, score: int) -> str:
+    return (f"Thank you — {case_id} rated {score}/5. Anything to add? Fill in the form, or "
+            f"say “rate {case_id} {score} <comment>”.")
+
+
+def article_news(case: CaseRecord, event: CaseEventRecord, who: str) -> str:
+    """An engineer sent an article: its title (the article itself — link and excerpt — is
+    listed under the sentence: `sent_articles`, `with_articles`)."""
+    return f"{who} sent you an article on {case.id}: “{event.data.get('title') or event.reason}”."
+
+
+def sent_articles(events: Sequence[CaseEventRecord]) -> tuple[ArticleLink, ...]:
+    """The articles `events` sent to the customer, as links a platform shows natively (the
+    news sentence says them in words, for every channel)."""
+    return tuple(ArticleLink(str(e.data.get("article")), str(e.data.get("title") or e.reason),
+                             e.data.get("url") or None, str(e.data.get("excerpt") or ""))
+                 for e in events if e.kind == "article_sent")
+
+
+def with_articles(text: str, articles: Sequence[ArticleLink]) -> str:
+    """`text` with the articles' plain-text rendition under it (platforms that show articles
+    natively show `text` and the articles; text-only ones read their addresses here)."""
+    return "\n".join([text, *articles_text(articles)]) if articles else text
 
 
 def level_name(pack: Pack, level: object) -> str:
@@ -111,11 +151,17 @@ def conversation_news(directory: Directory, person: Person, case: CaseRecord,
     said = [(e, customer_news(directory, case, e) if own and e.actor != person.id else None)
             for e in events]
     last = max((i for i, (_, text) in enumerate(said) if text), default=-1)
+    answered = case.status not in {"resolved", "closed"} or any(
+        e.kind == "survey_answered" for e in events)
     asked = max((i for i, (e, text) in enumerate(said)
                  if text and e.kind == "waiting_on_customer"), default=-1)
     open_question = case.status == "waiting_on_customer" and asked >= 0 and not any(
         e.kind in {"customer_responded", "in_progress"} for e, _ in said[asked + 1:])
-    return [(e, Reply(text, actions=case_actions(person, case) if i == last else (),
+    return [(e, Reply(with_articles(text, sent_articles([e])),
+                      actions=case_actions(person, case) if i == last else (),
+                      articles=sent_articles([e]),
+                      choices=survey_choices(case.id)
+                      if e.kind == "survey_requested" and not answered else (),
                       form=answer_form(directory, case) if open_question and i == asked
                       else None)
              if text else None) for i, (e, text) in enumerate(said)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from bot.messages import Notice, Reply
+from bot.messages import Notice, Reply, articles_text
 
 Where = Literal["engineers", "war_room", "escalations", "origin", "partner"]
 
@@ -33,8 +33,12 @@ class Delivery:
 def deliveries(notice: Notice) -> list[Delivery]:
     """The posts of a notice, in the order they must arrive."""
     reply, case_id = notice.reply, notice.case_id
-    headline = Reply(reply.text.splitlines()[0] if reply.text else "")
-    card_only = Reply(reply.text.split("\n", 1)[-1] if reply.card else reply.text,
+    # The news is the first line, and the articles it sent (listed under it); the rest is
+    # the card's.
+    lines = reply.text.split("\n")
+    said = 1 + len(articles_text(reply.articles))
+    headline = Reply("\n".join(lines[:said]) if reply.text else "", articles=reply.articles)
+    card_only = Reply("\n".join(lines[said:]) if reply.card else reply.text,
                       card=reply.card, actions=reply.actions)
     if notice.audience == "engineers":
         card = f"{case_id}:engineers"
@@ -61,8 +65,9 @@ def deliveries(notice: Notice) -> list[Delivery]:
         out = []
         if reply.card is not None:  # a text-only notice must not replace the case card
             out.append(Delivery("origin", "card", card_only, f"{case_id}:customer"))
-        # the news is posted where the customer reads on, with its answer box if it asks
-        news = headline if reply.card else Reply(reply.text)
+        # the news is posted where the customer reads on, with its answer box if it asks and
+        # a survey's scores
+        news = headline if reply.card else Reply(reply.text, choices=reply.choices)
         out.append(Delivery("origin", "post", replace(news, form=reply.form)))
         return out
     return [Delivery("partner", "post", headline)]

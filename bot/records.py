@@ -44,6 +44,17 @@ class ScopeVerdict(_Record):
     explanation: str = ""
 
 
+class ArticleRef(_Record):
+    """An article of the vendor's documentation as a case or an intake remembers it: what was
+    shown (or found), with the one-line excerpt that was shown."""
+
+    id: str
+    title: str
+    url: str | None = None
+    excerpt: str = ""
+    shown: bool = True  # shown to the customer before filing (else: found for the engineers)
+
+
 class CaseRecord(_Record):
     """A support case as stored. `version` increases on every write (optimistic concurrency)."""
 
@@ -75,6 +86,7 @@ class CaseRecord(_Record):
     billable: bool = False
     query_minutes: int = 0
     escalation_level: str | None = None
+    articles: list[ArticleRef] = Field(default_factory=list)
     created_at: datetime
     updated_at: datetime
     version: int = 0

@@ -39,6 +39,8 @@ def describe_event(directory: Directory, case: CaseRecord, event: CaseEventRecor
         "sla_reinstated": f"{who} reinstated the SLA on {case.id}",
         "consulting_approved": f"{who} {consulting_words(directory, case)} ({case.id})",
         "sla_notice": f"{case.id}: {event.reason or 'SLA notice'}",
+        "article_sent": f"{who} sent the article “{data.get('title')}” to the customer on "
+                        f"{case.id}",
         "response_plan": f"{who} agreed “{data.get('label')}” for the war team of {case.id}: "
                          f"{data.get('shown')}",
     }

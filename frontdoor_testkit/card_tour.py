@@ -4,7 +4,7 @@ everything the bot posted: what tests/test_card_rendering.py renders and checks.
 One `frontdoor serve` speaks both platforms (Teams in emulator mode, Slack against the fake
 Web API) on a copy of the demo deployment in which every customer also has a Teams tenant.
 Per pack, a customer files one case by typing what happened and another with the one-card
-form; an engineer acknowledges the first, asks the customer a question (the form opens in
+form (declining the articles a question is offered first); an engineer acknowledges the first, asks the customer a question (the form opens in
 the engineer's own chat), the customer answers it in the answer box, asks for `status`, the
 engineer escalates; then `frontdoor tick --at` moves the clock a day and a week on: the
 reminders, the missed targets, Konneqt's war room. Answers are picked the way a hurried
@@ -72,27 +72,31 @@ class PackScript:
         return f"a:personal-{self.person}"
 
 
+# The form files a question (the documentation is offered first, and declined), so the
+# engineers' card carries the articles found for it.
 SCRIPTS = (
     PackScript("konneqt", "acme", "adam", "U0ADAM", "C0ACME",
                "P1: acme-prod orders API returns 500 for a substantial part of our traffic",
-               "The monthly invoice export to PDF fails with error 17 for every account"),
+               "How do we set up rate limiting and throttling policies on the API gateway?"),
     PackScript("qscim", "initech", "irene", "U0IRENE", "C0INITECH",
                "initech-saas: provisioning to Azure AD stopped, no new hire got an account "
                "since this morning",
-               "How do we map the department attribute to a group in the connector?"),
+               "Which Graph permissions does the Azure AD connector app registration need?"),
     PackScript("connectsoft", "umbrella", "ulrich", "U0ULRICH", "C0UMBRELLA",
                "identity-platform: login fails for every user since 08:00, a complete outage",
-               "The audit log export shows the wrong time zone for every event"),
+               "How do we import users from a CSV file into the identity platform?"),
     PackScript("dk-saas", "nordlys", "nanna", "U0NANNA", "C0NORDLYS",
                "The nightly meter import wrote zero rows again, all our users are affected and "
                "data may be lost",
-               "The consumption report shows last month's totals twice in the summary"),
+               "How do we map Entra groups to Salesforce user segments in the user sync?"),
 )
+FORM_TYPE = "query"
 
 
 def tour_deployment(source: Path, target: Path) -> Path:
     """The deployment file with a Teams tenant for every customer and a Teams id for every
-    customer user (`29:<id>`), so each pack can be filed from Teams too."""
+    customer user (`29:<id>`), so each pack can be filed from Teams too; its documentation
+    folders named where they are."""
     raw = tomllib.loads(source.read_text(encoding="utf-8"))
     lines = source.read_text(encoding="utf-8").split("\n")
     missing_tenant = {cid for cid, c in raw["customers"].items() if "teams_tenant" not in c}
@@ -100,6 +104,9 @@ def tour_deployment(source: Path, target: Path) -> Path:
                     if "teams" not in u}
     out: list[str] = []
     for line in lines:
+        folder = re.fullmatch(r'path = "([^"/][^"]*)"', line.strip())
+        if folder:  # a knowledge source, relative to the file: where the copy can find it
+            line = f'path = "{(source.parent / folder.group(1)).resolve()}"'
         out.append(line)
         header = re.fullmatch(r"\[customers\.([a-z0-9_-]+)\]", line.strip())
         if header and header.group(1) in missing_tenant:
@@ -196,6 +203,8 @@ class TeamsDriver:
             after = self.fake.count()
             if "Please check and confirm" in text:
                 s.click(user, tenant, card, "Open the case")
+            elif "answer it?" in text:  # articles offered first: they didn't
+                s.click(user, tenant, card, "No, open a case")
             elif "consulting rather than standard support" in text:
                 s.click(user, tenant, card, "File it as support anyway")
             elif "usually isn't covered" in text:
@@ -220,7 +229,8 @@ class TeamsDriver:
         self.session.say(script.teams_user, script.tenant, script.chat, "support")
         card = self.fake.wait("Fill in one form", script.chat, after=after)
         assert card.card is not None
-        case_type = _choice_values(card.card, "case_type")[0]
+        types = _choice_values(card.card, "case_type")
+        case_type = FORM_TYPE if FORM_TYPE in types else types[0]
         after = self.fake.count()
         self.session.click(script.teams_user, script.tenant, card, "Fill in one form", {
             "case_type": case_type, "description": script.form_description})
@@ -307,6 +317,8 @@ class SlackDriver:
             after = len(self.fake.calls)
             if "Please check and confirm" in text:
                 s.click(user, post, "Open the case")
+            elif "answer it?" in text:  # articles offered first: they didn't
+                s.click(user, post, "No, open a case")
             elif "consulting rather than standard support" in text:
                 s.click(user, post, "File it as support anyway")
             elif "usually isn't covered" in text:
@@ -350,8 +362,9 @@ class SlackDriver:
         opened = len(self.fake.of("views.open"))
         s.click(user, question, "Fill in one form")
         view = self.fake.wait_for("views.open", opened + 1)[-1].params["view"]
-        case_type = next(o["value"] for b in view["blocks"] if b.get("block_id") == "case_type"
-                         for o in b["element"]["options"])
+        types = [o["value"] for b in view["blocks"] if b.get("block_id") == "case_type"
+                 for o in b["element"]["options"]]
+        case_type = FORM_TYPE if FORM_TYPE in types else types[0]
         s.interaction(submission(user, view, {"case_type": case_type,
                                               "description": script.form_description}))
         self.converse(script, form_thread, after, script.form_description)

@@ -40,6 +40,7 @@ class FakeSlack:
     # (channel, ts) → message, for conversations.history (reactions look the message up)
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     acks: list[dict[str, Any]] = field(default_factory=list)
+    uploads: dict[str, bytes] = field(default_factory=dict)  # file id → bytes (files_upload_v2)
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
     _failures: ScriptedFailures = field(default_factory=ScriptedFailures)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -90,6 +91,8 @@ class FakeSlack:
             for key in ("blocks", "view", "attachments"):
                 if isinstance(params.get(key), str):
                     params[key] = json.loads(params[key])
+        if request.method == "POST" and request.query:  # slack_sdk sends some args as a query
+            params = {**dict(request.query), **params}
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") or params.get("token")
         with self._lock:
@@ -109,6 +112,12 @@ class FakeSlack:
         if not token or not str(token).startswith("xoxb-"):
             return web.json_response({"ok": False, "error": "not_authed"})
         return web.json_response(self._answer(method, params, ts))
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL files.getUploadURLExternal hands out: keep the bytes."""
+        with self._lock:
+            self.uploads[request.match_info["file_id"]] = await request.read()
+        return web.Response(text="OK - uploaded")
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         """Socket Mode: say hello, then push envelopes; record the acks."""
@@ -163,6 +172,13 @@ class FakeSlack:
             return {"ok": True, "channel": params.get("channel"),
                     "permalink": f"https://northwind.slack.example/archives/"
                                  f"{params.get('channel')}/p{stamp}"}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{ts.replace('.', '')}"
+            base = self.url.removesuffix("/api/")
+            return {"ok": True, "file_id": file_id, "upload_url": f"{base}/upload/{file_id}"}
+        if method == "files.completeUploadExternal":
+            return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")}
+                                          for f in _json_list(params.get("files"))]}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(params.get("users", "X"))[1:]}}
         if method in {"conversations.history"}:
@@ -180,6 +196,7 @@ class FakeSlack:
             app.router.add_post("/api/{method}", self._api)
             app.router.add_get("/api/{method}", self._api)
             app.router.add_get("/link/", self._socket)
+            app.router.add_post("/upload/{file_id}", self._upload)
 
         self._server = ThreadedApp("fake-slack")
         self.url = self._server.start(routes) + "/api/"
@@ -188,3 +205,9 @@ class FakeSlack:
 
     def stop(self) -> None:
         self._server.stop()
+
+
+def _json_list(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, str):
+        value = json.loads(value)
+    return [v for v in value or [] if isinstance(v, dict)]

@@ -111,6 +111,15 @@ def choice_ids(replies: list[dict[str, Any]]) -> list[str]:
     return [c["id"] for c in replies[-1]["choices"]] if replies else []
 
 
+def past_any_offer(server: ServerProcess, user: str,
+                   replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A question may be offered articles before it is filed: "No, open a case" when it was
+    (for scripts about something else than the offer)."""
+    if "articles:no" in choice_ids(replies):
+        return server.say(user, choice="articles:no")
+    return replies
+
+
 def case_id_of(replies: list[dict[str, Any]]) -> str:
     for reply in replies:
         if "card" in reply:

@@ -105,6 +105,23 @@ class SlackSession:
                                 "thread_ts": thread, "event_ts": ts})
         assert status == 200
 
+    def summary(self, user: str, channel: str, thread: str, timeout: float = 15.0,
+                team: str = TEAM_ID) -> Call:
+        """The summary before a case opens. A question may first be offered articles: that
+        offer is answered "no" in the thread (for scripts about something else)."""
+        deadline = time.monotonic() + timeout
+        declined = False
+        while time.monotonic() < deadline:
+            posts = self.posts(channel, thread)
+            for call in reversed(posts):
+                if "Please check" in all_text(call):
+                    return call
+            if not declined and any("answer it?" in all_text(c) for c in posts):
+                self.say_in_thread(user, channel, thread, "no", team=team)
+                declined = True
+            time.sleep(0.03)
+        return self.wait_post(channel, "Please check", thread, timeout=0.1)
+
     def click(self, user: str, message: Call, label: str, team: str = TEAM_ID) -> None:
         """Press the button labelled `label` in a message the bot posted, or pick the option
         `label` of its "More…" menu."""

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from frontdoor_testkit.fake_bot_framework import Call, FakeConnector
@@ -94,12 +96,12 @@ class TeamsSession:
         return root
 
     def click(self, user: str, tenant: str, card: Call, title: str,
-              inputs: dict[str, str] | None = None) -> None:
-        """Press the button `title` on a card the bot posted (for a ShowCard form, fill in
-        `inputs` and press its submit)."""
+              inputs: dict[str, str] | None = None, choice: str | None = None) -> None:
+        """Press the button `title` (posting back `choice`, when given) on a card the bot
+        posted (for a ShowCard form, fill in `inputs` and press its submit)."""
         content = card.card
         assert content is not None, card.text[:300]
-        action = find_action(content, title)
+        action = find_action(content, title, choice)
         assert action is not None, f"no button {title!r} in {json.dumps(content)[:1500]}"
         if action["type"] == "Action.ShowCard":
             action = action["card"]["actions"][0]
@@ -111,6 +113,23 @@ class TeamsSession:
         self.send(self.activity(user, tenant, conversation, kind=kind, value=value,
                                 reply_to=card.answered_id))
 
+    def summary(self, conversation: str, answer: Callable[[str], None],
+                timeout: float = 15.0) -> Call:
+        """The summary before a case opens. A question may first be offered articles: that
+        offer is answered "no" with `answer` (for scripts about something else)."""
+        deadline = time.monotonic() + timeout
+        declined = False
+        while time.monotonic() < deadline:
+            calls = self.fake.of(conversation=conversation)
+            for call in reversed(calls):
+                if "Please check" in call.text:
+                    return call
+            if not declined and any(OFFER in c.text for c in calls):
+                answer("no")
+                declined = True
+            time.sleep(0.03)
+        return self.fake.wait("Please check", conversation, timeout=0.1)
+
     def install(self, tenant: str, conversation: str, kind: str = "channel") -> None:
         """The bot is added to a team (Teams sends a conversationUpdate)."""
         activity = self.activity("29:admin", tenant, conversation, kind=kind)
@@ -119,17 +138,22 @@ class TeamsSession:
         self.send(activity)
 
 
-def find_action(element: Any, title: str) -> dict[str, Any] | None:
+OFFER = "answer it?"  # "Did one of these answer it?": articles offered before filing
+
+
+def find_action(element: Any, title: str, choice: str | None = None) -> dict[str, Any] | None:
+    """The first button titled `title` (and, when given, posting back `choice`)."""
     if isinstance(element, dict):
-        if element.get("type", "").startswith("Action.") and element.get("title") == title:
+        if element.get("type", "").startswith("Action.") and element.get("title") == title \
+                and (choice is None or element.get("data", {}).get("choice") == choice):
             return element
         for value in element.values():
-            found = find_action(value, title)
+            found = find_action(value, title, choice)
             if found is not None:
                 return found
     elif isinstance(element, list):
         for value in element:
-            found = find_action(value, title)
+            found = find_action(value, title, choice)
             if found is not None:
                 return found
     return None

@@ -21,6 +21,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -239,6 +240,16 @@ class CaseTypeSpec(_Model):
     cues: tuple[str, ...] = Field(
         default=(), description="phrases that say a free-text message is this kind of case"
     )
+    documentation_first: bool = Field(
+        default=False, description="a question the vendor's documentation may answer: "
+        "articles are offered before it is filed (never for a type with priorities)")
+
+    @model_validator(mode="after")
+    def _documentation_first_has_no_priority(self) -> CaseTypeSpec:
+        if self.documentation_first and self.has_priority:
+            raise ValueError("documentation_first: a type with priorities (an incident) is "
+                             "never held up by articles; set has_priority = false or drop it")
+        return self
 
 
 class PrioritySpec(_Model):
@@ -344,15 +355,6 @@ class ClockSpec(_Model):
     clause: str
 
 
-class PlanSpec(_Model):
-    label: str
-    calendar: str
-    query_hours: int | None = Field(default=None, gt=0)
-    uptime: str | None = None
-    targets: tuple[TargetRow, ...] = Field(min_length=1)
-    clause: str
-
-
 class Condition(_Model):
     """Facts a rule applies to; every given field must match (lists mean any of)."""
 
@@ -362,6 +364,78 @@ class Condition(_Model):
     environment: tuple[Environment, ...] | None = None
     managed: bool | None = None
     hypercare: bool | None = None
+
+
+_PERCENT = re.compile(r"^\s*(\d{1,3}(?:\.\d+)?)\s*%\s*$")
+WALL_CLOCK = "wall-clock"
+
+
+class AvailabilityPromise(_Model):
+    """What a plan promises about the service being up — a service commitment, not support
+    hours (policies.md, "Availability and retention, settled"). `target` is a share ("99.5%"),
+    "per-subscription" (the deployment file sets it; no default) or "none" (said, not
+    promised). Availability is counted in `counted_in` (a calendar of the pack, or the wall
+    clock) over each `period`, from a measurement every `measured_every` when the policy
+    names one; `down_when` says which cases are service-down evidence."""
+
+    target: str
+    product_types: tuple[str, ...] | None = Field(
+        default=None, description="the deployments' product types it applies to (all: None)")
+    counted_in: str = WALL_CLOCK
+    measured_every: Target | None = None
+    period: Literal["calendar-month"] = "calendar-month"
+    excludes: tuple[Literal["announced-service-windows"], ...] = ()
+    down_when: Condition | None = None
+    note: str | None = None
+    clause: str
+
+    @field_validator("measured_every", mode="before")
+    @classmethod
+    def _parse(cls, value: Any) -> Any:
+        return _target(value)
+
+    @field_validator("target")
+    @classmethod
+    def _target_text(cls, value: str) -> str:
+        if value in {"none", "per-subscription"}:
+            return value
+        match = _PERCENT.match(value)
+        if not match or not 0 < float(match[1]) <= 100:
+            raise ValueError(f"{value!r} is not an availability target: write e.g. '99.5%', "
+                             "'per-subscription' or 'none'")
+        return value
+
+    @model_validator(mode="after")
+    def _interval(self) -> AvailabilityPromise:
+        every = self.measured_every
+        if every is not None and (every.best_effort or every.business_days or not every.minutes):
+            raise ValueError("measured_every is a length of time such as '5m'")
+        return self
+
+    @property
+    def target_percent(self) -> float | None:
+        match = _PERCENT.match(self.target)
+        return float(match[1]) if match else None
+
+    @property
+    def promised(self) -> bool:
+        return self.target != "none"
+
+    def applies_to(self, product_type: str | None) -> bool:
+        return self.product_types is None or product_type in self.product_types
+
+
+class PlanSpec(_Model):
+    label: str
+    calendar: str
+    query_hours: int | None = Field(default=None, gt=0)
+    availability: tuple[AvailabilityPromise, ...] = ()
+    targets: tuple[TargetRow, ...] = Field(min_length=1)
+    clause: str
+
+    def availability_for(self, product_type: str | None) -> AvailabilityPromise | None:
+        """The plan's availability promise for a deployment of this product type, if any."""
+        return next((a for a in self.availability if a.applies_to(product_type)), None)
 
 
 class ReclassifyRule(_Model):
@@ -560,6 +634,12 @@ class Pack(_Model):
             need("case type", types, type_spec.becomes, f"case_types.{name}.becomes")
         for pname, plan in self.plans.items():
             need("calendar", cals, plan.calendar, f"plans.{pname}.calendar")
+            for i, promise in enumerate(plan.availability):
+                if promise.counted_in != WALL_CLOCK:
+                    need("calendar", cals, promise.counted_in,
+                         f"plans.{pname}.availability[{i}].counted_in")
+                for prio in (promise.down_when.priority or ()) if promise.down_when else ():
+                    need("priority", prios, prio, f"plans.{pname}.availability[{i}].down_when")
             for i, row in enumerate(plan.targets):
                 where = f"plans.{pname}.targets[{i}]"
                 need("case type", types, row.case_type, where + ".case_type")
@@ -631,10 +711,19 @@ class Pack(_Model):
             f"pack {self.id!r} has no plan {name!r}; plans: {', '.join(self.plans)}"
         )
 
+    # Lookups asked over and over (a report folds 10,000 cases): names as people write them,
+    # and calendars per subscription zone and holiday country.
+    _names: dict[tuple[str, str], str] = PrivateAttr(default_factory=dict)
+    _calendars: dict[tuple[str, str | None, str | None], BusinessCalendar] = PrivateAttr(
+        default_factory=dict)
+
     def case_type(self, name: str) -> str:
+        if (found := self._names.get(("type", name))) is not None:
+            return found
         key = _norm(name)
         for tname, spec in self.case_types.items():
             if key in {_norm(tname), _norm(spec.label), *map(_norm, spec.aliases)}:
+                self._names[("type", name)] = tname
                 return tname
         raise CaseFactsError(
             f"pack {self.id!r} has no case type {name!r}; case types: {', '.join(self.case_types)}"
@@ -642,10 +731,13 @@ class Pack(_Model):
 
     def priority(self, name: str) -> str:
         """Resolve a priority as a person writes it: 'p1', 'Critical', '1', 'Critical/1'."""
+        if (found := self._names.get(("priority", name))) is not None:
+            return found
         key = _norm(name)
         for pname, spec in self.priorities.items():
             names = {_norm(pname), _norm(spec.label), *map(_norm, spec.aliases)}
             if key in names:
+                self._names[("priority", name)] = pname
                 return pname
         raise CaseFactsError(
             f"pack {self.id!r} has no {self.priority_word.lower()} {name!r}; "
@@ -659,13 +751,17 @@ class Pack(_Model):
         self, name: str, timezone: str | None = None, holiday_country: str | None = None
     ) -> BusinessCalendar:
         """The named calendar for a subscription in `timezone` with `holiday_country`."""
+        if (built := self._calendars.get((name, timezone, holiday_country))) is not None:
+            return built
         spec = self.calendars[name]
         zone = spec.timezone if spec.timezone != "subscription" else timezone
         zone = zone or self.default_timezone
         country = spec.holidays
         if country == "subscription":
             country = holiday_country or self.default_holiday_country
-        return _build_calendar(self.id, name, spec, zone, country)
+        built = _build_calendar(self.id, name, spec, zone, country)
+        self._calendars[(name, timezone, holiday_country)] = built
+        return built
 
 
 def _norm(text: str) -> str:

@@ -173,6 +173,9 @@ class ScopeRule(_Frozen):
     # nothing decisive matched (e.g. "connector" for custom connector development).
     ask_when: tuple[str, ...] = ()
     needs_answer: bool = False
+    # Usage and guidance: the vendor's documentation may answer it, so articles are offered
+    # before it is filed (for types without priorities; never an incident).
+    guidance: bool = False
 
     @model_validator(mode="before")
     @classmethod

@@ -146,6 +146,11 @@ def _matches(when: Condition, plan: str, facts: CaseFacts) -> bool:
     return all(checks)
 
 
+def condition_holds(when: Condition, plan: str, facts: CaseFacts) -> bool:
+    """Whether a case's facts (normalised) meet a pack's condition on this plan."""
+    return _matches(when, plan, facts)
+
+
 def normalise_facts(pack: Pack, facts: CaseFacts) -> CaseFacts:
     """Resolve names as people write them ("p1", "Critical/1", "security report")."""
     case_type = pack.case_type(facts.case_type)
@@ -172,8 +177,26 @@ def normalise_facts(pack: Pack, facts: CaseFacts) -> CaseFacts:
     return replace(facts, case_type=case_type, priority=priority, environment=environment)
 
 
+_ASSESSED: dict[tuple[int, str | None, CaseFacts], tuple[Pack, Assessment]] = {}
+_ASSESSED_MAX = 4096
+
+
 def assess(pack: Pack, plan: str | None, facts: CaseFacts) -> Assessment:
-    """Apply the pack's rules to the facts: coverage, forced reclassification, the target row."""
+    """Apply the pack's rules to the facts: coverage, forced reclassification, the target row.
+    Remembered per pack, plan and facts (a report asks the same few questions 10,000 times):
+    packs and facts are immutable, and the entry holds its pack, so an id is never reused."""
+    key = (id(pack), plan, facts)
+    found = _ASSESSED.get(key)
+    if found is not None and found[0] is pack:
+        return found[1]
+    if len(_ASSESSED) >= _ASSESSED_MAX:
+        _ASSESSED.clear()
+    assessment = _assess(pack, plan, facts)
+    _ASSESSED[key] = (pack, assessment)
+    return assessment
+
+
+def _assess(pack: Pack, plan: str | None, facts: CaseFacts) -> Assessment:
     plan_name, plan_spec = pack.plan(plan)
     facts = normalise_facts(pack, facts)
     requested = facts.priority
@@ -257,11 +280,13 @@ def sla_status(
     now: datetime,
     display_tz: ZoneInfo | None = None,
     fractions: Sequence[float] = (),
+    explain: bool = True,
 ) -> SlaStatus:
     """Every clock of a case at `now`, folded from its history (events in any order).
 
     With `fractions` (e.g. 0.5, 0.75, 0.9), each running clock also says when that share
-    of its target is used up — in coverage time, so a reminder never falls outside it."""
+    of its target is used up — in coverage time, so a reminder never falls outside it.
+    `explain=False` leaves the clocks' explanations empty (reports over many cases)."""
     require_aware(now, "now")
     history = sorted(events, key=lambda e: e.at)
     for event in history:
@@ -297,7 +322,7 @@ def sla_status(
             clocks[name] = _clock(
                 name, spec.label, spec.starts, spec.stops,
                 spec.paused_while_waiting_on_customer, target, past, now, calendar, tz, opened.at,
-                fractions,
+                fractions, explain,
             )
     every, next_update = _status_updates(assessment, past, now, calendar)
     return SlaStatus(
@@ -333,6 +358,7 @@ def _clock(
     tz: ZoneInfo,
     reported_at: datetime,
     fractions: Sequence[float] = (),
+    explain: bool = True,
 ) -> ClockStatus:
     def status(state: ClockState, **kw: object) -> ClockStatus:
         base: dict[str, object] = {
@@ -402,7 +428,8 @@ def _clock(
         timedelta(0),
     )
     first_start = segments[0][0] if segments else start
-    explanation = _explain(label, target, duration, first_start, calendar, tz, due, segments)
+    explanation = _explain(label, target, duration, first_start, calendar, tz, due,
+                           segments) if explain else ""
     if stopped_at is not None:
         # Judged against the due instant the customer was told, not business time alone:
         # acknowledging at Monday's opening misses a Friday 17:00 due.
@@ -444,37 +471,119 @@ def _when_used(
     return None
 
 
-def _status_updates(
-    assessment: Assessment, events: Sequence[CaseEvent], now: datetime,
-    calendar: BusinessCalendar,
-) -> tuple[timedelta | None, datetime | None]:
+def _table_cadence(assessment: Assessment, calendar: BusinessCalendar) -> timedelta | None:
+    """The status-update cadence the policy's table (or a proactive-updates rule) sets."""
     cadences = [
         t.duration_on(calendar)
         for t in (assessment.target.status_update if assessment.target else None,
                   assessment.proactive_updates)
         if t is not None
     ]
-    every = min((c for c in cadences if c is not None), default=None)
-    # Konneqt: the war team's response plan sets the status-update frequency and the support
-    # team works under its direction; the table's frequency is the customer's entitlement,
-    # so an agreed cadence can make updates more frequent, never less.
-    # The latest agreement counts; one without a duration (a business-day cadence) brings
-    # back the table's.
-    agreed = [e.every for e in events if e.kind == "status_cadence_agreed"]
-    latest = agreed[-1] if agreed else None
-    if latest is not None and latest > timedelta(0):
-        every = latest if every is None else min(every, latest)
-    if every is None:
-        return None, None
-    if _currently_in(events, "resolved", "reopened") or any(e.kind == "closed" for e in events):
-        return every, None
-    anchor = next((e.at for e in events if e.kind == "acknowledged"), None)
-    if anchor is None:
-        return every, None
+    return min((c for c in cadences if c is not None), default=None)
+
+
+@dataclass(slots=True)
+class _UpdateCadence:
+    """The status-update rule as a fold: apply a case's events in order; `every` and `due`
+    say the cadence and the next update due after the events applied so far."""
+
+    table: timedelta | None
+    agreed: timedelta | None = None
+    anchor: datetime | None = None
+    resolved: bool = False
+    closed: bool = False
+
+    def apply(self, event: CaseEvent) -> None:
+        kind = event.kind
+        if kind == "acknowledged":
+            if self.anchor is None:
+                self.anchor = event.at
+        elif kind == "status_update":
+            if self.anchor is not None and event.at > self.anchor:
+                self.anchor = event.at
+        elif kind == "status_cadence_agreed":
+            self.agreed = event.every
+        elif kind == "resolved":
+            self.resolved = True
+        elif kind == "reopened":
+            self.resolved = False
+        elif kind == "closed":
+            self.closed = True
+
+    @property
+    def every(self) -> timedelta | None:
+        # Konneqt: the war team's response plan sets the status-update frequency and the
+        # support team works under its direction; the table's frequency is the customer's
+        # entitlement, so an agreed cadence can make updates more frequent, never less.
+        # The latest agreement counts; one without a duration (a business-day cadence)
+        # brings back the table's.
+        every, latest = self.table, self.agreed
+        if latest is not None and latest > timedelta(0):
+            every = latest if every is None else min(every, latest)
+        return every
+
+    def due(self, calendar: BusinessCalendar) -> datetime | None:
+        every = self.every
+        if every is None or self.resolved or self.closed or self.anchor is None:
+            return None
+        return calendar.add_business_time(self.anchor, every)
+
+
+def _status_updates(
+    assessment: Assessment, events: Sequence[CaseEvent], now: datetime,
+    calendar: BusinessCalendar,
+) -> tuple[timedelta | None, datetime | None]:
+    cadence = _UpdateCadence(_table_cadence(assessment, calendar))
     for event in events:
-        if event.kind == "status_update" and event.at > anchor:
-            anchor = event.at
-    return every, calendar.add_business_time(anchor, every)
+        cadence.apply(event)
+    if cadence.every is None:
+        return None, None
+    return cadence.every, cadence.due(calendar)
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateDue:
+    """One status update the policy's cadence made due, and the update that answered it
+    (`given_at`), or none: then `until` is when the case stopped owing it (resolved) or
+    `now`."""
+
+    due: datetime
+    given_at: datetime | None
+    until: datetime
+
+    @property
+    def met(self) -> bool:
+        return self.given_at is not None and self.given_at <= self.due
+
+
+def status_update_dues(
+    pack: Pack, subscription: Subscription, status: SlaStatus, events: Sequence[CaseEvent],
+    now: datetime,
+) -> tuple[UpdateDue, ...]:
+    """The status updates a case's cadence made due up to `now`, by the anchor rule of
+    `sla_status`'s next update: at each update posted, the due in force just before it
+    (met when the update came by then); at each resolution and at `now`, a due in force
+    that had passed without an update (missed). A long silence is one miss."""
+    assessment = status.assessment
+    if status.status_update_every is None:
+        return ()
+    calendar = pack.calendar(assessment.calendar or pack.plans[assessment.plan].calendar,
+                             subscription.timezone, subscription.holiday_country)
+    history = sorted((e for e in events if e.at <= now), key=lambda e: e.at)
+    out: list[UpdateDue] = []
+    cadence = _UpdateCadence(_table_cadence(assessment, calendar))
+    for event in history:
+        if event.kind in {"status_update", "resolved", "closed"}:
+            due = cadence.due(calendar)  # the due in force just before this event
+            if due is not None and event.kind == "status_update":
+                out.append(UpdateDue(due, event.at, event.at))
+            elif due is not None and due <= event.at:
+                out.append(UpdateDue(due, None, event.at))
+        cadence.apply(event)
+    due = cadence.due(calendar)
+    if due is not None and due <= now:
+        out.append(UpdateDue(due, None, now))
+    return tuple(out)
 
 
 # ---- explanations

@@ -19,6 +19,7 @@ from bot.handler import Handler
 from bot.identity import Identities
 from bot.intake import CaseDraft
 from bot.messages import Inbound, Person, Place
+from bot.records import ArticleRef
 from bot.store.sqlite import SqliteStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +48,7 @@ MATRIX: list[tuple[str, bool, bool, bool, bool, bool]] = [
     ("suspend_sla",     N,   N,   N,   Y,   Y),
     ("start_progress",  N,   N,   N,   Y,   Y),
     ("manage_users",    N,   Y,   N,   N,   Y),
+    ("send_article",    N,   N,   N,   Y,   Y),
 
 ]
 PEOPLE = ["adam", "alice", "pia", "ana", "olivia"]
@@ -121,6 +123,8 @@ async def test_authorisation_matrix(
         kwargs["priority"] = "P1" if customer == "acme" else "high"
     if action == "log_hours":
         kwargs["minutes"] = 30
+    if action == "send_article":
+        kwargs = {"article": ArticleRef(id="konneqt/gateway/cors", title="CORS")}
     try:
         if action == "view":
             await service.visible_case(person, case_id, AT)

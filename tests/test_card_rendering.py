@@ -136,6 +136,18 @@ def test_at_most_three_buttons_in_sight_on_a_teams_card(
         assert all(len(row["actions"]) <= 3 for row in rows), result.screenshots[0].name
 
 
+def test_the_articles_found_for_a_case_are_folded_on_the_engineers_card(
+        tour: Tour, rendered: list[tuple[str, Any, Rendered]]) -> None:
+    """A question's case carries the documentation found for it: one line says how many,
+    the articles (each with its send button) unfold from it, so the card stays short."""
+    with_articles = [(card, result) for where, card, result in _engineers_cards(rendered)
+                     if "Send to customer" in str(card)]
+    assert with_articles
+    for card, result in with_articles:
+        assert "Send to customer" not in result.closed.buttons
+        assert "Send to customer" in result.opened.buttons
+
+
 def test_a_case_card_in_the_engineers_channel_has_its_buttons_in_one_row(
         rendered: list[tuple[str, Any, Rendered]]) -> None:
     for _, card, result in _engineers_cards(rendered):

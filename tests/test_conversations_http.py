@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from frontdoor_testkit.server_process import ServerProcess, case_id_of, choice_ids, texts
+from frontdoor_testkit.server_process import (
+    ServerProcess,
+    case_id_of,
+    choice_ids,
+    past_any_offer,
+    texts,
+)
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +32,7 @@ def file_case(server: ServerProcess, user: str, steps: list[tuple[str, str]]) ->
     replies = server.say(user, "hi")
     for kind, value in steps:
         replies = server.say(user, **{kind: value})  # type: ignore[arg-type]
+    replies = past_any_offer(server, user, replies)  # a question may be offered articles
     assert "Please check and confirm" in texts(replies), texts(replies)
     replies = server.say(user, choice="confirm:open")
     return case_id_of(replies)
@@ -100,6 +107,7 @@ def test_konneqt_standard_pre_production_incident_becomes_a_query(server: Server
     assert "alternative:query" in choice_ids(replies)
     replies = server.say("gabriela", choice="alternative:query")
     replies = server.say("gabriela", "Logins on our QA system fail since yesterday's upgrade")
+    past_any_offer(server, "gabriela", replies)
     replies = server.say("gabriela", choice="confirm:open")
     assert card(server, "gabriela", case_id_of(replies))["case_type"] == "Query"
 

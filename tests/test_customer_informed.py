@@ -232,12 +232,17 @@ async def test_every_channel_tells_the_customer_the_same(handler: Handler) -> No
     assert alice is not None
     for command, kind, words in CUSTOMER_EVENTS:
         out = await say(handler, "ana", command.format(id=case_id))
-        [notice] = [n for n in out.notices if n.audience == "customer"]
+        [notice] = [n for n in out.notices if n.audience == "customer" and n.kind != "survey"]
         posted = [d.reply.text for d in deliveries(notice) if d.op == "post"]
         case = await handler.store.get_case(case_id)
         assert case is not None
         events = await handler.store.case_events(case_id)
-        [(event, web)] = conversation_news(DIRECTORY, alice, case, events)[-1:]
+        news = conversation_news(DIRECTORY, alice, case, events)
+        for survey in (n for n in out.notices if n.kind == "survey"):  # after a resolution
+            assert news[-1][0].kind == "survey_requested" and news[-1][1] is not None
+            assert survey.reply.text == news[-1][1].text
+            assert survey.reply.choices == news[-1][1].choices
+        [(event, web)] = [pair for pair in news if pair[0].kind != "survey_requested"][-1:]
         assert event.kind == kind and web is not None
         assert posted == [web.text] == [customer_news(DIRECTORY, case, event)]
         assert web.text.startswith(words.format(id=case_id)), web.text
@@ -262,7 +267,8 @@ async def test_the_customers_own_doings_are_not_news_to_them(handler: Handler) -
     alice = DIRECTORY.person("alice")
     assert case is not None and alice is not None
     news = conversation_news(DIRECTORY, alice, case, await handler.store.case_events(case_id))
-    assert [e.kind for e, reply in news if reply is not None] == ["acknowledged", "resolved"]
+    assert [e.kind for e, reply in news if reply is not None] == [
+        "acknowledged", "resolved", "survey_requested"]  # the survey is the bot's, not hers
 
 
 async def test_a_reopening_by_an_engineer_is_news_to_the_customer(handler: Handler) -> None:

@@ -3,7 +3,8 @@
 Builds the wheel, installs it into a clean virtual environment (no checkout on its path),
 starts `frontdoor serve` from another directory with nothing configured, and loads the web
 chat: its page and static files, the default deployment file's people, a first message read
-with the policy packs (and their shared vocabulary). Slow (about a minute: the dependencies
+with the policy packs (and their shared vocabulary), a question offered an article of the demo
+documentation. Slow (about a minute: the dependencies
 come from the package index) and marked `install`; never skipped in CI.
 """
 
@@ -99,6 +100,12 @@ def test_the_wheel_serves_the_web_chat_from_a_clean_environment(tmp_path: Path) 
             data=b'{"user": "alice", "text": "P1 the orders API is down since 09:40"}')
         with _OPENER.open(request, timeout=30) as resp:
             assert resp.status == 200 and "Konneqt" in resp.read().decode("utf-8")
+        # the demo documentation came along: a question is offered its article
+        request = urllib.request.Request(
+            base + "/chat/messages", method="POST", headers={"Content-Type": "application/json"},
+            data=b'{"user": "nils", "text": "Which Graph permissions does the sync need?"}')
+        with _OPENER.open(request, timeout=30) as resp:
+            assert resp.status == 200 and "nordsync/graph-permissions" in resp.read().decode()
     finally:
         server.terminate()
         try:
@@ -110,3 +117,4 @@ def test_the_wheel_serves_the_web_chat_from_a_clean_environment(tmp_path: Path) 
     served_from = (tmp_path / "serve.log").read_text()
     assert str(venv) in served_from and str(ROOT) not in served_from  # nothing of the checkout
     assert (elsewhere / "frontdoor.db").exists()
+    assert (elsewhere / "frontdoor-kb.db").exists()  # the index, beside the database

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.store.redis import RedisStore
-from frontdoor_testkit.server_process import ServerProcess, case_id_of, texts
+from frontdoor_testkit.server_process import ServerProcess, case_id_of, past_any_offer, texts
 
 pytestmark = pytest.mark.redis
 
@@ -90,7 +90,8 @@ def test_concurrent_updates_to_one_case_all_land(
     a, b = pair
     a.say("adam", "hi")
     a.say("adam", choice="query")
-    a.say("adam", "How do we rotate the signing keys without downtime for our tenants?")
+    past_any_offer(a, "adam", a.say(
+        "adam", "How do we rotate the signing keys without downtime for our tenants?"))
     case_id = case_id_of(a.say("adam", choice="confirm:open"))
     with ThreadPoolExecutor(8) as pool:
         futures = [pool.submit((a if i % 2 else b).say, "ana", f"update {case_id} note {i}")

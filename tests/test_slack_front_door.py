@@ -56,7 +56,7 @@ def test_engineer_acknowledge_updates_both_cards_and_tells_the_customer(
     slack.wait_post("C0ACME", "What kind of case", thread)
     for text in ["query"]:
         slack.say_in_thread("U0ADAM", "C0ACME", thread, text)
-    slack.wait_post("C0ACME", "Please check", thread)
+    slack.summary("U0ADAM", "C0ACME", thread)
     slack.say_in_thread("U0ADAM", "C0ACME", thread, "open")
     opened = slack.wait_post("C0ACME", "is open", thread)
     case_id = _all_text(opened).split("Case ")[1].split(" ")[0]
@@ -118,7 +118,7 @@ def test_someone_of_another_organisation_cannot_act_on_or_see_a_case(
     thread = slack.mention("U0ALICE", "C0ACME", "invoices PDF export fails with error 17")
     slack.wait_post("C0ACME", "support desk", thread)
     slack.say_in_thread("U0ALICE", "C0ACME", thread, "query")
-    slack.wait_post("C0ACME", "Please check", thread)
+    slack.summary("U0ALICE", "C0ACME", thread)
     slack.say_in_thread("U0ALICE", "C0ACME", thread, "open")
     opened = slack.wait_post("C0ACME", "is open", thread)
     before = len(slack.fake.of("chat.postEphemeral"))
@@ -208,7 +208,7 @@ def test_ticket_emoji_files_the_message_in_its_thread(slack: SlackSession) -> No
     assert status == 200
     slack.wait_post("C0ACME", "support desk", ts)
     slack.say_in_thread("U0ALICE", "C0ACME", ts, "query")
-    review = slack.wait_post("C0ACME", "Please check", ts)
+    review = slack.summary("U0ALICE", "C0ACME", ts)
     assert "Checkout page shows a blank screen" in _all_text(review)
 
 
@@ -219,11 +219,13 @@ def test_partner_escalates_in_the_shared_channel_and_it_lands_with_history(
     the escalation lands in the vendor's escalation channel with the case history."""
     thread = slack.mention("U0PIA", "C0BLUEBRIDGE", "hello", team="T0BLUEBRIDGE")
     slack.wait_post("C0BLUEBRIDGE", "Which customer", thread)
-    for text, expect in [("Acme", "What kind of case"), ("query", "Describe"),
-                         ("Bulk import rejects files over 10 MB since the last release",
-                          "Please check")]:
+    for text, expect in [("Acme", "What kind of case"), ("query", "Describe")]:
         slack.say_in_thread("U0PIA", "C0BLUEBRIDGE", thread, text, team="T0BLUEBRIDGE")
         slack.wait_post("C0BLUEBRIDGE", expect, thread)
+    slack.say_in_thread("U0PIA", "C0BLUEBRIDGE", thread,
+                        "Bulk import rejects files over 10 MB since the last release",
+                        team="T0BLUEBRIDGE")
+    slack.summary("U0PIA", "C0BLUEBRIDGE", thread, team="T0BLUEBRIDGE")
     slack.say_in_thread("U0PIA", "C0BLUEBRIDGE", thread, "open", team="T0BLUEBRIDGE")
     opened = slack.wait_post("C0BLUEBRIDGE", "is open", thread)
     before = len(slack.fake.of("views.open"))
@@ -327,7 +329,7 @@ def test_engineer_first_reply_in_the_case_thread_acknowledges(slack: SlackSessio
     thread = slack.mention("U0ALICE", "C0ACME", "SSO login loops back to the start page")
     slack.wait_post("C0ACME", "support desk", thread)
     slack.say_in_thread("U0ALICE", "C0ACME", thread, "query")
-    slack.wait_post("C0ACME", "Please check", thread)
+    slack.summary("U0ALICE", "C0ACME", thread)
     slack.say_in_thread("U0ALICE", "C0ACME", thread, "open")
     slack.wait_post("C0ACME", "is open", thread)
     slack.say_in_thread("U0BEN", "C0ACME", thread, "Looking at it now — which IdP?")
@@ -480,6 +482,29 @@ def test_the_war_team_fills_in_its_response_plan_on_the_war_room_post(
     assert said.params.get("thread_ts") == edited.params["ts"]  # under the post it edited
     assert len([c for c in slack.posts("C0WARROOM") if f"War team for {case_id}" in
                 _all_text(c)]) == 1
+
+
+def test_a_question_gets_linked_articles_and_an_engineer_sends_one_with_one_tap(
+    slack: SlackSession,
+) -> None:
+    """A documentation question is offered its article (a linked title and an excerpt)
+    before it is filed; "No, open a case" files it; the engineers' card lists the articles
+    shown, each with a "Send to customer" button, and one tap posts it in the thread."""
+    thread = slack.mention("U0NILS", "C0NORDLYS",
+                           "Which Microsoft Graph permissions does the sync need in Entra?")
+    offer = slack.wait_post("C0NORDLYS", "answer it?", thread)
+    link = f"<{slack.server.url}/kb/nordsync/graph-permissions|User sync: Microsoft Graph"
+    assert link in _all_text(offer)
+    slack.click("U0NILS", offer, "No, open a case")
+    review = slack.wait_post("C0NORDLYS", "Please check", thread)
+    slack.click("U0NILS", review, "Open the case")
+    opened = slack.wait_post("C0NORDLYS", "is open", thread)
+    case_id = _all_text(opened).split("Case ")[1].split(" ")[0]
+    card = slack.wait_post("C0ENGINEERS", f"{case_id} · ")
+    assert "shown to the customer before filing" in _all_text(card)
+    slack.press("U0ANA", card, f"case:send_article/nordsync/graph-permissions:{case_id}")
+    news = slack.wait_post("C0NORDLYS", "sent you an article", thread)
+    assert "/kb/nordsync/graph-permissions" in _all_text(news)
 
 
 def test_a_replayed_signed_interaction_is_processed_once_across_processes(

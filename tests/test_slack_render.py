@@ -86,6 +86,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 _BLOCK_TYPES = {"section", "actions", "context", "header", "divider", "input"}
 _ENTITY = re.compile(r"&(?!amp;|lt;|gt;)")
+_LINK = re.compile(r"<https?://[^|<>\s]+\|[^<>]+>")
 _MENTION = re.compile(r"<@U[A-Z0-9]+>")  # the one markup we send: a war team's mentions
 BUTTONS_IN_SIGHT = 3  # per actions block; the rest in an overflow menu
 
@@ -99,8 +100,9 @@ def _text(obj: Any, limit: int, kind: str | None = None) -> str:
     assert isinstance(text, str) and text.strip(), obj
     assert len(text) <= limit, (len(text), limit)
     if obj["type"] == "mrkdwn":
-        # Escaped per Slack's rules: we send no links, and mentions only of a war team.
-        bare = _MENTION.sub("", text)
+        # Escaped per Slack's rules: apart from links to articles (<https://…|title>) and a
+        # war team's mentions (<@U…>) we send no links and no mentions, so no raw < or >.
+        bare = _MENTION.sub("", _LINK.sub("", text))
         assert "<" not in bare and ">" not in bare, text[:200]
         assert not _ENTITY.search(text), text[:200]
     return text
@@ -1184,3 +1186,76 @@ async def test_an_action_form_goes_through_a_modal_with_its_hidden_fields(
     assert case_id is not None
     events = await handler.store.case_events(case_id)
     assert events[-1].reason == "Which key store?"
+
+
+# ---- articles of the vendor's documentation ------------------------------------------------
+
+
+def _offer() -> Reply:
+    from bot.messages import ArticleLink, articles_text
+
+    links = (ArticleLink("kq/rl", "Rate <limits> & tiers", "https://docs.example.com/rl",
+                         "Limits per tier."),
+             ArticleLink("kq/local", "Local only", None, "No address."))
+    text = "\n".join(["Before I file it: these may answer your question.",
+                      *articles_text(links), "Did one of these answer it?"])
+    return Reply(text, choices=(Choice("articles:yes", "Yes, thanks"),
+                                Choice("articles:no", "No, open a case")), articles=links)
+
+
+def test_an_offer_shows_each_article_as_a_linked_title_with_its_excerpt() -> None:
+    message = render_message(_offer())
+    assert_valid_message(message)
+    sections = [b["text"]["text"] for b in message["blocks"] if b["type"] == "section"]
+    assert sections[0] == "Before I file it: these may answer your question."
+    assert "*<https://docs.example.com/rl|Rate &lt;limits&gt; &amp; tiers>*" in sections[1]
+    assert "Limits per tier." in sections[1]
+    assert "*Local only*" in sections[2] and "<" not in sections[2]  # no address, no link
+    assert sections[3] == "Did one of these answer it?"
+    assert "Rate" not in sections[0] + sections[3]  # the list is shown once, natively
+    assert "Rate &lt;limits&gt;" in message["text"]  # … and in full in the fallback
+
+
+def test_a_case_cards_articles_each_have_their_send_button() -> None:
+    from bot.messages import ArticleLink, CaseCard
+
+    send = Choice("case:send_article/kq/rl:ACME-4", "Send to customer", "")
+    card = CaseCard("ACME-4", "Limits", "Acme", "Query", None, None, "new", None,
+                    articles=(ArticleLink("kq/rl", "Rate limits", "https://d.example/rl", "x",
+                                          "shown to the customer before filing", send),))
+    message = render_message(Reply("ACME-4 · Limits", card=card))
+    assert_valid_message(message)
+    [article] = [b for b in message["blocks"] if b.get("accessory")]
+    assert "shown to the customer before filing" in article["text"]["text"]
+    value = decode_button_value(article["accessory"]["value"])
+    assert (value.choice, value.case) == (send.id, "ACME-4")
+
+
+def test_an_articles_title_and_excerpt_arrive_as_typed_only_its_address_is_a_link() -> None:
+    from bot.messages import ArticleLink
+
+    lure = ArticleLink("kq/x", "<!channel> <https://evil.example|Verify>", "https://d.example/x",
+                       "<@U0ANA> click")
+    message = render_message(Reply("• x", choices=(Choice("articles:no", "No"),),
+                                   articles=(lure,)))
+    [section] = [b for b in message["blocks"] if "d.example" in str(b)]
+    text = section["text"]["text"]
+    assert section["text"]["verbatim"] is True
+    assert text.startswith("📄 *<https://d.example/x|&lt;!channel&gt; &lt;https://evil")
+    assert "<@U0ANA>" not in text and "&lt;@U0ANA&gt; click" in text
+
+
+def test_news_of_a_sent_article_shows_the_sentence_the_article_and_the_card_once_each() -> None:
+    from bot.messages import ArticleLink, CaseCard, articles_text
+
+    link = ArticleLink("kq/rl", "Rate limits", "https://d.example/rl", "Limits per tier.")
+    card = CaseCard("ACME-4", "Limits", "Acme", "Query", None, None, "acknowledged", "Ana")
+    text = "\n".join(["Ana sent you an article on ACME-4: “Rate limits”.",
+                      *articles_text((link,)), "ACME-4 · Limits", "Acme · Query"])
+    message = render_message(Reply(text, card=card, articles=(link,)))
+    assert_valid_message(message)
+    flat = str(message["blocks"])
+    assert flat.count("Ana sent you an article") == 1 and flat.count("Limits per tier.") == 1
+    # the card's own blocks say it, not its rendition
+    assert not [b for b in message["blocks"] if "Acme · Query" in str(b.get("text"))
+                and b["type"] == "section"]

@@ -17,6 +17,7 @@ import pytest
 
 from bot.errors import StaleWriteError, StoreError
 from bot.records import (
+    ArticleRef,
     AuditRecord,
     AuthorisedUser,
     CaseEventRecord,
@@ -215,6 +216,18 @@ async def test_datetimes_come_back_aware_and_equal(store: Store) -> None:
     assert case is not None and case.created_at == at and case.created_at.utcoffset() is not None
     (event,) = await store.case_events("ACME-1")
     assert event.at == at and event.at.utcoffset() is not None
+
+
+async def test_a_cases_articles_come_back_as_they_were_kept(store: Store) -> None:
+    """The articles shown before filing (and those found for the engineers) are part of the
+    case record in both stores, in order, with what was shown."""
+    articles = [ArticleRef(id="konneqt/gateway/cors", title="CORS «browser»",
+                           url="https://fd.example.com/kb/konneqt/gateway/cors",
+                           excerpt="Browsers only let a page …"),
+                ArticleRef(id="konneqt/gateway/mutual-tls", title="Mutual TLS", shown=False)]
+    await store.create_case(a_case(articles=articles), [an_event("ACME-1", "opened")])
+    case = await store.get_case("ACME-1")
+    assert case is not None and case.articles == articles
 
 
 async def test_naive_creation_time_is_refused(store: Store) -> None:

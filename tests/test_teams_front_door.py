@@ -89,7 +89,7 @@ def test_personal_chat_intake_by_the_one_card_form_and_buttons(teams: TeamsSessi
     teams.click("29:alice", ACME_TENANT, question, "Fill in one form", {
         "case_type": "query",
         "description": "The monthly report totals column is empty since the upgrade"})
-    review = teams.fake.wait("Please check", chat)
+    review = teams.summary(chat, lambda text: teams.say("29:alice", ACME_TENANT, chat, text))
     teams.click("29:alice", ACME_TENANT, review, "Open the case")
     opened = teams.fake.wait("is open", chat)
     assert opened.card is not None and "ACME-" in opened.text
@@ -103,7 +103,8 @@ def test_channel_mention_intake_runs_in_the_thread(teams: TeamsSession) -> None:
     where = f"{ACME_CHANNEL};messageid={thread}"
     question = teams.fake.wait("What kind of case", where)
     teams.click("29:alice", ACME_TENANT, question, "Query")
-    teams.fake.wait("Please check", where)
+    teams.summary(where, lambda text: teams.mention("29:alice", ACME_TENANT, ACME_CHANNEL, text,
+                                                    thread=thread))
     teams.mention("29:alice", ACME_TENANT, ACME_CHANNEL, "open", thread=thread)
     opened = teams.fake.wait("is open", where)
     assert "SSO login loops" in opened.text
@@ -116,7 +117,8 @@ def _open_case_in_thread(teams: TeamsSession, text: str) -> tuple[str, str]:
     teams.fake.wait("support desk", where)
     # Whatever the message was read as, "query" makes it one.
     teams.mention("29:adam", ACME_TENANT, ACME_CHANNEL, "query", thread=thread)
-    teams.fake.wait("Please check", where)
+    teams.summary(where, lambda text: teams.mention("29:adam", ACME_TENANT, ACME_CHANNEL, text,
+                                                    thread=thread))
     teams.mention("29:adam", ACME_TENANT, ACME_CHANNEL, "open", thread=thread)
     opened = teams.fake.wait("is open", where)
     case_id = opened.text.split("Case ")[1].split(" ")[0]
@@ -150,11 +152,13 @@ def test_partner_files_in_the_shared_channel_and_escalates(teams: TeamsSession) 
     thread = teams.mention("29:pia", PARTNER_TENANT, PARTNER_CHANNEL, "hello")
     where = f"{PARTNER_CHANNEL};messageid={thread}"
     teams.fake.wait("Which customer", where)
-    for text, expect in [("Acme", "What kind of case"), ("query", "Describe"),
-                         ("Bulk import rejects files over 10 MB since the last release",
-                          "Please check")]:
+    for text, expect in [("Acme", "What kind of case"), ("query", "Describe")]:
         teams.mention("29:pia", PARTNER_TENANT, PARTNER_CHANNEL, text, thread=thread)
         teams.fake.wait(expect, where)
+    teams.mention("29:pia", PARTNER_TENANT, PARTNER_CHANNEL,
+                  "Bulk import rejects files over 10 MB since the last release", thread=thread)
+    teams.summary(where, lambda text: teams.mention("29:pia", PARTNER_TENANT, PARTNER_CHANNEL,
+                                                    text, thread=thread))
     teams.mention("29:pia", PARTNER_TENANT, PARTNER_CHANNEL, "open", thread=thread)
     opened = teams.fake.wait("is open", where)
     teams.click("29:pia", PARTNER_TENANT, opened, "Escalate")
@@ -294,7 +298,8 @@ def test_message_action_turns_a_message_into_a_case(teams: TeamsSession) -> None
         message_id, text, data))
     assert status == 200, body
     where = f"{ACME_CHANNEL};messageid={message_id}"
-    review = teams.fake.wait("Please check", where)
+    review = teams.summary(where, lambda said: teams.mention(
+        "29:adam", ACME_TENANT, ACME_CHANNEL, said, thread=message_id))
     assert text in review.text
     teams.click("29:adam", ACME_TENANT, review, "Open the case")
     teams.fake.wait("is open", where)
@@ -359,6 +364,31 @@ def test_a_customer_mention_in_the_case_thread_adds_to_the_case(teams: TeamsSess
                   thread=thread)
     teams.fake.wait("every 5 minutes", f"{ENGINEERS};messageid={card.answered_id}",
                     after=before)
+
+
+def test_a_question_gets_linked_articles_and_an_engineer_sends_one_with_one_tap(
+    teams: TeamsSession,
+) -> None:
+    """The Teams card of an offer links the article; the engineers' card lists the articles
+    shown with a "Send to customer" button each; one tap posts it to the customer's chat."""
+    chat = _personal("29:adam")
+    teams.say("29:adam", ACME_TENANT, chat, "cancel")
+    seen = len(teams.fake.calls)  # this chat has older summaries and cases: only newer count
+    teams.say("29:adam", ACME_TENANT, chat,
+              "Can we put our own logo and colours on the developer portal?")
+    offer = teams.fake.wait("answer it?", chat, after=seen)
+    assert f"]({teams.server.url}/kb/konneqt/developer-portal/branding)" in offer.text
+    teams.click("29:adam", ACME_TENANT, offer, "No, open a case")
+    review = teams.fake.wait("Please check", chat, after=seen)
+    teams.click("29:adam", ACME_TENANT, review, "Open the case")
+    opened = teams.fake.wait("is open", chat, after=seen)
+    case_id = opened.text.split("Case ")[1].split(" ")[0]
+    card = teams.fake.wait(f"{case_id} · ", ENGINEERS, kinds=("send",), after=seen)
+    assert "shown to the customer before filing" in card.text
+    choice = f"case:send_article/konneqt/developer-portal/branding:{case_id}"
+    teams.click("29:ana", VENDOR_TENANT, card, "Send to customer", choice=choice)
+    news = teams.fake.wait("sent you an article", chat, after=seen)
+    assert "/kb/konneqt/developer-portal/branding" in news.text
 
 
 def test_a_disguised_link_arrives_in_the_engineers_channel_as_typed(teams: TeamsSession) -> None:

@@ -382,3 +382,47 @@ def test_the_pure_modules_import_no_sdk_network_or_store(module: str) -> None:
               "adapters.teams.app", "adapters.teams.delivery")
     assert not [n for n in names if n.startswith(banned)]
     assert "datetime.now(" not in path.read_text()
+
+
+# ---- articles of the vendor's documentation ------------------------------------------------
+
+
+def test_an_offer_links_each_article_and_is_never_a_plain_text_message() -> None:
+    from bot.messages import ArticleLink, articles_text
+
+    links = (ArticleLink("kq/rl", "Rate [limits]", "https://docs.example.com/rl",
+                         "Limits per tier."),)
+    reply = Reply("\n".join(["These may answer it.", *articles_text(links),
+                             "Did it answer it?"]),
+                  choices=(Choice("articles:yes", "Yes, thanks"),), articles=links)
+    activity = render.render_activity(reply)
+    card = activity["attachments"][0]["content"]
+    texts = [b["text"] for b in _of_type(card, "TextBlock")]
+    assert "📄 **[Rate \\[limits\\]](https://docs.example.com/rl)**" in texts  # title as typed
+    assert "Limits per tier." in texts and texts.count("These may answer it.") == 1
+    assert texts.index("These may answer it.") < texts.index("Did it answer it?")
+    assert _submit(card, "Yes, thanks")["data"]["choice"] == "articles:yes"
+
+
+def test_a_case_cards_articles_each_have_their_send_button() -> None:
+    from bot.messages import ArticleLink
+
+    send = Choice("case:send_article/kq/rl:ACME-4", "Send to customer", "")
+    card = CaseCard("ACME-4", "Limits", "Acme", "Query", None, None, "new", None,
+                    articles=(ArticleLink("kq/rl", "Rate limits", "https://d.example/rl", "x",
+                                          "shown to the customer before filing", send),))
+    content = render.render_card(Reply("ACME-4 · Limits", card=card))
+    assert _submit(content, "Send to customer")["data"]["choice"] == send.id
+    assert "shown to the customer before filing" in json.dumps(content)
+
+
+def test_an_articles_title_and_excerpt_arrive_as_typed_only_its_address_is_a_link() -> None:
+    from bot.messages import ArticleLink
+
+    lure = ArticleLink("kq/x", "[Verify](https://evil.example)", "https://d.example/x",
+                       "![img](https://evil.example/i.png) # now")
+    card = render.render_card(Reply("• x", choices=(Choice("articles:no", "No"),),
+                                    articles=(lure,)))
+    texts = [b["text"] for b in _of_type(card, "TextBlock")]
+    assert "📄 **[\\[Verify\\]\\(https://evil.example)](https://d.example/x)**" in texts
+    assert "!\\[img\\]\\(https://evil.example/i.png) # now" in texts  # no image

@@ -55,3 +55,13 @@ def test_terminal_chat_refuses_an_unknown_user(tmp_path: Path) -> None:
     done = chat("mallory", [], tmp_path / "t.db")
     assert done.returncode != 0 and "argument --as: unknown user 'mallory'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_terminal_chat_offers_articles_and_their_number_answers(tmp_path: Path) -> None:
+    """A question is offered the documentation first, as text with numbered answers."""
+    done = chat("adam", ["Our client secret leaked in a git repo. How do I generate a new one?",
+                         "2", "open"], tmp_path / "t.db")
+    assert done.returncode == 0, done.stderr
+    assert "Konneqt Developer Portal: regenerating consumer keys and client secrets" \
+        in done.stdout
+    assert "2. No, open a case" in done.stdout and "Case ACME-1 is open." in done.stdout

@@ -36,7 +36,7 @@ from adapters.slack.actions import (
 )
 from adapters.slack.delivery import SlackPost, outbox_item, remember
 from adapters.slack.notices import notice_items
-from bot.choice_ids import case_action, is_action_form, parse_choice
+from bot.choice_ids import case_action, is_action_form, is_evidence_form, parse_choice
 from bot.deployment import Directory
 from bot.errors import FrontdoorError
 from bot.group_commit import GroupedEnqueue
@@ -465,6 +465,8 @@ class SlackFrontDoor:
                           place: Place) -> tuple[Form | None, Outcome | None]:
         """The form a "fill in the form" button opens, or (for a case action) the handler's
         answer when it shows none — a refusal, checked and audited before any form."""
+        if is_evidence_form(form_id):
+            return self.handler.evidence.form_by_id(person, form_id), None
         if is_action_form(form_id):
             wanted = parse_choice(form_id)
             button = case_action(wanted.value, wanted.case_id or "")

@@ -50,6 +50,7 @@ from adapters.slack.actions import (
 from bot.choice_ids import case_id_of, is_action_form, is_nav, is_primary
 from bot.messages import (
     VISIBLE_BUTTONS,
+    ArticleLink,
     CaseCard,
     Choice,
     Form,
@@ -349,6 +350,9 @@ def _reply_blocks(reply: Reply, ids: _Ids,
     """(content, controls): what to read, and the buttons that must survive any shortening.
     `mentions`: person id → Slack user id, for the war team a war-room post names."""
     content = _sections(reply.lead())
+    if reply.articles:
+        content += _article_blocks(reply.articles, ids)
+        content += _sections(reply.after_articles())
     if reply.card is not None:
         content += _card_blocks(reply.card, ids)
     if reply.plan is not None:
@@ -378,6 +382,33 @@ def _reply_blocks(reply: Reply, ids: _Ids,
     tail += [_choice_button(c, ActionId.CHOICE, ids) for c in nav]
     controls += _actions_blocks([b for b in tail if b is not None])
     return content, controls
+
+
+def _link(url: str | None, label: str) -> str:
+    """An article's title as mrkdwn (escaped, as typed), linked when it has an http(s)
+    address: the one link we write, to the vendor's documentation (never a customer's)."""
+    text = to_mrkdwn(label)
+    if url and url.startswith(("http://", "https://")) and not any(c in url for c in "|<> "):
+        return f"<{url.replace('&', '&amp;')}|{text}>"
+    return text
+
+
+def _article_blocks(articles: Sequence[ArticleLink], ids: _Ids) -> list[Block]:
+    """One section per article: the linked title, what became of it, its excerpt; a case
+    card's send button beside it."""
+    blocks: list[Block] = []
+    for article in articles:
+        head = f"📄 *{_link(article.url, article.title)}*"
+        if article.note:
+            head += f"  _{escape(article.note)}_"
+        text = head + (f"\n{to_mrkdwn(article.excerpt)}" if article.excerpt else "")
+        block: Block = {"type": "section",
+                        "text": mrkdwn_text(clip_mrkdwn(text, SECTION_TEXT_MAX))}
+        button = _choice_button(article.action, ActionId.CASE, ids) if article.action else None
+        if button is not None:
+            block["accessory"] = button
+        blocks.append(block)
+    return blocks
 
 
 _TONE_MARK: dict[Tone, str] = {"critical": "🔴", "high": "🟠", "normal": "🔵", "low": "⚪",
@@ -485,6 +516,8 @@ def _card_blocks(card: CaseCard, ids: _Ids) -> list[Block]:
              if k != "Deployment" and (k or v)]
     if facts:
         blocks += _context_blocks([" · ".join(facts)])
+    if card.articles:
+        blocks += _context_blocks(["*Articles*"]) + _article_blocks(card.articles, ids)
     return blocks
 
 

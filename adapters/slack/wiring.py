@@ -14,7 +14,9 @@ from datetime import datetime
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.bulletins import BulletinPlaces
 from adapters.settings import Settings
+from adapters.slack import bulletins
 from adapters.slack.app import SlackFrontDoor
 from adapters.slack.delivery import PLATFORM, SlackDeliverer
 from adapters.slack.inbound import PLATFORM as EVENTS_PLATFORM
@@ -101,3 +103,19 @@ def notice_sink(store: Store, directory: Directory, settings: Settings) -> Notic
             await store.enqueue_outbox(items)
 
     return sink
+
+
+def bulletin_places(settings: Settings, directory: Directory) -> BulletinPlaces | None:
+    """Slack's share of a bulletin's fan-out (adapters/bulletins.py), when Slack is on."""
+    return bulletins.places(directory) if settings.slack_bot_token else None
+
+
+def bulletin_deliverers(settings: Settings, store: Store, directory: Directory,
+                        front: SlackFrontDoor | None = None) -> dict[str, Deliverer]:
+    """Posting bulletins to Slack (and uploading reports), with the front door's client when
+    there is one."""
+    if not settings.slack_bot_token:
+        return {}
+    client = front.client if front is not None else AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
+    return {bulletins.PLATFORM: bulletins.SlackBulletinDeliverer(client, store, directory)}

@@ -49,6 +49,7 @@ from adapters.teams.actions import RESERVED, ActionStyle, SubmitData, submit_dat
 from bot.choice_ids import is_nav, is_primary
 from bot.messages import (
     VISIBLE_BUTTONS,
+    ArticleLink,
     CaseCard,
     Choice,
     ClockLine,
@@ -335,7 +336,7 @@ def _toggle(text: str, target: str) -> Element:
 
 # The badge's colour per priority tone (container styles Teams renders).
 _BADGE_STYLE: dict[Tone, str] = {"critical": "attention", "high": "warning",
-                                 "normal": "accent", "low": "emphasis", "": "emphasis"}
+                                 "normal": "accent", "low": "default", "": "default"}
 # The next-due line's mark and colour by urgency: missed red, under a quarter left amber, fine
 # green (the mark carries amber and green: Teams' warning and good text colours are too pale
 # to read on a card).
@@ -427,7 +428,45 @@ def _case_container(card: CaseCard, line_max: int, detailed: bool) -> Element:
                 details.append(_subtle(clock.explanation.strip(), line_max))
         items.append({"type": "Container", "id": why, "isVisible": False,
                       "separator": True, "items": details})
+    if card.articles:  # the documentation found for the case: folded, one line says so
+        folded = f"articles-{card.case_id}"
+        count = len(card.articles)
+        items.append(_toggle(f"📄 {count} article{'s' if count != 1 else ''} for this case ▾",
+                             folded))
+        items.append({"type": "Container", "id": folded, "isVisible": False,
+                      "items": [_articles_container(card.articles, line_max)]})
     return {"type": "Container", "style": "emphasis", "items": items}
+
+
+# ---- articles of the vendor's documentation ---------------------------------------------------
+
+
+def _link(url: str | None, label: str) -> str:
+    """An article's title (escaped, as typed), linked when it has an http(s) address: the
+    one link we write, to the vendor's documentation (never a customer's)."""
+    text = escape_markdown(plain(label))
+    if url and url.startswith(("http://", "https://")) and not any(c in url for c in " ()<>"):
+        return f"[{text}]({url})"
+    return text
+
+
+def _articles_container(articles: Sequence[ArticleLink], line_max: int) -> Element:
+    """One container per article: the linked title (and what became of it), the excerpt, and
+    on a case card the button that sends it."""
+    items: list[Element] = []
+    for article in articles:
+        head = f"📄 **{_link(article.url, article.title)}**"
+        parts: list[Element] = [{"type": "TextBlock", "text": clip(head, 600), "wrap": True}]
+        if article.note:
+            parts.append(_subtle(article.note, 200))
+        if article.excerpt:
+            parts.append({"type": "TextBlock", "wrap": True, "spacing": "Small",
+                          "text": escape_markdown(clip(article.excerpt, line_max))})
+        if article.action is not None:
+            parts += _rows([_choice_action(article.action)])
+        items.append({"type": "Container", "separator": bool(items), "spacing": "Small",
+                      "items": parts})
+    return {"type": "Container", "items": items}
 
 
 # ---- the response plan (war-room post) -------------------------------------------------------
@@ -542,6 +581,9 @@ def _attempt(reply: Reply, level: int, mentions: Sequence[Mention] = ()) -> dict
         body += _text_blocks(text, SHORT_LINE_MAX, max_lines=20)
     else:
         body += _text_blocks(clip(text, 1000), SHORT_LINE_MAX, max_lines=8)
+    if reply.articles:
+        body.append(_articles_container(reply.articles, line_max))
+        body += _text_blocks(reply.after_articles(), line_max)
     if reply.card is not None and level <= 2:
         body.append(_case_container(reply.card, line_max, detailed))
     if reply.plan is not None:
@@ -600,7 +642,8 @@ def attachment(card: dict[str, Any]) -> dict[str, Any]:
 
 def is_plain(reply: Reply) -> bool:
     """A reply of one line and nothing else goes as a text message."""
-    return not (reply.choices or reply.actions or reply.card or reply.form or reply.plan) \
+    return not (reply.choices or reply.actions or reply.card or reply.form or reply.plan
+                or reply.articles) \
         and "\n" not in reply.text.strip()
 
 

@@ -16,7 +16,9 @@ from typing import Any
 
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 
+from adapters.bulletins import BulletinPlaces
 from adapters.settings import Settings
+from adapters.teams import bulletins
 from adapters.teams.app import BotConfig, FixedTokenCredentialFactory, TeamsConfig, TeamsFrontDoor
 from adapters.teams.delivery import PLATFORM, PUBLIC_SERVICE_URL, TeamsDeliverer, reachable
 from adapters.teams.notices import conversation_tenants, notice_items
@@ -139,3 +141,12 @@ def package(settings: Settings, vendor: str, output: Path, *, version: str, name
         privacy_url=settings.frontdoor_teams_privacy_url,
         terms_url=settings.frontdoor_teams_terms_url,
         accent_color=settings.frontdoor_teams_accent_color, domains=domains))
+
+
+def bulletin_places(settings: Settings, store: Store,
+                    directory: Directory) -> BulletinPlaces | None:
+    """Teams' share of a bulletin's fan-out (adapters/bulletins.py), while Teams is on."""
+    if not enabled(settings):
+        return None
+    return bulletins.places(settings, store, directory,
+                            teams_config(settings).fallback_service_url)

@@ -11,7 +11,7 @@ from typing import Any
 
 from adapters.safe_text import strip_bidi_controls
 from bot.choice_ids import is_nav
-from bot.messages import CaseCard, Choice, Form, Reply, ResponsePlan
+from bot.messages import ArticleLink, CaseCard, Choice, Form, Reply, ResponsePlan
 
 
 def choice_json(choice: Choice) -> dict[str, Any]:
@@ -35,6 +35,12 @@ def form_json(form: Form) -> dict[str, Any]:
     }
 
 
+def article_json(article: ArticleLink) -> dict[str, Any]:
+    return {"id": article.id, "title": article.title, "url": article.url,
+            "excerpt": article.excerpt, "note": article.note,
+            "action": choice_json(article.action) if article.action else None}
+
+
 def card_json(card: CaseCard) -> dict[str, Any]:
     return {
         "case_id": card.case_id, "title": card.title, "customer": card.customer,
@@ -49,6 +55,7 @@ def card_json(card: CaseCard) -> dict[str, Any]:
         "next_due": {"label": card.next_due.label, "text": card.next_due.text,
                      "urgency": card.next_due.urgency} if card.next_due else None,
         "priority_tone": card.priority_tone,
+        "articles": [article_json(a) for a in card.articles],
     }
 
 
@@ -91,6 +98,11 @@ def _reply_json(reply: Reply) -> dict[str, Any]:
         out["card"] = card_json(reply.card)
     if reply.plan is not None:
         out["plan"] = plan_json(reply.plan)
+    if reply.articles:
+        # what the page shows above and below the articles it lists natively
+        out["articles"] = [article_json(a) for a in reply.articles]
+        out["lead"] = reply.lead()
+        out["after"] = reply.after_articles()
     if reply.private:
         out["private"] = True
     return out

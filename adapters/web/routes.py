@@ -17,6 +17,7 @@ from aiohttp import web
 
 from adapters.errors import HostileInputError
 from adapters.http_guard import parse_json
+from adapters.web.bulletins import bulletin_items
 from adapters.web.render import reply_json
 from bot.case_card import reader_tz
 from bot.errors import NotAllowedError
@@ -154,6 +155,7 @@ async def feed(request: web.Request) -> web.Response:
             if news is not None:
                 item["news"] = reply_json(news)
             items.append(item)
+    items += await bulletin_items(handler, person, after)
     items.sort(key=lambda i: i["at"])
     return web.json_response({"items": items[-200:]})
 

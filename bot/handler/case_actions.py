@@ -16,14 +16,45 @@ from bot.case_card import (
     explain_reply,
     reader_tz,
 )
-from bot.cases import NEEDS_TEXT, TRANSITIONS, ActResult, CaseService, escalation_ladder
-from bot.choice_ids import action_form
+from bot.cases import (
+    NEEDS_TEXT,
+    SEND_ARTICLE,
+    TRANSITIONS,
+    ActResult,
+    CaseService,
+    escalation_ladder,
+)
+from bot.choice_ids import action_form, case_action
 from bot.deployment import Directory
-from bot.errors import InvalidTransitionError, NotAllowedError, ResponsePlanError
+from bot.errors import (
+    InvalidTransitionError,
+    KnowledgeError,
+    NotAllowedError,
+    ResponsePlanError,
+)
 from bot.handler.intake_loop import query_usage
-from bot.messages import Choice, Form, FormField, Inbound, Notice, Outcome, Person, Reply
-from bot.news import answer_form, customer_news, level_name, sentence
-from bot.records import CaseEventRecord, CaseRecord
+from bot.knowledge import KnowledgeBase, metrics
+from bot.messages import (
+    ArticleLink,
+    Choice,
+    Form,
+    FormField,
+    Inbound,
+    Notice,
+    Outcome,
+    Person,
+    Reply,
+    articles_text,
+)
+from bot.news import (
+    answer_form,
+    customer_news,
+    level_name,
+    sent_articles,
+    sentence,
+    with_articles,
+)
+from bot.records import ArticleRef, CaseEventRecord, CaseRecord
 from bot.response_plan import RESPONSE_PLAN, find_item, formed, items, require_war_team
 from bot.sla_view import when
 from bot.store.base import Store
@@ -40,14 +71,19 @@ VERBS: dict[str, str] = {
     "info": "provide_info", "answer": "provide_info", "progress": "start_progress",
     "start": "start_progress", "log": "log_hours", "suspend": "suspend_sla",
     "reinstate": "reinstate_sla", "plan": RESPONSE_PLAN, "why": EXPLAIN, "explain": EXPLAIN,
+    "send": SEND_ARTICLE, "article": SEND_ARTICLE,
 }
+# Verbs that are commands only for the vendor's people (a customer's "send …" is just words).
+VENDOR_VERBS = frozenset({"send", "article"})
 
 
 class CaseActions:
-    def __init__(self, store: Store, directory: Directory, cases: CaseService) -> None:
+    def __init__(self, store: Store, directory: Directory, cases: CaseService,
+                 knowledge: KnowledgeBase | None = None) -> None:
         self.store = store
         self.directory = directory
         self.cases = cases
+        self.knowledge = knowledge
 
     async def act(self, inbound: Inbound, action: str, case_id: str,
                   values: dict[str, str]) -> Outcome:
@@ -58,6 +94,8 @@ class CaseActions:
             case = await self.cases.visible_case(person, case_id, inbound.at)
             events = await self.store.case_events(case.id)
             return Outcome([explain_reply(self.directory, person, case, events, inbound.at)])
+        if action.partition("/")[0] == SEND_ARTICLE:
+            return await self._send_article(inbound, action, case_id, values)
         if action not in TRANSITIONS:
             return Outcome([Reply(f"I don't know the action {action!r}.", private=True)])
         # Permission first, audited, before anything of the case or the action is shown.
@@ -166,6 +204,60 @@ class CaseActions:
                                       item=key)
         return await self.after_action(inbound, RESPONSE_PLAN, result)
 
+    # -- articles of the vendor's documentation --------------------------------------------------
+
+    async def _send_article(self, inbound: Inbound, action: str, case_id: str,
+                            values: dict[str, str]) -> Outcome:
+        """`send_article/<id>` (a card's button) sends that article to the customer; "send
+        ACME-4 <words>" sends the article with that id, else lists what the words find."""
+        person = inbound.person
+        case = await self.cases.visible_case(person, case_id, inbound.at, SEND_ARTICLE)
+        await self.cases._require(person, SEND_ARTICLE, case.customer_id, case.id, inbound.at)
+        wanted = action.partition("/")[2] or (values.get("text") or "").strip()
+        article = self._article_for(case, wanted) if wanted else None
+        if article is None:
+            return Outcome([self._article_choices(case, wanted)])
+        result = await self.cases.act(person, case.id, SEND_ARTICLE, inbound.at,
+                                      article=article)
+        metrics.SENT.labels(case.pack).inc()
+        return await self.after_action(inbound, SEND_ARTICLE, result)
+
+    def _article_for(self, case: CaseRecord, wanted: str) -> ArticleRef | None:
+        """The article with this id: one of the case's, else one of the documentation's the
+        customer may be shown."""
+        known = next((a for a in case.articles if a.id == wanted), None)
+        if known is not None or self.knowledge is None:
+            return known
+        try:
+            found = self.knowledge.article(wanted)
+        except KnowledgeError:
+            return None
+        if found is None or not self.knowledge.visible(found, case.customer_id):
+            return None
+        return self.knowledge.ref(found)
+
+    def _article_choices(self, case: CaseRecord, words: str) -> Reply:
+        """Which article? What the words find (else the case's own), each a button sending it."""
+        found: list[ArticleRef] = []
+        if words and self.knowledge is not None:
+            try:
+                found = [self.knowledge.ref(h.article, h.excerpt)
+                         for h in self.knowledge.search(words, case.customer_id, limit=5)]
+            except KnowledgeError as exc:
+                return Reply(f"The documentation can't be searched right now: {exc}",
+                             private=True)
+        found = found or list(case.articles)
+        if not found:
+            return Reply(f"No article found{' for “' + words + '”' if words else ''}. Say “send "
+                         f"{case.id} <words from the question>” to search the documentation.",
+                         private=True)
+        choices = tuple(Choice(str(case_action(f"{SEND_ARTICLE}/{a.id}", case.id)), a.title,
+                               a.excerpt) for a in found[:5])
+        links = tuple(ArticleLink(a.id, a.title, a.url, a.excerpt) for a in found[:5])
+        return Reply("\n".join([f"Which article shall I send the customer on {case.id}? One tap "
+                                "sends it to their conversation.", *articles_text(links)]),
+                     choices=choices, articles=links, private=True)
+
     def _action_form(self, case: CaseRecord, action: str) -> Reply:
         """The form of a case action that needs words, naming the case (id, priority,
         title) it acts on."""
@@ -228,23 +320,29 @@ class CaseActions:
             "comment": f"{who} on {case.id}: {note}" if not person.is_vendor else news,
             "log_hours": f"Logged {result.events[-1].data.get('minutes')} min on {case.id} "
                          f"(total {case.query_minutes} min).",
+            SEND_ARTICLE: f"{who} sent the article “{note}” to the customer on {case.id}.",
         }.get(action) or news
         if action == "comment" and not person.is_vendor and case.status == "waiting_on_customer":
             said += " " + self._still_waiting(case, events)
         outcome = Outcome([case_card(self.directory, person, case, events, now, said)])
         to_customer = action in {"acknowledge", "ask_customer", "workaround", "resolve",
                                  "reclassify", "reopen", "close", "start_progress",
-                                 "status_update", "escalate", "suspend_sla", "reinstate_sla"} \
+                                 "status_update", "escalate", "suspend_sla", "reinstate_sla",
+                                 SEND_ARTICLE} \
             or (action == "comment" and person.is_vendor)
         # The engineers' channel always gets the news (its card reflects the case's state).
         to_engineers = True
         if to_customer and person.customer_id is None:
             told = news or said
             customer_view = channel_reader("customer_user", case.customer_id)
-            told_card = case_card(self.directory, customer_view, case, events, now, told)
+            sent = sent_articles(result.events)  # the article itself, linked where it can be
+            card = case_card(self.directory, customer_view, case, events, now,
+                             with_articles(told, sent))
+            if sent:
+                card = replace(card, articles=sent)
             if action == "ask_customer":  # the question arrives with its answer box
-                told_card = replace(told_card, form=answer_form(self.directory, case))
-            outcome.notices.append(Notice(case.id, "customer", told_card, kind=action))
+                card = replace(card, form=answer_form(self.directory, case))
+            outcome.notices.append(Notice(case.id, "customer", card, kind=action))
         if to_engineers:
             outcome.notices.append(Notice(case.id, "engineers", case_card(
                 self.directory, channel_reader("engineer"), case, events, now, said),

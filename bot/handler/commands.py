@@ -13,7 +13,7 @@ from bot.case_card import EXPLAIN, case_card
 from bot.cases import TRANSITIONS, CaseService
 from bot.choice_ids import case_action
 from bot.deployment import Directory
-from bot.handler.case_actions import VERBS, CaseActions, verb_for
+from bot.handler.case_actions import VENDOR_VERBS, VERBS, CaseActions, verb_for
 from bot.intake import norm
 from bot.messages import Choice, Inbound, Outcome, Person, Reply
 from bot.records import CaseRecord
@@ -34,7 +34,8 @@ HELP_ENGINEER = (
     "• “ack ACME-4”, “assign ACME-4 to ben”, “ask ACME-4 <question>”\n"
     "• “workaround ACME-4 <note>”, “resolve ACME-4 <note>”, “update ACME-4 <text>”\n"
     "• “reclassify ACME-4 P1 <reason>”, “escalate ACME-4 <reason>”, “log ACME-4 90 <note>”\n"
-    "• “plan ACME-4” — the war team's response plan; “plan ACME-4 2 <text>” fills in item 2")
+    "• “plan ACME-4” — the war team's response plan; “plan ACME-4 2 <text>” fills in item 2\n"
+    "• “send ACME-4 <words>” — send the customer an article of the documentation")
 
 
 class Commands:
@@ -59,6 +60,8 @@ class Commands:
             return await self._users(inbound, text)
         match = CASE_ID.search(text)
         words = key.split()
+        if words and words[0] in VENDOR_VERBS and not person.is_vendor:
+            return None  # "send ACME-4 the logs" from a customer is words for the intake
         if not match and len(words) == 1 and words[0] in VERBS:
             return await self._which_case(inbound, VERBS[words[0]])
         if match and words and words[0] in VERBS:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,19 +14,22 @@ from bot.access import may
 from bot.case_card import case_card, channel_reader, reader_tz
 from bot.cases import CaseService
 from bot.deployment import Customer, Directory
-from bot.errors import FrontdoorError, StaleWriteError
+from bot.errors import FrontdoorError, KnowledgeError, StaleWriteError
+from bot.evidence_settings import EvidenceSettings
 from bot.intake import (
     CaseDraft,
     IntakeContext,
     IntakeResult,
     IntakeState,
+    Offer,
     customer_form,
     intake_form,
     one_shot_form,
     step,
 )
+from bot.knowledge import KnowledgeBase, metrics
 from bot.messages import ClockLine, Form, Inbound, Notice, Outcome, Person, Place, Reply
-from bot.records import CaseRecord
+from bot.records import AuditRecord, CaseRecord
 from bot.sla_view import (
     case_status,
     clock_lines,
@@ -46,6 +49,7 @@ _STATE_RETRIES = 10
 @dataclass(frozen=True, slots=True)
 class HandlerSettings:
     idle_timeout: timedelta = timedelta(minutes=30)
+    evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
 
 
 def conversation_key(inbound: Inbound) -> str:
@@ -67,11 +71,12 @@ async def query_usage(store: Store, directory: Directory,
 
 class IntakeLoop:
     def __init__(self, store: Store, directory: Directory, cases: CaseService,
-                 settings: HandlerSettings) -> None:
+                 settings: HandlerSettings, knowledge: KnowledgeBase | None = None) -> None:
         self.store = store
         self.directory = directory
         self.cases = cases
         self.settings = settings
+        self.knowledge = knowledge
 
     def context(self, person: Person) -> IntakeContext:
         customers: dict[str, Customer] = {
@@ -83,6 +88,7 @@ class IntakeLoop:
             vendor_name=self.directory.deployment.vendor.name,
             idle_timeout=self.settings.idle_timeout,
             clocks_preview=self.clocks_preview, explain_preview=self.explain_preview,
+            find_articles=self.knowledge.suggest if self.knowledge is not None else None,
         )
 
     def intake_form(self, person: Person, at: datetime, customer_id: str | None = None,
@@ -136,6 +142,8 @@ class IntakeLoop:
                          extra={"conversation": hashlib.sha256(key.encode()).hexdigest()[:12]})
                 continue
             outcome = Outcome(list(result.replies))
+            if result.offer is not None:
+                await self._offer_outcome(inbound, result.offer)
             if result.draft is not None:
                 try:
                     await self._file(inbound, result.draft, outcome)
@@ -147,8 +155,37 @@ class IntakeLoop:
             return outcome
         raise FrontdoorError("This conversation is busy; please send that again.")
 
+    async def _offer_outcome(self, inbound: Inbound, offer: Offer) -> None:
+        """Counted for /metrics; a deflection is also kept in the audit trail (who, when,
+        which articles), since no case will say it."""
+        pack = self.directory.customer(offer.customer_id).pack
+        metrics.OFFERS.labels(pack, offer.outcome).inc()
+        log.info("articles offered", extra={"customer_id": offer.customer_id,
+                                             "outcome": offer.outcome,
+                                             "articles": ",".join(offer.article_ids)})
+        if offer.outcome == "deflected":
+            person = inbound.person
+            await self.store.append_audit(AuditRecord(
+                at=inbound.at, actor=person.id, role=person.role, action="answered_by_article",
+                allowed=True, customer_id=offer.customer_id,
+                detail=" ".join(offer.article_ids)[:500]))
+
+    def _related(self, draft: CaseDraft) -> CaseDraft:
+        """A case filed without an offer still carries the articles its words find, for the
+        engineers (never shown to the customer before filing)."""
+        if self.knowledge is None or draft.articles or draft.consulting_request:
+            return draft
+        try:
+            hits = self.knowledge.search(draft.description, draft.customer_id)
+        except KnowledgeError as exc:
+            log.warning("no related articles", extra={"detail": str(exc)})
+            return draft
+        return replace(draft, articles=tuple(
+            self.knowledge.ref(h.article, h.excerpt, shown=False) for h in hits))
+
     async def _file(self, inbound: Inbound, draft: CaseDraft, outcome: Outcome) -> None:
         person = inbound.person
+        draft = self._related(draft)
         case = await self.cases.open_case(person, draft, inbound.place, inbound.at)
         events = await self.store.case_events(case.id)
         if draft.consulting_request:

@@ -16,6 +16,7 @@ from bot.deployment import Directory
 from bot.errors import FrontdoorError
 from bot.handler.case_actions import CaseActions
 from bot.handler.commands import Commands
+from bot.handler.evidence import EvidenceCommands
 from bot.handler.intake_loop import (
     HandlerSettings,
     IntakeLoop,
@@ -25,6 +26,7 @@ from bot.handler.intake_loop import (
     query_usage,
 )
 from bot.intake import CaseDraft
+from bot.knowledge import KnowledgeBase
 from bot.messages import Form, Inbound, Outcome, Person, Place, Reply
 from bot.records import CaseRecord
 from bot.store.base import Store
@@ -33,20 +35,25 @@ from bot.store.base import Store
 class Handler:
     def __init__(self, store: Store, directory: Directory,
                  settings: HandlerSettings | None = None,
-                 on_case_change: CaseChanged | None = None) -> None:
+                 on_case_change: CaseChanged | None = None,
+                 knowledge: KnowledgeBase | None = None) -> None:
         self.store = store
         self.directory = directory
+        self.knowledge = knowledge
         self.cases = CaseService(store, directory, on_case_change)
         self.settings = settings or HandlerSettings()
-        self.intake = IntakeLoop(store, directory, self.cases, self.settings)
-        self.actions = CaseActions(store, directory, self.cases)
+        self.intake = IntakeLoop(store, directory, self.cases, self.settings, knowledge)
+        self.actions = CaseActions(store, directory, self.cases, knowledge)
         self.commands = Commands(store, directory, self.cases, self.actions)
+        self.evidence = EvidenceCommands(store, directory, self.settings.evidence)
 
     # -- entry point ------------------------------------------------------------------------------
 
     async def handle(self, inbound: Inbound) -> Outcome:
         try:
-            return await self._route(inbound)
+            outcome = await self._route(inbound)
+            outcome.notices += await self.evidence.after(inbound, outcome)
+            return outcome
         except FrontdoorError as exc:
             return Outcome([Reply(str(exc), private=True)])
 
@@ -55,6 +62,11 @@ class Handler:
             choice = parse_choice(inbound.choice)
             if choice.is_case_action:
                 return await self.actions.act(inbound, choice.value, choice.case_id or "", {})
+            if (answered := await self.evidence.choice(inbound, choice)) is not None:
+                return answered
+        if inbound.form and inbound.form.get("_evidence") \
+                and (submitted := await self.evidence.form(inbound)) is not None:
+            return submitted
         if inbound.form and inbound.form.get("_action"):
             values = dict(inbound.form)
             return await self.actions.act(inbound, values.pop("_action"),
@@ -63,7 +75,8 @@ class Handler:
         loaded = await self.store.load_conversation(key)
         text = (inbound.text or "").strip()
         if loaded[0] is None and not inbound.choice and not inbound.form:
-            routed = await self.commands.command(inbound, text)
+            routed = await self.commands.command(inbound, text) or \
+                await self.evidence.command(inbound, text)
             if routed is not None:
                 return routed
         return await self.intake.run(inbound, key, loaded)

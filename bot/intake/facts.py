@@ -183,4 +183,5 @@ def draft_of(state: IntakeState, ctx: IntakeContext, *, consulting: bool = False
         consulting_request=consulting,
         consulting_approved=consulting,
         billable=over_query_limit(state, ctx),
+        articles=tuple(state.articles) if state.articles_settled else (),
     )

@@ -10,10 +10,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.intake.articles import settle_offer
 from bot.intake.facts import assessment_of, impact_pending, set_deployment, settle_priority
 from bot.intake.form import apply_form
 from bot.intake.listen import listen, take_description
-from bot.intake.state import IntakeContext, IntakeResult, IntakeState, Step, start_state
+from bot.intake.state import (
+    IntakeContext,
+    IntakeResult,
+    IntakeState,
+    Offer,
+    Step,
+    start_state,
+)
 from bot.intake.steps import STEPS, next_field
 from bot.intake.vocabulary import command_of, is_opener
 from bot.messages import Inbound, Reply
@@ -58,8 +66,11 @@ def step(state: IntakeState | None, inbound: Inbound, ctx: IntakeContext) -> Int
         return _finish(state, None, replies, ctx, now)
 
     if command == "cancel":
+        dropped = Offer("dropped", state.customer_id, tuple(a.id for a in state.articles)) \
+            if state.step == "suggest" and state.customer_id else None
         return IntakeResult(None, [Reply("Cancelled — nothing was filed. Say “support” or "
-                                         "“new case” whenever you want to start again.")])
+                                         "“new case” whenever you want to start again.")],
+                            offer=dropped)
     if command == "restart":
         fresh = start_state(now, ctx)
         return _finish(fresh, None, [Reply("Starting over.")], ctx, now)
@@ -86,7 +97,11 @@ def step(state: IntakeState | None, inbound: Inbound, ctx: IntakeContext) -> Int
         problem = None  # not an answer to the question, but it says something we take
     if problem is None:
         working.snapshots = [*state.snapshots, snapshot][-_MAX_SNAPSHOTS:]
-        return _finish(working, None, replies, ctx, now)
+        result = _finish(working, None, replies, ctx, now)
+        if state.step == "suggest" and working.articles_settled and working.customer_id:
+            result.offer = Offer("declined", working.customer_id,
+                                 tuple(a.id for a in working.articles))
+        return result
     return _finish(state, problem, replies, ctx, now)
 
 
@@ -166,6 +181,8 @@ def next_step(state: IntakeState, ctx: IntakeContext) -> Step:
         verdict_step = _decide_scope(state, ctx)
         if verdict_step is not None:
             return verdict_step
+    if settle_offer(state, ctx):
+        return "suggest"  # a question: the documentation first
     return "confirm"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -11,12 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.deployment import Customer
 from bot.messages import Person, Reply
-from bot.records import ScopeVerdict
+from bot.records import ArticleRef, ScopeVerdict
 from policy.pack import Pack
 
 Step = Literal[
     "customer", "case_type", "impact", "priority", "deployment", "field", "description",
-    "scope_question", "consulting", "not_covered", "confirm",
+    "scope_question", "consulting", "not_covered", "suggest", "confirm",
 ]
 PrioritySource = Literal["derived", "customer", "fixed", "policy"]
 
@@ -53,6 +53,10 @@ class IntakeState(BaseModel):
     assumed: list[str] = Field(default_factory=list)
     # The summary item being corrected ("deployment"); the summary comes back after it.
     changing: str | None = None
+    # Articles of the vendor's documentation offered before filing (a question), and whether
+    # the offer is behind us (answered, or nothing to offer).
+    articles: list[ArticleRef] = Field(default_factory=list)
+    articles_settled: bool = False
     started_at: datetime
     updated_at: datetime
     snapshots: list[dict[str, Any]] = Field(default_factory=list)
@@ -78,6 +82,7 @@ class CaseDraft:
     consulting_request: bool = False
     consulting_approved: bool = False
     billable: bool = False  # a query beyond the plan's query hours
+    articles: tuple[ArticleRef, ...] = ()  # offered before filing ("No, open a case")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +98,21 @@ class IntakeContext:
     explain_preview: Callable[[CaseDraft, datetime], list[str]]
     # Per customer: (query minutes used this term, the plan's limit in minutes or None).
     query_usage: Mapping[str, tuple[int, int | None]] = field(default_factory=dict)
+    # (customer id, the question) → the articles to offer; None: no knowledge base.
+    find_articles: Callable[[str, str], Sequence[ArticleRef]] | None = None
+
+
+OfferOutcome = Literal["deflected", "declined", "dropped"]
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """What came of an offer of articles: deflected ("Yes, thanks": nothing filed), declined
+    ("No, open a case") or dropped (cancelled while it was on the screen)."""
+
+    outcome: OfferOutcome
+    customer_id: str
+    article_ids: tuple[str, ...]
 
 
 @dataclass(slots=True)
@@ -100,6 +120,7 @@ class IntakeResult:
     state: IntakeState | None
     replies: list[Reply] = field(default_factory=list)
     draft: CaseDraft | None = None
+    offer: Offer | None = None
 
 
 def start_state(at: datetime, ctx: IntakeContext) -> IntakeState:

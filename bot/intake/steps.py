@@ -559,7 +559,7 @@ def change(state: IntakeState, key: str, ctx: IntakeContext) -> Answer:
         state.fields.pop(key[6:], None)
     elif key == "description":
         state.description = None
-        state.scope_settled = False
+        state.scope_settled = state.articles_settled = False
     else:
         return "That can't be changed here."
     state.heard.pop(key, None)
@@ -571,6 +571,19 @@ def _ask_confirm(state: IntakeState, ctx: IntakeContext, now: datetime) -> Reply
     from bot.intake.summary import summary
 
     return summary(state, ctx, now)
+
+
+def _ask_suggest(state: IntakeState, ctx: IntakeContext, now: datetime) -> Reply:
+    from bot.intake.articles import ask  # the offer of articles lives beside its rules
+
+    return ask(state, ctx, now)
+
+
+def _read_suggest(state: IntakeState, inbound: Inbound, ctx: IntakeContext,
+                  now: datetime) -> Answer:
+    from bot.intake.articles import read
+
+    return read(state, inbound, ctx, now)
 
 
 def _help_text(expected: str) -> Callable[[Pack | None], str]:
@@ -615,6 +628,8 @@ STEPS: dict[Step, StepSpec] = {
         f"“request” to {CONSULTING_REQUEST.lower()}, or “support” to file it anyway")),
     "not_covered": StepSpec(_ask_not_covered, _read_not_covered,
                             _help_text("one of the options, or “cancel”")),
+    "suggest": StepSpec(_ask_suggest, _read_suggest, _help_text(
+        "“yes” if one of the articles answered your question, or “no” to open a case")),
     "confirm": StepSpec(_ask_confirm, _read_confirm, _help_text(
         "“open” to file the case, “why” for how the times were computed, or what to change")),
 }

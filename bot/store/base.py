@@ -19,9 +19,10 @@ from bot.records import (
     CaseRecord,
     OutboxItem,
 )
+from bot.store.evidence import EvidenceStore
 
 
-class Store(Protocol):
+class Store(EvidenceStore, Protocol):
     async def open(self) -> None:
         """Connect and create what is missing (tables, scripts). Idempotent."""
 

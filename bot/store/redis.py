@@ -77,6 +77,7 @@ from bot.store._codec import (
     rewritten_history,
     sorted_attachments,
 )
+from bot.store.evidence_redis import RedisEvidence
 
 log = logging.getLogger(__name__)
 
@@ -594,7 +595,7 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
-class RedisStore:
+class RedisStore(RedisEvidence):
     """`Store` on Redis, for several workers at once (see the module docstring for the why)."""
 
     def __init__(self, url: str, prefix: str = "fd:") -> None:

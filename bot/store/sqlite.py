@@ -69,6 +69,7 @@ from bot.store._codec import (
     rewritten_history,
     sorted_attachments,
 )
+from bot.store.evidence_sqlite import SqliteEvidence
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +164,7 @@ CREATE TABLE IF NOT EXISTS attachments (
 _OPEN = sorted(OPEN_STATUSES)
 
 
-class SqliteStore:
+class SqliteStore(SqliteEvidence):
     """`Store` on one SQLite file (see the module docstring for the why)."""
 
     def __init__(self, path: str | Path, *, busy_timeout_ms: int = 10_000,

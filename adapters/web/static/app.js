@@ -325,6 +325,12 @@
       }
     }
 
+    if (card.articles && card.articles.length) {
+      article.append(el("div", { class: "card-articles" },
+        el("h4", { class: "card-articles-title", text: "Articles" }),
+        renderArticles(card.articles, ctx, { label: `Articles for ${card.case_id}`, caseId: card.case_id })));
+    }
+
     if (actions && actions.length && ctx.interactive) {
       article.append(renderButtons(actions, ctx, {
         cls: "card-actions", label: `Actions on ${card.case_id}`, kind: "action",
@@ -367,6 +373,29 @@
     box.append(list);
     if (plan.clause) box.append(el("p", { class: "plan-clause muted", text: plan.clause }));
     return box;
+  }
+
+  /** Articles of the vendor's documentation: each a link (new tab) with its one-line excerpt,
+   *  what became of it (on a case card) and, for engineers, the button that sends it. */
+  function renderArticles(articles, ctx, opts) {
+    const list = el("ul", { class: `articles${opts.cls ? ` ${opts.cls}` : ""}`, "aria-label": opts.label });
+    for (const a of articles) {
+      const title = a.url
+        ? el("a", { class: "article-title", href: a.url, target: "_blank", rel: "noopener" }, a.title)
+        : el("strong", { class: "article-title", text: a.title });
+      const item = el("li", { class: "article", dataset: { article: a.id } }, title);
+      if (a.note) item.append(el("span", { class: "article-note muted", text: ` · ${a.note}` }));
+      if (a.excerpt) item.append(el("p", { class: "article-excerpt", text: a.excerpt }));
+      if (a.action && ctx.interactive) {
+        item.append(el("div", { class: "button-row card-actions interactive" }, el("button", {
+          type: "button", class: "btn btn-action", dataset: { choice: a.action.id },
+          "aria-label": `${a.action.label}: ${a.title}${opts.caseId ? ` (${opts.caseId})` : ""}`,
+          onclick: () => sendChoice(ctx.session, a.action, `${a.action.label}: ${a.title}${opts.caseId ? ` — ${opts.caseId}` : ""}`),
+        }, a.action.label)));
+      }
+      list.append(item);
+    }
+    return list;
   }
 
   /** The reply text without the plain-text rendition of its plan (the plan shows that). */
@@ -471,7 +500,12 @@
     const bubble = el("div", { class: "bubble" });
     let text = reply.card ? textBeforeCard(reply.text, reply.card) : reply.text;
     if (reply.plan) text = textBeforePlan(text);
+    if (reply.articles && reply.articles.length) text = reply.lead;
     if (text) bubble.append(richText(text));
+    if (reply.articles && reply.articles.length) {
+      bubble.append(renderArticles(reply.articles, ctx, { cls: "reply-articles", label: "Articles" }));
+      if (reply.after) bubble.append(richText(reply.after));
+    }
     if (reply.card) bubble.append(renderCard(reply.card, reply.actions, ctx));
     if (reply.plan) bubble.append(renderPlan(reply.plan, ctx));
     if (ctx.interactive) {
