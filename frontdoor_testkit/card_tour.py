@@ -3,12 +3,12 @@ everything the bot posted: what tests/test_card_rendering.py renders and checks.
 
 One `frontdoor serve` speaks both platforms (Teams in emulator mode, Slack against the fake
 Web API) on a copy of the demo deployment in which every customer also has a Teams tenant.
-Per pack, a customer files one case by typing what happened and another with the one-card
-form (declining the articles a question is offered first); an engineer acknowledges the first, asks the customer a question (the form opens in
-the engineer's own chat), the customer answers it in the answer box, asks for `status`, the
-engineer escalates; then `frontdoor tick --at` moves the clock a day and a week on: the
-reminders, the missed targets, Konneqt's war room. Answers are picked the way a hurried
-person would: the first one offered.
+Per pack, a customer files one case by typing what happened and a question with the one-card
+form (declining the articles it is offered first); an engineer acknowledges the first, asks
+the customer a question (the form opens in the engineer's own chat), the customer answers it
+in the answer box, asks for `status`, the engineer escalates; then `frontdoor tick --at`
+moves the clock a day and a week on: the reminders, the missed targets, Konneqt's war room.
+Answers are picked the way a hurried person would: the first one offered.
 """
 
 from __future__ import annotations

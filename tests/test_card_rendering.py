@@ -137,13 +137,13 @@ def test_at_most_three_buttons_in_sight_on_a_teams_card(
 
 
 def test_the_articles_found_for_a_case_are_folded_on_the_engineers_card(
-        tour: Tour, rendered: list[tuple[str, Any, Rendered]]) -> None:
+        rendered: list[tuple[str, Any, Rendered]]) -> None:
     """A question's case carries the documentation found for it: one line says how many,
     the articles (each with its send button) unfold from it, so the card stays short."""
-    with_articles = [(card, result) for where, card, result in _engineers_cards(rendered)
+    with_articles = [result for _, card, result in _engineers_cards(rendered)
                      if "Send to customer" in str(card)]
     assert with_articles
-    for card, result in with_articles:
+    for result in with_articles:
         assert "Send to customer" not in result.closed.buttons
         assert "Send to customer" in result.opened.buttons
 
