@@ -48,11 +48,6 @@ class Reading:
     deployment: str | None = None
     fields: dict[str, str] = field(default_factory=dict)
     words: dict[str, str] = field(default_factory=dict)
-    described_impact: bool = False
-
-    def says_anything(self) -> bool:
-        return bool(self.case_type or self.priority or self.impact or self.deployment
-                    or self.environment or self.fields)
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,10 +241,8 @@ def read(
     pack: Pack,
     text: str,
     deployments: Sequence[DeploymentRef] = (),
-    fields: Sequence[str] | None = None,
 ) -> Reading:
-    """Everything `text` says for this pack. `fields` limits which intake fields are read
-    (those of the case type, once known); deployment names are never taken as products."""
+    """Everything `text` says for this pack; deployment names are never taken as products."""
     reading = Reading()
     prepared = _prepare(text)
     vocabulary = _vocabulary(pack)
@@ -261,7 +254,6 @@ def read(
         if answer is not None and hit is not None:
             reading.impact[qid] = answer
             reading.words[f"impact.{qid}"] = _span(impact_surfaces, hit)
-    reading.described_impact = bool(reading.impact)
     named = read_priority(pack, text)
     if named is not None:
         reading.priority, reading.words["priority"] = named
@@ -270,7 +262,7 @@ def read(
     # one type with priorities'; a question mark is a question's.
     extra: dict[str, int] = {}
     default = understanding.default_case_type
-    if default and reading.described_impact:
+    if default and reading.impact:
         said = {reading.words[f"impact.{q}"] for q in reading.impact}
         extra[default] = extra.get(default, 0) + sum(len(w.split()) for w in said)
     with_priority = [t for t, spec in pack.case_types.items() if spec.has_priority]
@@ -295,7 +287,7 @@ def read(
 
     avoid = [d.name for d in deployments]
     avoid += [w for cues in pack.understanding.environments.values() for w in cues]
-    for name in fields if fields is not None else pack.intake:
+    for name in pack.intake:
         value = read_field(pack, name, prepared, avoid)
         if value is None and reading.deployment is not None and pack.intake[name].options:
             # A deployment's name may say what it is ("initech-saas").

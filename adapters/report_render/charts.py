@@ -10,6 +10,7 @@ from typing import Literal
 import matplotlib
 
 matplotlib.use("Agg")
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -45,6 +46,13 @@ def _figure(width: float, height: float, left: float = 1.1, bottom: float = 0.5,
     return fig
 
 
+def _legend_and_grid(ax: Axes, axis: Literal["x", "y"]) -> None:
+    """The legend above the plot, right-aligned, and a light grid behind the data."""
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, frameon=False, fontsize=8)
+    ax.grid(axis=axis, color=GRID, linewidth=0.5)
+    ax.set_axisbelow(True)
+
+
 def _out(fig: Figure, fmt: Format) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format=fmt, dpi=150 if fmt == "png" else 100,
@@ -72,10 +80,7 @@ def attainment(report: CustomerReport, fmt: Format) -> bytes | None:
     ax.set_xlim(0, top * 1.35)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("clocks decided in the period")
-    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, frameon=False,
-              fontsize=8)
-    ax.grid(axis="x", color=GRID, linewidth=0.5)
-    ax.set_axisbelow(True)
+    _legend_and_grid(ax, "x")
     return _out(fig, fmt)
 
 
@@ -107,10 +112,7 @@ def times(report: CustomerReport, fmt: Format) -> bytes | None:
         ax.set_title(f"{label} time ({stats.count} cases)", loc="left", fontsize=9)
         ax.set_xlabel("business hours")
         ax.set_ylabel("cases")
-        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, frameon=False,
-                  fontsize=8)
-        ax.grid(axis="y", color=GRID, linewidth=0.5)
-        ax.set_axisbelow(True)
+        _legend_and_grid(ax, "y")
     return _out(fig, fmt)
 
 

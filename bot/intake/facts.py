@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.deployment import Customer
 from bot.intake.state import CaseDraft, IntakeContext, IntakeState
 from bot.messages import Choice
-from policy.impact import derive, next_question, unanswered
+from policy.impact import derive, unanswered
 from policy.pack import Pack
 from policy.sla import Assessment, CaseFacts, assess
 
@@ -118,16 +118,14 @@ def settle_priority(state: IntakeState, pack: Pack) -> bool:
     return False
 
 
-def impact_pending(pack: Pack, state: IntakeState) -> list[str]:
-    """The questions still needed to derive the priority (empty: ask the ladder's first)."""
-    if next_question(pack, state.impact) is None:
-        return []
-    return unanswered(pack, state.impact)
-
-
-def _applies(pack: Pack, field_name: str, case_type: str) -> bool:
-    applies = pack.intake[field_name].case_types
-    return applies is None or case_type in applies
+def _applicable_fields(state: IntakeState, pack: Pack) -> dict[str, str]:
+    """The pack fields the case's type asks for (words may have filled others first)."""
+    out: dict[str, str] = {}
+    for name, value in state.fields.items():
+        spec = pack.intake.get(name)
+        if spec is not None and (spec.case_types is None or state.case_type in spec.case_types):
+            out[name] = value
+    return out
 
 
 def facts_of(state: IntakeState, ctx: IntakeContext) -> CaseFacts:
@@ -175,9 +173,7 @@ def draft_of(state: IntakeState, ctx: IntakeContext, *, consulting: bool = False
         environment=state.environment,
         managed=facts.managed,
         hypercare=facts.hypercare,
-        fields={name: value for name, value in state.fields.items()
-                if name in ctx.pack_for(state.customer_id).intake
-                and _applies(ctx.pack_for(state.customer_id), name, state.case_type)},
+        fields=_applicable_fields(state, ctx.pack_for(state.customer_id)),
         description=state.description or "",
         scope=state.scope,
         consulting_request=consulting,

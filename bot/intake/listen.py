@@ -9,28 +9,19 @@ from __future__ import annotations
 
 from bot.intake.facts import may_file, set_deployment
 from bot.intake.state import IntakeContext, IntakeState
-from policy.understanding import DeploymentRef, Reading, read
+from policy.understanding import DeploymentRef, read
 
 MIN_DESCRIPTION = 20
 
 
-def reading_of(state: IntakeState, text: str, ctx: IntakeContext) -> Reading | None:
-    if state.customer_id is None or not text.strip():
-        return None
-    pack = ctx.pack_for(state.customer_id)
-    customer = ctx.customers[state.customer_id]
-    refs = [DeploymentRef(d.name, d.environment) for d in customer.deployments]
-    return read(pack, text, refs)
-
-
 def listen(state: IntakeState, text: str, ctx: IntakeContext, *, correct: bool = False) -> bool:
     """Fill the state from free text; True when anything was taken."""
-    reading = reading_of(state, text, ctx)
-    if reading is None:
+    if state.customer_id is None or not text.strip():
         return False
-    assert state.customer_id is not None
     pack = ctx.pack_for(state.customer_id)
     customer = ctx.customers[state.customer_id]
+    reading = read(pack, text, [DeploymentRef(d.name, d.environment)
+                                for d in customer.deployments])
     changed = False
 
     def take(key: str) -> None:

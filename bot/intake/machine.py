@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.intake.articles import settle_offer
-from bot.intake.facts import assessment_of, impact_pending, set_deployment, settle_priority
+from bot.intake.facts import assessment_of, set_deployment, settle_priority
 from bot.intake.form import apply_form
 from bot.intake.listen import listen, take_description
 from bot.intake.state import (
@@ -157,10 +157,7 @@ def next_step(state: IntakeState, ctx: IntakeContext) -> Step:
         if state.changing == "priority" and not state.priority_confirmed:
             return "priority"
         if not settle_priority(state, pack):
-            if state.skip_impact or (not impact_pending(pack, state)
-                                     and not pack.impact.rules):
-                return "priority"
-            return "impact"
+            return "priority" if state.skip_impact or not pack.impact.rules else "impact"
     if spec.needs_deployment and state.deployment is None:
         if len(customer.deployments) == 1:
             set_deployment(state, customer, customer.deployments[0].name)

@@ -514,9 +514,6 @@ def _read_not_covered(state: IntakeState, inbound: Inbound, ctx: IntakeContext,
 
 # ---- confirm -------------------------------------------------------------------------------
 
-# What each summary line can be corrected with: the step that asks it again.
-CHANGEABLE: dict[str, Step] = {"case_type": "case_type", "priority": "priority",
-                               "deployment": "deployment", "description": "description"}
 
 
 def _read_confirm(state: IntakeState, inbound: Inbound, ctx: IntakeContext,
